@@ -1,0 +1,99 @@
+"""The broker interface: what a node needs from whatever carries rooms between nodes.
+
+The broker only moves bytes and keeps a room's shared state (sequence, short replay
+history, presence); local fan-out to sockets lives in :mod:`chatserver.hub` (Phoenix's
+PubSub adapter cut). Two implementations: :mod:`.memory` (one process, the default) and
+:mod:`.redis` (many nodes). Both pass ``tests/contracts/test_broker_contract.py``.
+
+Exception tree::
+
+    BrokerError               base of every broker failure
+     +-- BrokerUnavailable    the backing service cannot be reached right now; retry later
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+#: Called for every payload published to a room this node subscribes to: (room, seq, payload).
+#: ``seq`` is 0 for unsequenced events (presence, typing). It must not block.
+Deliver = Callable[[str, int, bytes], None]
+#: Called when the broker becomes reachable (True) or unreachable (False).
+HealthChanged = Callable[[bool], None]
+
+
+class BrokerError(Exception):
+    """Base of broker failures."""
+
+
+class BrokerUnavailable(BrokerError):
+    """The backing service is unreachable; the operation was not carried out."""
+
+
+class Claim(enum.Enum):
+    """Outcome of claiming a seat in a room."""
+
+    OK = "ok"
+    TAKEN = "taken"  # another member holds that handle: try another
+    FULL = "full"  # the room already has ``capacity`` members
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One message of a room's replay history."""
+
+    seq: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerStatistics:
+    healthy: bool
+    subscriptions: int
+    published: int
+    delivered: int
+
+
+class Broker(Protocol):
+    node_id: str
+
+    async def start(self, deliver: Deliver, on_health: HealthChanged | None = None) -> None:
+        """Connect and begin delivering. Must be called once before anything else."""
+
+    async def close(self) -> None: ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+    def statistics(self) -> BrokerStatistics: ...
+
+    async def subscribe(self, room: str) -> None:
+        """Start delivering ``room`` to this node. Callers reference-count; this does not."""
+
+    async def unsubscribe(self, room: str) -> None: ...
+
+    async def publish(self, room: str, payload: bytes, *, sequenced: bool) -> int:
+        """Relay ``payload`` to every node subscribed to ``room``.
+
+        With ``sequenced``: assign the room's next sequence number, append to the replay
+        history and publish, atomically, and return the number. Otherwise return 0.
+        Raises :class:`BrokerUnavailable` when nothing was published.
+        """
+
+    async def history(self, room: str, after: int) -> list[Entry]:
+        """Messages of ``room`` with ``seq > after`` still in the replay history, in order."""
+
+    async def last_seq(self, room: str) -> int: ...
+
+    async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
+        """Atomically record ``handle`` as present in ``room``: TAKEN if another member
+        holds it, FULL if ``capacity`` > 0 and the room already has that many members."""
+
+    async def release(self, room: str, handle: str) -> bool:
+        """Remove ``handle`` from ``room``; when the room is then empty, delete all its
+        state (sequence, history, presence) and return True."""
+
+    async def members(self, room: str) -> Mapping[str, bytes]: ...

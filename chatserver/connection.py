@@ -1,0 +1,114 @@
+"""The only code that awaits on a client socket: frames in -> chat, with limits.
+
+Per frame: rate limit, decode (protocol errors become error frames), then
+:meth:`Chat.handle`. Frames of one connection are handled one at a time, so a sender's
+messages keep their order. Whatever happens, ``finally`` hands the session back to the
+chat, which keeps the seats for resume or frees them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from chatserver.chat import Chat
+from chatserver.config import Settings
+from chatserver.limits import AddressCounter, TokenBucket
+from chatserver.observability import Metrics
+from protocol import CODECS, JSON, CloseCode, ErrorCode, ProtocolError, decode_client
+
+log = structlog.get_logger("chatserver.connection")
+
+#: Bad frames in a row before the connection is closed with TOO_MANY_ERRORS.
+MAX_BAD_FRAMES = 10
+#: Rate-limited frames in a row before the connection is closed with RATE_LIMIT.
+MAX_RATE_STRIKES = 50
+RATE_TEXT = "You're sending messages very quickly. Please wait a moment and try again."
+
+
+def client_address(ws: Any) -> str:
+    """The peer's address, for the per-address limit only. Never log or store it."""
+    remote = getattr(ws, "remote_address", None)
+    return str(remote[0]) if remote else "?"
+
+
+class ConnectionHandler:
+    def __init__(
+        self, chat: Chat, settings: Settings, metrics: Metrics, addresses: AddressCounter
+    ) -> None:
+        self.chat = chat
+        self.settings = settings
+        self.metrics = metrics
+        self.addresses = addresses
+        self.last_rx: dict[ServerConnection, float] = {}
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        codec = CODECS.get(ws.subprotocol or "", JSON)
+        address = client_address(ws)
+        self.addresses.opened(address)
+        self.metrics.connections.inc()
+        self.metrics.connections_total.inc()
+        session = self.chat.open(ws, codec)
+        bucket = TokenBucket(self.settings.rate_per_second, self.settings.rate_burst)
+        bad = strikes = 0
+        self.last_rx[ws] = time.monotonic()
+        try:
+            async for data in ws:
+                self.last_rx[ws] = time.monotonic()
+                if not bucket.take():
+                    strikes += 1
+                    if strikes >= MAX_RATE_STRIKES:
+                        await self.close(ws, CloseCode.RATE_LIMIT, "rate limit")
+                        break
+                    retry = int(bucket.retry_after() * 1000) + 1
+                    self.chat.fail(session, ErrorCode.RATE_LIMITED, RATE_TEXT, None, retry)
+                    continue
+                strikes = 0
+                try:
+                    frame = decode_client(data, codec)
+                except ProtocolError as exc:
+                    bad += 1
+                    self.metrics.frames_in.labels("invalid").inc()
+                    self.chat.fail(session, exc.code, exc.message)
+                    if bad >= MAX_BAD_FRAMES:
+                        await self.close(ws, CloseCode.TOO_MANY_ERRORS, "too many bad frames")
+                        break
+                    continue
+                bad = 0
+                self.metrics.frames_in.labels(frame.TYPE).inc()
+                try:
+                    session = await self.chat.handle(session, frame)
+                except Exception:
+                    log.exception("handler_failed", session=session.id, frame=frame.TYPE)
+                    self.chat.fail(
+                        session,
+                        ErrorCode.INTERNAL,
+                        "Something went wrong on our side and that didn't go through. "
+                        "Please try again.",
+                        getattr(frame, "ref", None),
+                    )
+        except ConnectionClosed:
+            pass
+        finally:
+            self.last_rx.pop(ws, None)
+            self.addresses.closed(address)
+            self.metrics.connections.dec()
+            rcvd = ws.protocol.close_rcvd
+            clean = rcvd is not None and rcvd.code == CloseCode.NORMAL
+            await self.chat.disconnected(session, ws, clean=clean)
+
+    async def close(self, ws: ServerConnection, code: CloseCode, reason: str) -> None:
+        self.metrics.closes.labels(str(int(code))).inc()
+        await ws.close(int(code), reason)
+
+    def idle(self, now: float, timeout: float) -> list[ServerConnection]:
+        """Sockets that have joined nothing and sent nothing for ``timeout`` seconds."""
+        stale = [ws for ws, last in self.last_rx.items() if now - last > timeout]
+        if not stale:
+            return []
+        busy = {id(s.ws) for s in self.chat.sessions.values() if s.rooms}
+        return [ws for ws in stale if id(ws) not in busy]

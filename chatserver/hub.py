@@ -1,0 +1,122 @@
+"""This node's registry of room -> local sessions, and fan-out of pre-encoded bytes.
+
+The broker hands every room payload to :meth:`Hub.deliver` once per node. The hub decodes
+it once, encodes it once per wire encoding in use in the room, and writes the same bytes
+to every local member with :func:`websockets.broadcast`, which does not wait on any socket.
+A member whose socket buffer is over the limit is closed as a slow consumer instead of
+slowing the room (websockets' own docstring names this trade-off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgpack
+import structlog
+import websockets
+
+from chatserver.broker.base import Broker
+from chatserver.session import Session
+from protocol import CODECS, CloseCode
+
+log = structlog.get_logger("chatserver.hub")
+
+Fanout = Callable[..., None]
+SlowConsumer = Callable[[Session], None]
+
+
+class Hub:
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        send_limit: int = 1_048_576,
+        on_slow: SlowConsumer | None = None,
+        fanout: Fanout = websockets.broadcast,
+    ) -> None:
+        self._broker = broker
+        self._rooms: dict[str, dict[Session, None]] = {}
+        self._send_limit = send_limit
+        self._on_slow = on_slow
+        self._fanout = fanout
+        self.frames_out = 0
+        self.delivered = 0
+
+    @property
+    def room_count(self) -> int:
+        return len(self._rooms)
+
+    def sessions(self, room: str) -> Iterable[Session]:
+        return tuple(self._rooms.get(room, ()))
+
+    def local_rooms(self) -> list[str]:
+        return list(self._rooms)
+
+    async def attach(self, room: str, session: Session) -> None:
+        """Add a local member; the first one subscribes this node to the room."""
+        members = self._rooms.get(room)
+        if members is None:
+            members = self._rooms[room] = {}
+            members[session] = None
+            try:
+                await self._broker.subscribe(room)
+            except BaseException:
+                self._rooms.pop(room, None)
+                raise
+        else:
+            members[session] = None
+
+    async def detach(self, room: str, session: Session) -> None:
+        """Remove a local member; the last one unsubscribes this node from the room."""
+        members = self._rooms.get(room)
+        if members is None:
+            return
+        members.pop(session, None)
+        if not members:
+            del self._rooms[room]
+            await self._broker.unsubscribe(room)
+
+    def deliver(self, room: str, seq: int, payload: bytes) -> None:
+        """Broker callback: fan one room payload out to local members. Never blocks."""
+        members = self._rooms.get(room)
+        if not members:
+            return
+        self.delivered += 1
+        frame: dict[str, Any] | None = None
+        groups: dict[str, list[Any]] = {}
+        for session in members:
+            if session.pending is not None:
+                session.pending.append((room, seq, payload))
+                continue
+            ws = session.ws
+            if ws is None or session.closing:
+                continue
+            if self._too_slow(ws):
+                self._slow(session)
+                continue
+            groups.setdefault(session.codec.subprotocol, []).append(ws)
+        for subprotocol, sockets in groups.items():
+            if frame is None:
+                frame = decode_payload(payload, seq)
+            codec = CODECS[subprotocol]
+            self._fanout(sockets, codec.dumps(frame), text=codec.text)
+            self.frames_out += len(sockets)
+
+    def _too_slow(self, ws: Any) -> bool:
+        transport = getattr(ws, "transport", None)
+        return transport is not None and transport.get_write_buffer_size() > self._send_limit
+
+    def _slow(self, session: Session) -> None:
+        session.closing = True
+        log.info("slow_consumer", session=session.id, code=int(CloseCode.SLOW_CONSUMER))
+        if self._on_slow is not None:
+            self._on_slow(session)
+
+
+def decode_payload(payload: bytes, seq: int) -> dict[str, Any]:
+    """A broker payload (MessagePack map of a server frame) with its sequence number set."""
+    frame: dict[str, Any] = msgpack.unpackb(payload, raw=False)
+    if seq:
+        frame["seq"] = seq
+    return frame

@@ -1,0 +1,131 @@
+"""Logging (structlog) and metrics (Prometheus), both built so that nobody can be identified.
+
+Logs: JSON lines in production, readable console output on a terminal. A redaction
+processor removes any field whose name suggests content or identity (text, address,
+token, ...) before rendering, as a second line of defence behind the rule that call sites
+never pass them.
+
+Metrics: one :class:`Metrics` object per server, on its own registry, so several servers
+in one process (tests) do not collide. Names start with ``chatserver_``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Final
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+#: Field names that must never reach a log line, whatever a call site passes.
+REDACTED_KEYS: Final = frozenset(
+    {
+        "text",
+        "message_text",
+        "body",
+        "payload",
+        "address",
+        "addr",
+        "remote",
+        "remote_address",
+        "ip",
+        "host_ip",
+        "token",
+        "resume_token",
+        "listener_token",
+        "user_agent",
+        "origin",
+        "note",
+    }
+)
+
+
+def redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in REDACTED_KEYS.intersection(event_dict):
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure_logging(fmt: str = "auto", level: str = "info") -> None:
+    """Set up structlog once for the process. ``fmt``: auto, json or console."""
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class Metrics:
+    """Every metric the server exports. Labels never carry content or identities."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connections = Gauge("chatserver_connections", "Open websocket connections", registry=r)
+        self.connections_total = Counter(
+            "chatserver_connections_opened", "Websocket connections accepted", registry=r
+        )
+        self.rooms = Gauge("chatserver_rooms", "Rooms with members on this node", registry=r)
+        self.frames_in = Counter(
+            "chatserver_frames_in", "Frames received, by type", ["type"], registry=r
+        )
+        self.frames_out = Counter(
+            "chatserver_frames_out",
+            "Frames written to sockets (fan-out counted per socket)",
+            registry=r,
+        )
+        self.messages = Counter("chatserver_messages", "Messages accepted for relay", registry=r)
+        self.errors = Counter(
+            "chatserver_errors", "Error frames sent, by code", ["code"], registry=r
+        )
+        self.closes = Counter(
+            "chatserver_closes", "Connections closed by the server, by code", ["code"], registry=r
+        )
+        self.relay_latency = Histogram(
+            "chatserver_relay_seconds",
+            "From accepting a say to fanning it out on this node",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=r,
+        )
+        self.filter_verdicts = Counter(
+            "chatserver_filter_verdicts",
+            "Safety filter decisions, by label and action",
+            ["label", "action"],
+            registry=r,
+        )
+        self.broker_up = Gauge(
+            "chatserver_broker_up", "1 when the broker (Redis) is reachable", registry=r
+        )
+        self.queue_length = Gauge(
+            "chatserver_queue_length", "Seekers waiting, by topic", ["topic"], registry=r
+        )
+        self.queue_wait = Histogram(
+            "chatserver_queue_wait_seconds",
+            "Time from asking for support to being paired",
+            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800),
+            registry=r,
+        )
+        self.moderation = Counter(
+            "chatserver_moderation_actions", "Moderation actions, by kind", ["kind"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

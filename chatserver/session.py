@@ -1,0 +1,69 @@
+"""A participant's session: who they are to the rooms, independent of any one socket.
+
+A session outlives its websocket for the resume grace period, so a phone that switches
+networks gets its handle, role and rooms back. All per-participant state lives here; the
+rules that change it live in :mod:`chatserver.chat`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+
+from protocol import Codec, ServerFrame, encode
+
+#: Frames the sender's recent-message context keeps per room, for the safety filters.
+RECENT_MESSAGES = 5
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_resume_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits from the OS CSPRNG
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    """One participant. ``ws`` is None while the socket is gone and the seat is kept."""
+
+    id: str
+    handle: str
+    role: str
+    codec: Codec
+    resume_token: str
+    ws: Any = None  # websockets ServerConnection, or a test double
+    locale: str | None = None
+    display_name: str | None = None
+    detached_at: float | None = None
+    #: room -> the handle this session holds there
+    rooms: dict[str, str] = field(default_factory=dict)
+    #: room -> the sender's last few texts, oldest first (memory only, for the filters)
+    recent: dict[str, deque[str]] = field(default_factory=dict)
+    #: while resuming: deliveries that arrived during replay, as (room, seq, bytes)
+    pending: list[tuple[str, int, bytes]] | None = None
+    closing: bool = False
+
+    def remember(self, room: str, text: str) -> tuple[str, ...]:
+        """Record ``text`` as said in ``room``; return what was said before it."""
+        history = self.recent.get(room)
+        if history is None:
+            history = self.recent[room] = deque(maxlen=RECENT_MESSAGES)
+        before = tuple(history)
+        history.append(text)
+        return before
+
+    def send(self, frame: ServerFrame) -> None:
+        """Queue one frame on the socket without waiting; dropped when detached."""
+        self.send_bytes(encode(frame, self.codec))
+
+    def send_bytes(self, data: bytes) -> None:
+        ws = self.ws
+        if ws is None or self.closing:
+            return
+        websockets.broadcast((ws,), data, text=self.codec.text)

@@ -1,0 +1,48 @@
+"""Shared fixtures: an in-process server on an ephemeral port, with the embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from chatserver.app import ChatServer
+from chatserver.config import Settings
+
+
+@contextlib.asynccontextmanager
+async def running(**overrides: Any) -> AsyncIterator[ChatServer]:
+    """Run a ChatServer in this event loop on a free port until the block ends."""
+    defaults: dict[str, Any] = {
+        "port": 0,
+        "log_format": "json",
+        "log_level": "warning",
+        "filters": (),
+    }
+    settings = Settings(**{**defaults, **overrides})
+    server = ChatServer(settings)
+    task = asyncio.get_running_loop().create_task(server.run())
+    try:
+        started = asyncio.ensure_future(server.started.wait())
+        await asyncio.wait({task, started}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+        assert server.started.is_set(), "server did not start"
+        yield server
+    finally:
+        server.stop()
+        async with asyncio.timeout(15):
+            await task
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ChatServer]:
+    async with running() as srv:
+        yield srv
+
+
+def url_of(server: ChatServer) -> str:
+    return f"ws://127.0.0.1:{server.port}"
