@@ -1,0 +1,70 @@
+"""The classify-stream command: JSON Lines in, one decision per line out.
+
+Contract (``shared/safety/README.md``): each input line is ``{"id", "text", "lang"}``; each
+output line is ``{"id", "labels", "action", "scores"}`` written and flushed at once, so a
+scorer or an operator piping live traffic sees decisions as they happen. A line that is not
+a JSON object with a string ``text`` produces no output; it is reported on stderr by line
+number only, because the line may be someone's message.
+
+Run it as ``python -m chatserver.safety.classify`` (default filters: crisis, trauma_dump,
+pii) or through ``run_classify`` from the ``chatserver classify`` CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import orjson
+
+from chatserver.safety.base import FilterInput
+from chatserver.safety.pipeline import Pipeline, build_pipeline
+
+__all__ = ["DEFAULT_FILTERS", "main", "run_classify"]
+
+DEFAULT_FILTERS = ("crisis", "trauma_dump", "pii")
+REPORTED_LABELS = ("crisis", "trauma_dump", "pii")
+
+
+def _decide(pipeline: Pipeline, msg: dict[str, object]) -> bytes:
+    text = msg["text"]
+    assert isinstance(text, str)
+    lang = msg.get("lang")
+    result = pipeline.run_sync(FilterInput(text=text, lang=lang if isinstance(lang, str) else None))
+    labels = [lab for lab in REPORTED_LABELS if lab in result.labels]
+    scores = {lab: round(result.scores.get(lab, 0.0), 3) for lab in ("crisis", "trauma_dump")}
+    out = {"id": msg.get("id"), "labels": labels, "action": result.action.value, "scores": scores}
+    return orjson.dumps(out) + b"\n"
+
+
+def run_classify(stdin: TextIO, stdout: TextIO, pipeline: Pipeline) -> int:
+    """Classify ``stdin`` line by line onto ``stdout``; returns the exit status (0)."""
+    bad = 0
+    for lineno, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            msg = orjson.loads(line)
+            if not isinstance(msg, dict) or not isinstance(msg.get("text"), str):
+                raise ValueError("not an object with a string 'text'")
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            bad += 1
+            print(f"classify: line {lineno}: skipped ({type(exc).__name__})", file=sys.stderr)
+            continue
+        stdout.write(_decide(pipeline, msg).decode())
+        stdout.flush()
+    if bad:
+        print(f"classify: {bad} unparseable line(s) skipped", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m chatserver.safety.classify [filter ...]``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    pipeline = build_pipeline(args or DEFAULT_FILTERS)
+    return run_classify(sys.stdin, sys.stdout, pipeline)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""The crisis filter: does the *sender* signal risk *now*?
+
+Risk words are everywhere in a peer-support room: people quote them, deny them, remember
+them, joke with them and ask about them. So a rule hit (``crisis_lexicon``) is only the
+start; each hit then goes through context checks that veto it:
+
+- **negation** just before it ("i'm not thinking of suicide", "je ne veux pas mourir");
+- **long ago** in its sentence ("5 years ago", "as a teen", "hace años"), or recovery talk in
+  the message ("i'm doing well now") with nothing in the sentence saying *now*;
+- **humour** in its sentence ("lol", "jk", laughing emoji; but "not joking" keeps it);
+- **someone else**: the nearest person before it is "you", "he", "my friend" ... (a
+  listener's question, grief, gossip), or its sentence is a question to "you", or it is
+  about a film, game, book or the news.
+
+Surviving hits add up by family (see ``crisis_lexicon``); a message is crisis at 1.0. A
+goodbye with no risk words is read against the sender's ``recent`` messages, so "thank you
+for everything, bye" after "there's no point anymore" escalates.
+
+Listeners and moderators never trigger it: their messages are about the seeker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
+from chatserver.safety.crisis_lexicon import AMPLIFIERS, CRISIS_RULES, FAMILY_CAPS
+from chatserver.safety.normalize import analyze
+from chatserver.safety.rules import Rule, RuleSet
+
+__all__ = ["CrisisAssessment", "CrisisFilter", "assess"]
+
+LABEL = "crisis"
+THRESHOLD = 1.0
+
+_SENTENCE_END = re.compile(r"[.!?;\n]|\s-\s|\s\*\s")
+_CLAUSE_END = re.compile(r"[.!?;,:\n()]|\s-\s|\bbut\b|\bpero\b|\bmais\b|\baber\b|\bmas\b|\bma\b")
+_TOKEN = re.compile(r"[a-z]+")
+
+_NEGATORS = frozenset(
+    "not no never dont doesnt didnt wont cant cannot couldnt wouldnt shouldnt havent hasnt "
+    "hadnt isnt arent wasnt werent aint nor without nothing nobody neither hardly "
+    "ne pas jamais plus nicht kein keine keinen keinem nie niemals nunca nao nem non niet "
+    "geen nooit nada nenhum".split()
+)
+_NEGATION_RELEASE = frozenset({"stop", "help", "wait", "shake", "handle", "take"})
+_FIRST = frozenset(
+    "i im ive id ill me my mine myself we were our us je j moi yo eu ich mich mir io ik "
+    "mezelf".split()
+)
+_OTHER = frozenset(
+    "you youre youve youd youll your yours yourself u ur he hes she shes they theyre "
+    "theyve them his her people someone somebody anyone anybody tu te toi vous usted voce "
+    "voces du dich dir jij ti lui lei ele ela il elle ils er sie hij zij friend friends "
+    "sister brother mom mum dad father mother son daughter cousin boyfriend girlfriend "
+    "partner husband wife kid kids character guy girl man woman person patient client "
+    "grandma grandpa aunt uncle neighbor neighbour roommate classmate coworker colleague "
+    "author".split()
+)
+_SECOND = frozenset("you youre youve youd youll your yourself u ur tu te vous voce du dich jij".split())
+_PAST = re.compile(
+    r"\b(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|few|several|many|couple "
+    r"of|couple) (?:years?|yrs?|months?|decades?) (?:ago|back)|used to|when i was (?:\d+|a |"
+    r"younger|little|in )|as a (?:kid|teen|teenager|child|student)|in (?:high school|middle "
+    r"school|college|my teens|my twenties|my 20s)|back (?:then|in \d{4}|in (?:high school|"
+    r"college))|last (?:year|winter|summer|spring|fall|autumn)|in \d{4}|years ago|months ago|"
+    r"hace (?:\d+|unos|muchos|varios|dos|tres|cuatro|cinco) (?:anos|meses)|cuando (?:era|tenia)"
+    r"|de (?:chic[ao]|adolescente|nin[ao])|el ano pasado|en la adolescencia|ha (?:\d+|uns|"
+    r"muitos|dois|tres) (?:anos|meses)|quando (?:eu )?(?:era|tinha)|na adolescencia|ano "
+    r"passado|faz (?:\d+|uns|dois|tres|quatro|cinco) (?:anos|meses)|il y a (?:\d+|quelques|"
+    r"plusieurs|deux|trois) (?:ans|mois)|quand j etais|l an dernier|adolescente?|vor (?:\d+|"
+    r"einigen|vielen|zwei|drei) (?:jahren|monaten)|als (?:ich )?(?:kind|teenager|jugendliche)|"
+    r"letztes jahr|fruher|(?:\d+|due|tre|alcuni|molti) (?:anni|mesi) fa|anni fa|quando ero|da "
+    r"(?:ragazz[ao]|adolescente|piccol[ao])|l anno scorso|(?:\d+|een paar|twee|drie) (?:jaar|"
+    r"maanden) geleden|toen ik|vroeger)\b"
+)
+_RECOVERY = re.compile(
+    r"\b(?:(?:im|i am|feeling|doing|i feel) (?:so |much |a lot |way )?(?:better|well|okay|ok|"
+    r"good|fine|great|safe) (?:now|these days|today)|now im (?:\w+ )?(?:ok|okay|fine|better|"
+    r"good|happy|safe|a )|(?:clean|free|sober) (?:for|since)|(?:\d+|one|two|three|four|five|"
+    r"six|seven|eight|nine|ten) (?:days?|weeks?|months?|years?) (?:clean|free)|havent (?:\w+ )"
+    r"{0,3}(?:since|in (?:\d+|a|over|almost))|i (?:survived|made it|recovered)|in recovery|"
+    r"proud (?:to say|of myself)|hoy (?:estoy|me siento) bien|hoje (?:eu )?(?:to|estou|sou) "
+    r"(?:bem|feliz)|oggi sto bene|(?:je vais|ca va) (?:bien|mieux)|heute geht es mir (?:gut|"
+    r"besser)|nu gaat het (?:goed|beter))\b"
+)
+_NOW = re.compile(
+    r"\b(?:now|right now|rn|tonight|today|this (?:morning|evening|afternoon|week)|again|"
+    r"still|currently|just|at the moment|atm|anymore|lately)\b"
+)
+_HUMOR = re.compile(r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
+                    r"kidding|joking)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
+                    r"\U0001F480]")
+_NOT_JOKING = re.compile(r"\b(?:not|no|aint|isnt) (?:joking|kidding|a joke|jk)|\bno joke\b")
+_MEDIA = re.compile(
+    r"\b(?:movie|movies|film|show|series|episode|season|book|novel|chapter|character|"
+    r"characters|game|games|level|boss|song|lyrics|album|news|article|podcast|anime|manga|"
+    r"fic|fanfic|poem|scene|actor|actress|author|villain|protagonist|npc|quest|respawn\w*)\b"
+)
+_BYE = re.compile(
+    r"\b(?:bye|goodbye|good bye|farewell|adios|adieu|tschuss|ciao|tchau|chau|doei|addio|adeus"
+    r"|thank(?:s| you) for everything|love you all|take care of yourselves|its time|so long)\b"
+)
+
+_NOTICE_SELF = (
+    "Thank you for telling us. It sounds like you are carrying something really painful right "
+    "now, and you don't have to carry it alone. A listener has been asked to check in with you, "
+    "and the people below can talk with you at any hour."
+)
+_NOTICE_DANGER = (
+    "It sounds like you may not be safe right now. If you can do it safely, please call your "
+    "local emergency number. A listener has been alerted, and the lines below can help too."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisAssessment:
+    """Score and the strongest surviving family; ``score >= 1.0`` means crisis."""
+
+    score: float
+    reason: str
+    families: frozenset[str]
+
+
+_NONE = CrisisAssessment(0.0, "no_match", frozenset())
+
+
+def _bounds(text: str, start: int, end: int, pattern: re.Pattern[str]) -> tuple[int, int]:
+    left = 0
+    for m in pattern.finditer(text, 0, start):
+        left = m.end()
+    m2 = pattern.search(text, end)
+    return left, (m2.start() if m2 else len(text))
+
+
+def _negated(before: list[str]) -> bool:
+    window = before[-3:]
+    for i, tok in enumerate(window):
+        if tok in _NEGATORS:
+            nxt = window[i + 1] if i + 1 < len(window) else ""
+            if nxt in _NEGATION_RELEASE:
+                continue
+            return True
+    return False
+
+
+def _other_subject(before: list[str]) -> bool:
+    for tok in reversed(before[-8:]):
+        if tok in _FIRST:
+            return False
+        if tok in _OTHER:
+            return True
+    return False
+
+
+class _Context:
+    """Lazily computed message-level facts, shared by every hit in one text."""
+
+    __slots__ = ("_recovery", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._recovery: bool | None = None
+
+    @property
+    def recovery(self) -> bool:
+        if self._recovery is None:
+            self._recovery = _RECOVERY.search(self.text) is not None
+        return self._recovery
+
+
+def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
+    text = ctx.text
+    s0, s1 = _bounds(text, m.start(), m.end(), _SENTENCE_END)
+    sentence = text[s0:s1]
+    if r.negation:
+        c0, _ = _bounds(text, m.start(), m.end(), _CLAUSE_END)
+        if _negated(_TOKEN.findall(text, c0, m.start())):
+            return True
+    if r.past and r.family not in AMPLIFIERS:
+        if _PAST.search(sentence):
+            return True
+        if ctx.recovery and not _NOW.search(sentence):
+            return True
+    if r.humor and _HUMOR.search(sentence) and not _NOT_JOKING.search(sentence):
+        return True
+    if r.subject:
+        sent_tokens = _TOKEN.findall(sentence)
+        if not r.self_anchored and _other_subject(_TOKEN.findall(text, s0, m.start())):
+            return True
+        ends_question = s1 < len(text) and text[s1] == "?"
+        if (ends_question and not _FIRST.intersection(sent_tokens)
+                and _SECOND.intersection(sent_tokens)):
+            return True
+        if not r.self_anchored and _MEDIA.search(sentence):
+            return True
+    return False
+
+
+def _score_text(text: str, rules: list[Rule]) -> dict[str, tuple[float, str]]:
+    ctx = _Context(text)
+    families: dict[str, tuple[float, str]] = {}
+    for r in rules:
+        for m in r.pattern.finditer(text):
+            if not _vetoed(r, m, ctx):
+                total, best = families.get(r.family, (0.0, r.name))
+                cap = FAMILY_CAPS.get(r.family, 1.0)
+                families[r.family] = (min(cap, total + r.weight), best)
+                break
+    return families
+
+
+def _total(families: dict[str, tuple[float, str]]) -> float:
+    core = sum(v for f, (v, _) in families.items() if f not in AMPLIFIERS)
+    if core <= 0:
+        return 0.0
+    return core + sum(v for f, (v, _) in families.items() if f in AMPLIFIERS)
+
+
+def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_RULES,
+           gated: bool = True) -> CrisisAssessment:
+    """Crisis score of ``text`` from the sender's point of view (no role handling).
+
+    ``gated=False`` runs every rule regardless of anchors; tests use it to prove the anchor
+    index never hides a match.
+    """
+    a = analyze(text)
+    candidates = rules.candidates(a.tokens) if gated else list(rules.all_rules)
+    best = _NONE
+    if candidates:
+        for variant in a.variants:
+            fams = _score_text(variant, candidates)
+            total = _total(fams)
+            if total > best.score:
+                core = {f: v for f, v in fams.items() if f not in AMPLIFIERS}
+                top = max(core, key=lambda f: core[f][0])
+                best = CrisisAssessment(total, top, frozenset(fams))
+    if best.score < THRESHOLD and recent and _BYE.search(a.text):
+        prior = max((assess(t, rules=rules, gated=gated).score for t in recent[-5:]), default=0)
+        if prior >= 0.3:
+            return CrisisAssessment(max(best.score, THRESHOLD), "goodbye_after_hopelessness",
+                                    best.families | {"goodbye"})
+    return best
+
+
+_REASONS = {
+    "ideation": "suicidal_ideation",
+    "plan": "plan_or_method",
+    "means": "means_at_hand",
+    "attempt": "attempt_in_progress",
+    "self_harm": "self_harm_now",
+    "goodbye": "goodbye_finality",
+    "goodbye_weak": "goodbye_finality",
+    "despair": "hopelessness",
+    "danger": "danger_from_others",
+}
+
+
+class CrisisFilter:
+    """ESCALATE when the sender signals risk now (see the module docstring)."""
+
+    name = "crisis"
+    cpu_heavy = False
+
+    def check(self, inp: FilterInput) -> Verdict:
+        if inp.role in ("listener", "moderator"):
+            return ALLOW_VERDICT
+        result = assess(inp.text, inp.recent)
+        if result.score < THRESHOLD:
+            return Verdict(frozenset(), Action.ALLOW, "no_match", score=round(result.score, 3))
+        reason = _REASONS.get(result.reason, result.reason)
+        notice = _NOTICE_DANGER if result.reason == "danger" else _NOTICE_SELF
+        return Verdict(frozenset({LABEL}), Action.ESCALATE, reason, notice=notice, score=1.0)

@@ -1,0 +1,474 @@
+"""Crisis rules: what risk sounds like in chat, in English, Spanish, French, German,
+Portuguese, Italian and Dutch (plus a little Polish and Turkish).
+
+Rules run on text folded by ``normalize`` (lowercase, no accents, ``i'm`` -> ``im``,
+``j'ai`` -> ``j ai``, stretched letters collapsed, so double letters are written ``l+``).
+They are grouped in *families*; a message is crisis when the capped family scores sum to 1.
+Core families can fire alone; amplifier families (``now``, ``decided``) only add to a core
+hit, so "tonight" or "i've decided" never alarm on their own, but a saved stash of pills
+plus "tonight" does.
+
+The weights encode the labelling guidance: a method, plan, timing or farewell matters more
+than the word "suicide", and a word like "suicide" or "die" only counts inside a
+first-person frame of wanting or intending (the context checks in ``crisis.py`` then veto
+negated, long-past, joking, second-person and media uses).
+"""
+
+from __future__ import annotations
+
+from chatserver.safety.rules import Rule, RuleSet, rule
+
+__all__ = ["AMPLIFIERS", "CRISIS_RULES", "FAMILY_CAPS"]
+
+# Amplifier families add to a core hit but cannot fire alone.
+AMPLIFIERS = frozenset({"now", "decided"})
+FAMILY_CAPS = {"despair": 0.5, "now": 0.4, "decided": 0.5, "goodbye_weak": 1.0, "means": 0.8}
+
+_ME = r"(?:my ?self|mys[ea]lf|meself|myslef|mysef|mysefl)"
+_ME_A = "myself mysalf meself self myslef mysef mysefl"
+_SUI_A = "suic* suci* sucd* suis* susi* succ* sucide suicde suicid suiside suside sucid"
+_MEANS_A = (
+    "pills tablets meds medication medicine painkillers paracetamol acetaminophen tylenol "
+    "ibuprofen insulin antidepressants rope noose gun pistol rifle firearm bullets bullet "
+    "shotgun knife knives blade blades razor razors belt cord charcoal poison bleach "
+    "antifreeze bottle"
+)
+_MEANS_ML_A = (
+    "pastillas pastis cuerda soga pistola cuchillo navaja cuchilla cuchillas medicaments "
+    "cachets comprimes corde pistolet couteau lame lames tabletten pillen strick seil pistole "
+    "waffe messer klinge klingen rasierklinge rasierklingen remedios comprimidos corda arma "
+    "faca lamina laminas pillole farmaci coltello lamette touw mes mesjes"
+)
+_WANT = (
+    r"(?:want(?:ed|ing)? to|wanna|wana|wan to|wish(?:ed|ing)? (?:i could|to)|(?:just )?need to|"
+    r"going to|gonna|gon|gunna|about to|ready to|trying to|try to|tried to|plan(?:ning)? to|"
+    r"planning on|decided to|will|ll|might|may|should|could|have to|gotta|hafta|urge to|"
+    r"tempted to|deserve to|would rather|id rather|rather|hope to|prefer to)"
+)
+_THINK = (
+    r"(?:think(?:ing)?|thought(?:s)?|considering|contemplating|planning|plan|obsess(?:ing|ed)?|"
+    r"fantasi[sz]ing|dreaming|researching|googling|looking up|daydreaming)"
+)
+_SUI = r"su+i?[cs]+i?de?"  # suicide, sucide, suicde, suiside, suicid
+_DIE_IDIOM = (
+    r"(?! (?:of|from) (?:embarrass|laugh|cring|bored|shame|cute|envy|jealous|hunger|thirst)"
+    r"| laughing| for (?:a |this|that|some|one|the|it)| inside| a little)"
+)
+_MEANS_EN = (
+    r"(?:pills|tablets|meds|medication|medicine|sleeping pills|painkillers|paracetamol|"
+    r"acetaminophen|tylenol|ibuprofen|insulin|antidepressants|rope|noose|gun|pistol|rifle|"
+    r"firearm|bullets?|shotgun|knife|knives|blades?|razors?|razor blades?|belt|cord|charcoal|"
+    r"poison|bleach|antifreeze|bottle of \w+)"
+)
+_MEANS_ML = (
+    r"(?:pastillas|pastis|cuerda|soga|pistola|cuchillo|navaja|cuchillas?|medicaments|cachets|"
+    r"comprimes|corde|pistolet|couteau|lames?|tabletten|pillen|strick|seil|pistole|waffe|"
+    r"messer|klingen?|rasierklingen?|remedios|comprimidos|corda|arma|faca|laminas?|pillole|"
+    r"farmaci|coltello|lamette|touw|mes|mesjes)"
+)
+_TIME = (
+    r"(?:tonight|tomorrow|tmrw|tmr|this (?:weekend|week|friday|saturday|sunday|evening)|"
+    r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|in an hour|soon|"
+    r"when (?:everyone|everybody|they|my \w+)(?:s| is| are)? (?:asleep|sleeping|gone|at work)|"
+    r"after (?:my \w+|everyone|they) (?:go|goes|leave|leaves) (?:to bed|out|to work)|"
+    r"before my birthday|at midnight|esta noche|manana|ce soir|demain|ce week end|heute nacht|"
+    r"morgen|am wochenende|hoje a noite|hoje|amanha|stanotte|stasera|domani|vannacht|morgen)"
+)
+
+_R: list[Rule] = [
+    # ---------------------------------------------------------------- explicit ideation
+    rule("ideation_kill_self", "ideation", 1.0, _ME_A,
+         rf"\b(?:kil+(?:ing|ed|s)?|murder(?:ing)?|off(?:ing)?|end(?:ing)?|unaliv\w*) {_ME}\b"
+         r"(?! (?:for|over) (?:forgetting|being|not|that|this|saying|doing|eating|buying))",
+         self_anchored=True, humor=True),
+    rule("ideation_euphemism", "ideation", 1.0,
+         "unalive unaliving unalived alive kms ctb sewer sewerslide soup soupslide delete "
+         "deleting deleted terminate terminating selfdelete",
+         r"\b(?:un ?-?aliv(?:e|ing|ed)|kms|ctb|sewer ?-?slide|soup ?-?slide|"
+         r"self ?-?(?:delet|terminat)\w*)\b", humor=True),
+    rule("ideation_end_life", "ideation", 1.0, "life",
+         r"\b(?:end(?:ing|ed)?|take|taking|took|tak) (?:my|this) (?:own |miserable |stupid )?"
+         r"life\b|\bkil+ (?:my|this) life\b", self_anchored=True),
+    rule("ideation_end_it_all", "ideation", 1.0, "end ending finish",
+         r"\b(?:end|ending|finish) (?:it|things|everything) (?:all\b|for good|forever|tonight|"
+         r"once and for all)|\b(?:end|ending) it (?:tonight|now|soon)\b"),
+    rule("ideation_want_die", "ideation", 1.0,
+         "die dead alive exist here wake existing disappear sleep gone cease",
+         rf"\b{_WANT} (?:just |fucking |really |honestly |literally |simply |finally )?"
+         rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
+         r"stop existing|disappear forever|sleep forever|be gone forever|cease to exist)\b",
+         humor=True),
+    rule("ideation_wish_dead", "ideation", 1.0, "dead die born gone without alive",
+         r"\bwish(?:ed|ing)? (?:that )?(?:i (?:was|were|could be|had been)|to be|id be) "
+         r"(?:dead|gone|never born|not alive)\b|\bwish(?:ed|ing)? i (?:would|could|will) "
+         rf"(?:just )?die{_DIE_IDIOM}\b|\bbetter off dead\b|\b(?:everyone|everybody|world|family|"
+         r"they|people|all) (?:would be|would all be|will be|d be|is|are) better off without me\b"),
+    rule("ideation_no_live", "ideation", 1.0, "live alive exist wake living going here go",
+         r"\b(?:dont|do not|didnt|no longer|dont even|dont really) (?:really )?(?:want|wanna|"
+         r"wish) (?:to )?(?:live|be alive|exist|wake up|keep living|keep going|be here (?:anymore|"
+         r"any more|tomorrow)|go on(?:$|[.,!?]| anymore| like this| living))|\bdont (?:think i )?"
+         r"want to be (?:here|alive|around) (?:tomorrow|anymore|any more|much longer)\b",
+         negation=False),
+    rule("ideation_think_suicide", "ideation", 1.0, _SUI_A + " killing kiling kill kil ending "
+         "taking dying being existing waking die end", rf"\b{_THINK} (?:about |of |on )?"
+         rf"(?:{_SUI}\b|kil+ing {_ME}|ending (?:my life|it all|it\b|things)|taking my (?:own )?"
+         r"life|dying\b|not (?:being here|existing|waking up)|how to (?:die|end it|kil+))"),
+    rule("ideation_suicidal", "ideation", 1.0, _SUI_A,
+         r"\b(?:im|i am|feel|feeling|felt|been|getting|so|very|really|pretty|extremely|super|"
+         r"kinda|kind of|quite|actively|passively|seriously|severely|always|still)\s+(?:\w+ )?"
+         r"su+i?[cs]+i?dal\b|\bsu+i?[cs]+i?dal (?:thoughts|ideation|urges|feelings|again|rn|"
+         r"right now|tonight|today|lately|af|asf)\b"),
+    rule("ideation_suicide_only_way", "ideation", 1.0,
+         _SUI_A + " dying death killing kiling",
+         rf"\b(?:{_SUI}|dying|death|killing {_ME}) (?:is|seems|feels|looks|sounds|keeps looking)"
+         r" (?:like )?(?:more (?:and more )?like )?(?:the|my) (?:only|best|last|one|easiest) "
+         r"(?:way|option|plan|choice|answer|solution|thing|escape|exit)|\b(?:"
+         rf"{_SUI}|dying|killing {_ME}) (?:is )?(?:all i (?:think about|want|can think of)|"
+         r"(?:the only thing )?on my mind)"),
+    rule("ideation_commit", "ideation", 1.0, "commit committing attempt attempting",
+         rf"\b{_WANT} (?:commit|attempt) (?:{_SUI}|again)\b"),
+    rule("ideation_research", "plan", 1.0, "painless painlessly lethal overdose hang take",
+         rf"\b(?:painless(?:est)? way to (?:die|go|end it)|how (?:many|much) \w+ (?:would it take|"
+         r"does it take|is) (?:to )?(?:die|kil+|be lethal|overdose)|lethal dose|how to (?:die "
+         r"painlessly|overdose|hang {_ME}))"),
+    rule("ideation_euphemism_noun", "ideation", 1.0, "nap sleep",
+         r"\b(?:take|taking|took|go for|going for) (?:the|a|my) (?:forever|eternal|permanent|"
+         r"endless) (?:nap|sleep)\b", self_anchored=True),
+    # ES / PT / FR / DE / IT / NL / PL / TR
+    rule("ideation_es", "ideation", 1.0,
+         "suicidarme matarme quitarme quiero morir morirme desaparecer terminar acabar sentido",
+         r"\b(?:suicidarme|matarme|quitarme la vida|me quiero (?:matar|morir|suicidar)|"
+         r"(?:quiero|quisiera|voy a|pienso en|ganas de|deseo|necesito) (?:morir(?:me)?\b|"
+         r"desaparecer para siempre|terminar con (?:todo|mi vida)|acabar con (?:todo|mi vida))|"
+         r"no quiero (?:seguir )?(?:vivir|viv[ao]|viviendo|existir)|no (?:le )?encuentro sentido "
+         r"a (?:la|mi) vida)"),
+    rule("ideation_pt", "ideation", 1.0, "matar morrer sumir acabar tirar quero",
+         r"\b(?:me matar|(?:quero|queria|vou|penso em|vontade de|desejo) (?:morrer|sumir para "
+         r"sempre|acabar com (?:tudo|minha vida))|tirar (?:a )?minha (?:propria )?vida|"
+         r"nao quero (?:mais )?(?:viver|existir|continuar viv[ao]))"),
+    rule("ideation_fr", "ideation", 1.0,
+         "tuer suicider mourir disparaitre finir vivre fin exister",
+         r"\b(?:me tuer|me suicider|(?:veux|voudrais|envie de|vais|pense a|besoin de) "
+         r"(?:mourir|disparaitre pour toujours|en finir)|pour en finir|d en finir|plus envie de "
+         r"vivre|mettre fin a (?:ma vie|mes jours)|plus (?:envie d|la force d) exister)"),
+    rule("ideation_de", "ideation", 1.0, "umbringen toten leben nehmen sterben tot selbstmord suizid",
+         r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
+         r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ )?(?:sterben|tot sein|nicht mehr leben)|"
+         r"(?:selbstmord|suizid) (?:begehen|machen)|an (?:selbstmord|suizid) denken|nicht mehr "
+         r"leben (?:will|mochte))"),
+    rule("ideation_it", "ideation", 1.0, "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere",
+         r"\b(?:uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|(?:voglio|vorrei) "
+         r"morire|non voglio (?:piu )?vivere)"),
+    rule("ideation_nl", "ideation", 1.0, "mezelf dood sterven leven zelfmoord",
+         r"\b(?:mezelf (?:van kant maken|doden|ombrengen)|(?:wil|wou|zou willen) (?:\w+ )?"
+         r"(?:dood|sterven|niet meer leven)|zelfmoord (?:plegen|doen))"),
+    rule("ideation_pl_tr", "ideation", 1.0, "umrzec zyc olmek yasamak",
+         r"\b(?:chce umrzec|nie chce (?:juz )?zyc|olmek istiyorum|yasamak istemiyorum)"),
+    # ---------------------------------------------------------------- passive ideation
+    rule("passive_never_wake", "ideation", 1.0, "wake waking woke",
+         r"\b(?:sleep|fall asleep|go to sleep|close my eyes|nap) and (?:never|not|dont) "
+         r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:dont|do not|never|"
+         r"wont|will not) wake up\b|\bdisappointed (?:that )?i (?:woke|wake|keep waking) up\b|"
+         r"\b(?:dont|never) want to wake up\b"),
+    rule("passive_wouldnt_mind", "ideation", 1.0, "mind died wake woke car bus truck train",
+         r"\bwouldnt mind (?:if i (?:just )?(?:died|got hit|didnt wake|never woke|got sick and "
+         r"died|was dead|disappeared)|dying|being dead|not waking)|\bif i (?:just )?(?:died|"
+         r"didnt wake up|never woke up)\b.{0,40}\b(?:at least|would be over|nobody would|no one "
+         r"would|wouldnt matter|relief|better)|\b(?:easy|nice|better|okay|ok|fine) (?:it would "
+         r"be )?if (?:a|the) (?:car|bus|truck|train) (?:just )?(?:hit me|didnt stop|ran me over)",
+         ),
+    rule("passive_last_day", "ideation", 1.0, "alive", r"\blast day alive\b"),
+    rule("passive_tired_living", "ideation", 1.0, "living alive existing",
+         r"\b(?:tired|sick|done) of (?:living|being alive|existing)\b"),
+    rule("passive_ml", "ideation", 1.0,
+         "despertar acordar svegliarmi risvegliarmi reveiller aufwachen morirme morrer dormir",
+         r"\b(?:(?:dormir|dormirme) y no despertar|(?:dormir|dormisse) e nao acordar|"
+         r"(?:addormentarmi|dormire) e non (?:svegliarmi|risvegliarmi)|non svegliarmi piu|"
+         r"ne (?:plus|jamais) me reveiller|nicht mehr aufwachen|(?:quisiera|quiero) morirme "
+         r"mientras duermo|queria morrer)"),
+    # ---------------------------------------------------------------- plan, method, means
+    rule("plan_method_self", "plan", 1.0,
+         "hang hanging shoot shooting stab stabbing drown drowning poison poisoning suffocate "
+         "gas electrocute overdose wrist wrists throat veins",
+         rf"\b(?:hang|hanging|shoot|shooting|stab|stabbing|drown|drowning|poison|poisoning|"
+         rf"suffocate|gas|electrocute) {_ME}\b|\b(?:slit|slash|slice|open) my (?:wrists?|throat|"
+         r"veins)\b|\b(?:going to|gonna|will|want to|plan to|planning to) overdose\b",
+         self_anchored=True),
+    rule("plan_use_on_self", "plan", 1.0, _ME_A,
+         rf"\b(?:use|using) (?:it|them|that|this|the \w+) on {_ME}\b", self_anchored=True),
+    rule("plan_jump", "plan", 0.7, "jump jumping step stepping walk walking",
+         r"\b(?:jump(?:ing)? (?:off|from|in front of)|step(?:ping)? in front of|walk(?:ing)? "
+         r"into)\b(?: \w+){0,3}? (?:bridge|building|roof|rooftop|cliff|train|balcony|window|"
+         r"overpass|tower|traffic|sea|ocean|river|car|truck|bus)\b"),
+    rule("plan_place", "means", 0.6,
+         "bridge building roof rooftop cliff tracks ledge spot place overpass edge",
+         r"\b(?:know|found|picked|chose|chosen|checked|scouted|decided on)\b(?: \w+){0,3}? "
+         r"(?:bridge|building|roof|rooftop|cliff|tracks|ledge|spot|place|overpass)\b|\b(?:keep "
+         r"thinking about|been thinking about|went up to|walked up|stood on) the (?:roof|edge|"
+         r"ledge|bridge|tracks)"),
+    rule("means_possession", "means", 0.6, _MEANS_A,
+         r"\b(?:have|got|bought|ordered|collect(?:ing|ed)|sav(?:ing|ed)|stockpil(?:ing|ed)|"
+         r"hoard(?:ing|ed)|hid|hiding|keep|keeping|found|holding|counted|counting|lined up|laid "
+         r"out|sharpened|stole|took out|sitting with|on my (?:lap|bed|desk))\b(?: \S+){0,4}? "
+         rf"{_MEANS_EN}\b|\b{_MEANS_EN} (?:is |are )?(?:ready|on my (?:lap|bed|desk)|in front "
+         r"of me|next to me|in my (?:hand|pocket))\b"),
+    rule("means_intent", "plan", 1.0, _MEANS_A,
+         rf"\b{_MEANS_EN}\b(?: \S+){{0,6}}? (?:to (?:die|end it|hang|kil+|overdose)|for when im "
+         r"ready|for when i decide)\b"),
+    rule("means_ml", "means", 0.7, _MEANS_ML_A,
+         r"\b(?:tengo|compre|guarde|junte|juntando|ahorrando|j ai|achete|garde|devant moi|hab|"
+         r"habe|gekauft|gesammelt|tenho|comprei|guardei|ho comprato|ho messo da parte|ik heb|"
+         rf"gekocht|tous mes|toutes mes|alle meine)\b(?: \S+){{0,4}}? {_MEANS_ML}\b"),
+    rule("plan_method_ml", "plan", 1.0,
+         "pendre jeter noyer tirer balle ouvrir sauter colgarme ahorcarme tirarme tiro venas enforcar jogar "
+         "dar pulsos aufhangen aufhange erhangen erschiessen zug brucke pulsadern impiccarmi "
+         "buttarmi spararmi vene ophangen verhangen doodschieten springen trein",
+         r"\b(?:me (?:pendre|jeter (?:du|d un|de la|sous)|noyer|tirer une balle|ouvrir les "
+         r"veines)|sauter (?:du|d un|de la|par la) (?:pont|toit|fenetre|falaise|immeuble)|"
+         r"colgarme|ahorcarme|tirarme (?:de|del|por|a|bajo)|pegarme un tiro|cortarme las venas|"
+         r"me enforcar|me jogar (?:de|da|do|na|no|em)|me dar um tiro|cortar (?:os|meus) pulsos|"
+         r"mich (?:\w+ ){0,3}(?:aufhangen|aufhange|erhangen|erschiessen)|vor (?:einen|den) zug|"
+         r"von der brucke springen|pulsadern|impiccarmi|buttarmi (?:giu|dal|dalla|sotto)|"
+         r"spararmi|tagliarmi le vene|mezelf (?:ophangen|verhangen|doodschieten)|voor de trein "
+         r"(?:springen|gaan liggen|te springen))"),
+    # ---------------------------------------------------------------- overdose / attempt now
+    rule("attempt_overdosed", "attempt", 1.0, "overdosed od odd overdose",
+         r"\b(?:i |ive |i have |i just |just |already )(?:overdosed|od ?d|took an overdose)\b"),
+    rule("attempt_intake_done", "attempt", 1.0, "took taken swallowed downed popped",
+         r"\b(?:i |ive |i have |i just |just |already )(?:took|taken|swallowed|downed|popped)\s+"
+         r"(?:all (?:of )?(?:my|the|his|her|mums?|moms?|dads?|\w+s) (?:\S+ )?(?:pills|tablets|"
+         r"meds|medication|medicine|capsules|sleeping pills|painkillers)|all of them\b|the (?:whole|"
+         r"entire) (?:bottle|pack|box|packet|strip)|a (?:whole )?(?:bottle|handful|box|pack) of\b|"
+         r"\d{2,} (?:pills|tablets))"),
+    rule("attempt_intake", "attempt", 0.7,
+         "take taking took taken swallow swallowed swallowing downed popped ate",
+         r"\b(?:take|taking|took|taken|swallow(?:ed|ing)?|downed|popped|ate)\s+(?:all (?:of )?"
+         r"(?:my|the|his|her|them|these|those|mums?|moms?|dads?|\w+s)?\s*(?:\S+ )?(?:pills|"
+         r"tablets|meds|medication|medicine|capsules|of them|sleeping pills|painkillers)|(?:them|"
+         r"these|those) all\b|the (?:whole|entire) (?:bottle|pack|box|packet|strip|thing)|a "
+         r"(?:whole )?(?:bottle|handful|bunch|box|pack) of\b|\d{2,} (?:pills|tablets|of))"),
+    rule("attempt_intake_ml", "attempt", 0.7,
+         "tomar tome tomei tomado avale avaler pris genommen geschluckt preso ingoiato "
+         "genomen geslikt tout",
+         r"\b(?:tomar|tome|tomei|tomado|avale|pris|genommen|geschluckt|preso|ingoiato|genomen|"
+         r"geslikt)\b(?: \w+){0,3}? (?:todos|todas|tous|toutes|alle|tutte|tutti|la caja|a "
+         r"caixa|toda a caixa)|\btout (?:avaler|prendre)\b"),
+    # ---------------------------------------------------------------- self-harm now
+    rule("self_harm_act", "self_harm", 0.6,
+         "cut cutting burned burnt burning scratched scratching carved carving hit hitting "
+         "punched punching harmed harming hurt hurting bit biting sliced",
+         rf"\b(?:cut|cutting|burned|burnt|burning|scratched|scratching|carved|carving|hit|"
+         rf"hitting|punched|punching|harmed|harming|hurt|hurting|bit|biting|sliced) (?:{_ME}|"
+         r"my (?:\w+ )?(?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?|ankles?|face|head|"
+         r"hands?|chest|forearms?))\b(?! (?:shaving|cooking|on (?:a|the)|by accident|"
+         r"accidentally|at (?:work|the gym)|playing))"),
+    rule("self_harm_did", "self_harm", 1.0, "cut relapsed relapse relapsing",
+         r"\bi (?:just )?cut (?:again|tonight|today|last night|deep|deeper|really deep|so deep)\b"
+         r"|\brelaps(?:e|ed|ing)\b(?: \S+){0,3}? (?:on |with )?(?:sh|self ?harm|cutting|"
+         r"cut)\b"),
+    rule("self_harm_relapse_now", "self_harm", 0.7, "relapsed",
+         r"\brelapsed (?:again |today |tonight |last night |this morning )"),
+    rule("self_harm_urge", "self_harm", 0.6,
+         "want wanna wana need urge urges craving tempted itching dying",
+         r"\b(?:want|wanna|wana|need|urge|urges|craving|tempted|itching|dying)\b(?: \w+){0,2}? "
+         rf"(?:to )?(?:cut(?= *(?:$|[.,!?]|so |rn|right|again|tonight|badly|really|deep|{_ME}|"
+         r"my (?:wrists?|arms?|legs?|thighs?)))|self ?harm|sh\b|hurt my ?self|harm my ?self|"
+         r"burn my ?self|relapse\b)"),
+    rule("self_harm_ml", "self_harm", 1.0,
+         "dano corte cortado cortar cortes lastime cortarme lastimarme coupe coupee scarifie "
+         "scarifiee mal brule brulee mutile couper scarifier geritzt geschnitten verletzt "
+         "verbrannt ritzen schneiden verletzen antun cortei machuquei feri queimei mutilee "
+         "machucar ferir tagliata tagliato fatta fatto ferita ferito tagliarmi male gesneden "
+         "gedaan verwond gekrast snijden doen couper mutiler farmi",
+         r"\b(?:me (?:hice|he hecho|volvi a hacer) dano|me (?:corte|he cortado|volvi a cortar|"
+         r"lastime)\b|(?:quiero|ganas de|necesito) (?:cortarme|hacerme dano|lastimarme)|cortes "
+         r"nuevos|je me suis (?:encore |de nouveau |re)?(?:coupee?|scarifiee?|fait du mal|"
+         r"brulee?|mutilee?)|(?:envie de|besoin de|veux) me (?:couper|scarifier|faire du mal|"
+         r"mutiler)|(?:hab|habe) mich (?:\w+ ){0,3}(?:geritzt|geschnitten|verletzt|verbrannt)|"
+         r"(?:will|muss|mochte) mich (?:\w+ ){0,2}(?:ritzen|schneiden|verletzen)|mir (?:etwas|"
+         r"was) antun|me (?:cortei|machuquei|feri|queimei)\b|(?:quero|vontade de|preciso) me "
+         r"(?:cortar|machucar|ferir)|mi sono (?:\w+ )?(?:tagliat[ao]|fatt[ao] del male|ferit[ao]"
+         r")|(?:voglio|ho voglia di) (?:tagliarmi|farmi del male)|(?:heb|ik) mezelf (?:\w+ ){0,3}"
+         r"(?:gesneden|pijn gedaan|verwond|gekrast)|(?:wil|moet) mezelf (?:snijden|pijn doen))"),
+    rule("self_harm_holding", "means", 0.6, "razor blade blades knife lighter scissors",
+         r"\b(?:holding|have|got|grabbed|staring at|looking at) (?:a |the |my )?(?:razor|blade|"
+         r"blades|knife|lighter|scissors)\b"),
+    # ---------------------------------------------------------------- goodbye / finality
+    rule("goodbye_this_is", "goodbye", 1.0, "goodbye bye good end last final",
+         r"\bthis is (?:my )?(?:goodbye|good bye|bye|the end|my last (?:message|post|night|day|"
+         r"goodbye)|my final (?:message|post|goodbye|words))\b|\bmy (?:last|final) (?:message|"
+         r"post|goodbye|words)\b"),
+    rule("goodbye_wont_be_alive", "goodbye", 1.0, "alive here around breathing",
+         r"\b(?:wont|will not|not going to|never going to|im not going to|not gonna) be (?:alive|"
+         r"here|around|breathing) (?:tomorrow|much longer|anymore|any more|by (?:tomorrow|morning"
+         r"|the weekend|then|monday|friday)|next (?:week|year|month)|for (?:long|much longer))\b",
+         negation=False),
+    rule("goodbye_by_the_time", "goodbye", 1.0, "time",
+         r"\bby the time (?:you|anyone|someone|somebody|they|people|u) (?:reads?|sees?|finds?|"
+         r"gets?) (?:this|these|my)"),
+    rule("goodbye_ill_be_gone", "goodbye", 1.0, "gone",
+         r"\b(?:ill|i will|i am going to|im going to|im gonna) be gone (?:by|tomorrow|soon|"
+         r"forever|tonight|before)|\bi(?:ll| will) be gone\b(?=.{0,60}\b(?:fault|sorry|love))"),
+    rule("goodbye_when_gone", "goodbye_weak", 0.4, "gone",
+         r"\b(?:when|after|once) im gone\b"),
+    rule("goodbye_said_bye", "goodbye_weak", 0.6, "goodbye goodbyes bye",
+         r"\b(?:said|say|saying|said my|to say) (?:goodbyes?|bye) to (?:everyone|everybody|all|"
+         r"you all|you|my (?:family|friends|mom|mum|dad|kids|parents|sister|brother|cat|dog))"),
+    rule("goodbye_forever", "goodbye", 1.0, "goodbye bye forever good",
+         r"\b(?:goodbye|bye) (?:forever|for good|for ever)\b|\bgoodbye (?:world|cruel world)\b"),
+    rule("goodbye_everyone", "goodbye_weak", 0.5, "goodbye farewell",
+         r"\b(?:goodbye|good bye) (?:everyone|everybody|all|guys|friends)\b|\bfarewell\b"),
+    rule("goodbye_gave_away", "goodbye_weak", 0.6, "away",
+         r"\b(?:given|gave|giving|give) away (?:all |most )?(?:of )?my (?:things|stuff|belongings|"
+         r"possessions|clothes|books|pets?|dog|cat|plants|games|savings)"),
+    rule("goodbye_letters", "goodbye_weak", 0.6, "letters letter notes note",
+         r"\b(?:wrote|written|writing|left|finished) (?:a |my |the |some )?(?:letters?|notes?|"
+         r"goodbye (?:letters?|notes?))\b(?: (?:to|for))? (?:everyone|everybody|my|each|all)"),
+    rule("goodbye_suicide_note", "goodbye", 1.0, _SUI_A,
+         rf"\b(?:wrote|written|writing|left|finished|my) (?:a |my )?{_SUI} (?:note|letter)"),
+    rule("goodbye_arrangements", "goodbye_weak", 0.5,
+         "arrangements affairs papers order sorted",
+         r"\b(?:made|making) (?:all )?(?:the |my )?arrangements\b|\bput (?:my )?affairs in order|"
+         r"\bknows where (?:the|my) (?:\w+ )?(?:papers|documents|passwords|will)\b|\b(?:sorted|"
+         r"sorting|organi[sz]ed) (?:out )?(?:my|all my) (?:affairs|finances|things|stuff)"),
+    rule("goodbye_take_care_for_me", "goodbye_weak", 0.5, "care after",
+         r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b"),
+    rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
+         r"\bim sorry i (?:couldnt|cant|wasnt strong enough to) (?:stay|keep going|hold on|be "
+         r"stronger|do this anymore|keep fighting|stay longer)"),
+    rule("goodbye_not_your_fault", "goodbye_weak", 0.4, "fault",
+         r"\b(?:its|it is|this is|its really) not (?:anyones|anybodys|your|yours|their|you guys|"
+         r"your guys) fault\b|\bnobodys fault\b|\bno ones fault\b|\bno one is to blame\b"),
+    rule("goodbye_thank_everything", "goodbye_weak", 0.3, "everything trying",
+         r"\bthank(?:s| you) (?:for everything|for trying|all for everything)\b"),
+    rule("goodbye_not_logging", "goodbye_weak", 0.6,
+         "logging log coming signing checking come",
+         r"\b(?:wont|will not|never|not going to) (?:be )?(?:logging|log|coming|signing|checking)"
+         r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)|\bnever "
+         r"(?:log|come) (?:on|in|back) again\b"),
+    rule("goodbye_before_i_die", "goodbye_weak", 0.4, "before",
+         r"\bbefore i (?:die|go|leave)\b(?! (?:for|to|on|at|in|home|work|school))"),
+    rule("goodbye_ml", "goodbye", 1.0,
+         "seguir siempre ultima ultimo dernier serai saro letzte mehr estar adeus laatste "
+         "afscheidsbrief abschiedsbrief despedida",
+         r"\b(?:no voy a seguir (?:viv[ao]|aqui|viviendo)|(?:chau|adios) para siempre|la ultima "
+         r"vez que me (?:van a|vas a) (?:leer|ver)|mi ultimo mensaje|mon dernier message|"
+         r"je ne serai plus (?:la|en vie)|non ci saro piu|il mio ultimo messaggio|meine letzte "
+         r"nachricht|(?:ich werde|bin) (?:morgen |bald )?nicht mehr (?:da|hier|am leben)|"
+         r"minha ultima mensagem|nao vou (?:mais )?estar (?:aqui|viv[ao])|adeus (?:para sempre|"
+         r"a todos)|mijn laatste bericht|afscheidsbrief|abschiedsbrief|carta de despedida)"),
+    rule("intent_to_die_ml", "ideation", 1.0, "para pra pour um per om",
+         r"\b(?:(?:para|pra) (?:morrer|morir|me matar|matarme)|pour (?:mourir|me tuer)|um (?:zu "
+         r"sterben|mich umzubringen)|per (?:morire|uccidermi|farla finita)|om (?:dood te gaan|te "
+         r"sterven))\b"),
+    rule("goodbye_ml_weak", "goodbye_weak", 0.6,
+         "despedi ordenado listo orden carta addio adieu vaarwel wohl",
+         r"\b(?:me despedi de todos|deje todo (?:ordenado|listo|en orden)|escribi una carta a|"
+         r"addio|adieu|vaarwel|lebt wohl)\b"),
+    # ---------------------------------------------------------------- despair (weak)
+    rule("despair", "despair", 0.3,
+         "point reason cant better hopeless burden without aguanto peux kann aguento faccio kan",
+         r"\b(?:no (?:point|reason) (?:in|to) (?:living|going on|anything|trying|life|any of this)"
+         r"|cant (?:go on|do this anymore|keep going|take (?:it|this) anymore)|(?:nothing|it) "
+         r"(?:will|is gonna|is going to) (?:ever )?get better|hopeless|im (?:just )?a burden|"
+         r"(?:better|easier) without me|ya no aguanto|j en peux plus|ich kann nicht mehr|nao "
+         r"aguento mais|non ce la faccio piu|ik kan niet meer)"),
+    # ---------------------------------------------------------------- danger from others now
+    rule("danger_threat_explicit", "danger", 1.0, "threatening threatens threatened threaten",
+         r"\bthreaten(?:ing|s|ed)? (?:to )?(?:hurt|kil+|beat|stab|shoot|rape|strangle|choke|"
+         r"murder) (?:me|us|my)\b", subject=False, humor=True),
+    rule("danger_threat", "danger", 0.6, "said says saying told swears swear screaming "
+         "yelling shouting keeps find regret dead",
+         r"\b(?:saying|says|said|told me|swears?|screaming|yelling|shouting|keeps saying)\b"
+         r"(?: \w+){0,3}? (?:(?:hes|he is|shes|she is|theyre|they are|hell|shell|theyll|he will|"
+         r"she will|they will|he would|hed|going to|gonna|gon|to|that)\s+)+(?:hurt|kil+|beat|stab"
+         r"|shoot|rape|strangle|choke|end|murder|get) (?:me|us)\b|\bnobody will (?:ever )?find "
+         r"(?:me|my body)\b|\bno one will (?:ever )?find (?:me|my body)\b|\bi(?:ll| will) "
+         r"regret it\b|\bwhen (?:he|she|they) (?:comes?|gets?) (?:back|home),? (?:im|i am|ill be)"
+         r" dead\b", subject=False, humor=True),
+    rule("danger_threat_ml", "danger", 0.7, "tuer frapper buter mal umbringen toten schlagen "
+         "abstechen matar pegar lastimar bater machucar ammazza uccide matarme pegarme",
+         r"\b(?:(?:va|vont|veut|allait) (?:me|nous) (?:tuer|frapper|buter|faire du mal)|(?:will|"
+         r"wird|droht)\b(?: \w+){0,3}? (?:mich|uns) (?:umbringen|toten|schlagen|abstechen)|"
+         r"(?:me|nos) (?:va a|quiere|amenaza con) (?:matar|pegar|lastimar)|amenaza con "
+         r"(?:matarme|pegarme)|(?:vai|quer|ameaca|ameacou) (?:me|nos) (?:matar|bater|machucar)|"
+         r"(?:vuole|minaccia di|dice che) (?:mi|ci) (?:ammazza|uccide))", subject=False),
+    rule("danger_hiding", "danger", 0.6, "hiding locked barricaded trapped shut",
+         r"\b(?:i(?:m| am|ve| have)?|we(?:re| are)?|just|currently) (?:\w+ ){0,2}(?:hiding|"
+         r"locked|barricaded|trapped|shut) (?:\w+ )?(?:in|inside|under|behind|myself|ourselves)\b"
+         r"|\blocked (?:myself|ourselves|me and)\b(?! out)|\bwith the doors? locked\b|\bhiding "
+         r"(?:under|in|behind) (?:my|the|a)\b", subject=False),
+    rule("danger_hiding_ml", "danger", 0.6, "cach* enfe* refu* barr* eing* vers* esco* ence* "
+         "atra* tran* nasc* chiu* opge*",
+         r"\b(?:je suis (?:\w+ )?(?:cachee?|enfermee?|refugiee?|barricadee?)s?|je me suis "
+         r"(?:cachee?|enfermee?)|on est (?:cache|enferme)s?|eingeschlossen|eingesperrt|"
+         r"verstecke mich|versteckt|verbarrikadiert|(?:estoy|estamos) (?:\w+ )?(?:escondid[ao]s?|"
+         r"encerrad[ao]s?|atrapad[ao]s?)|me (?:escondi|encerre)|(?:estou|to|estamos) (?:\w+ )?"
+         r"(?:escondid[ao]s?|trancad[ao]s?)|me tranquei|(?:sono|siamo) (?:\w+ )?(?:nascost[ao]|"
+         r"chius[ao] a chiave)|mi sono chius[ao]|opgesloten|verstopt|verschuil)\b",
+         subject=False),
+    rule("danger_aggressor_now", "danger", 0.5,
+         "drunk hitting beating punching kicking choking strangling screaming yelling trying "
+         "outside banging breaking smashing following coming waiting angry raging armed high "
+         "threatening",
+         r"\b(?:hes|he is|shes|she is|theyre|they are|my \w+(?: \w+)? is|(?:a|the|this|some) "
+         r"(?:man|guy|stranger|dude|person|woman|men|guys)(?: \w+)? (?:is|are|keeps?)|someone is|"
+         r"somebody is|there is a (?:man|guy))\s+(?:\w+ )?(?:drunk|hitting|beating|punching|"
+         r"kicking|choking|strangling|screaming|yelling|trying to (?:get|break|come|open)|outside|"
+         r"banging|breaking|smashing|following|coming (?:up|back|home|for|in|after)|waiting "
+         r"(?:for me|outside)|threatening|angry|raging|high\b|armed)", subject=False),
+    rule("danger_door", "danger", 0.5, "handle door window lock trying leave away out",
+         r"\b(?:keeps|keep|is|are|started) (?:trying|banging|knocking|pounding|kicking|hitting|"
+         r"rattling)(?: \w+){0,2}? (?:the |on |at |my )*(?:handle|door|window|lock)\b|\btrying to"
+         r" (?:get|break) (?:into|in)\b|\b(?:wont|will not|refuses to) (?:leave|go away|let me "
+         r"(?:leave|out))\b", subject=False),
+    rule("danger_hit_just", "danger", 0.5, "punched hit slapped choked strangled kicked pushed "
+         "shoved grabbed smashed broke threw beat hurt",
+         r"\b(?:just|has just|already)\s+(?:punched|hit|slapped|choked|strangled|kicked|pushed|"
+         r"shoved|grabbed|smashed|broke|threw|beat)\b(?: \w+){0,3}? (?:me|my|a hole|the door|the "
+         r"wall|us)\b|\blast time (?:he|she|they) (?:choked|hit|beat|hurt|strangled|broke)\b",
+         subject=False),
+    rule("danger_hear_him", "danger", 0.4, "hear heard",
+         r"\bi (?:can )?hear (?:him|her|them) (?:coming|outside|in the|yelling|screaming|walking|"
+         r"on the stairs|looking|banging)|\bheard (?:him|her) (?:looking for|coming|getting)",
+         subject=False),
+    rule("danger_weapon", "danger", 0.5, "knife gun weapon bat hammer keys pistol rifle",
+         r"\b(?:he|she|they|hes|shes|theyre) (?:has|got|grabbed|is holding|took|is looking for|"
+         r"went to get|is waving|pulled)(?: \w+)? (?:a |my |the |his |her |their )?(?:knife|gun|"
+         r"weapon|bat|hammer|pistol|rifle)\b|\b(?:he|she) has the keys\b", subject=False),
+    rule("danger_ml", "danger", 0.5, "train betrunken besoffen bewaffnet messer waffe pistole "
+         "borracho armado pegandome golpeando gritando cuchillo arma pistola bebado batendo "
+         "faca ubriaco armato coltello couteau arme armee ivre bourre bourree saoul saoule",
+         r"\b(?:en train de (?:frapper|taper|casser|me frapper|hurler|defoncer)|(?:il|elle) "
+         r"(?:a|est) (?:un couteau|une arme|armee?|ivre|bourree?|saoule?)|(?:ist|sind) "
+         r"(?:betrunken|besoffen|bewaffnet)|hat (?:ein|eine|einen) (?:messer|waffe|pistole)|"
+         r"(?:esta|anda) (?:borracho|armado|pegandome|golpeando|gritando)|tiene un (?:cuchillo|"
+         r"arma|pistola)|(?:esta|ta) (?:bebado|armado|me batendo|batendo)|tem uma (?:faca|arma)|"
+         r"(?:e|sta) (?:ubriaco|armato)|ha un coltello)\b", subject=False),
+    rule("danger_hurting_me", "danger", 1.0, "hurting hitting attacking following chasing "
+         "touching raping beating choking",
+         r"\b(?:someone|somebody|he|she|they|hes|shes|theyre|a man|a guy)(?: is| are|s)? "
+         r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking) me\b"
+         r"(?:.{0,20}\b(?:right now|now|rn|again))?", subject=False),
+    # ---------------------------------------------------------------- amplifiers
+    rule("now_timing", "now", 0.4,
+         "tonight tomorrow tmrw tmr weekend week monday tuesday wednesday thursday friday "
+         "saturday sunday hour soon asleep sleeping bed birthday midnight noche manana soir gone "
+         "work out "
+         "demain nacht morgen wochenende noite hoje amanha stanotte stasera domani vannacht",
+         rf"\b{_TIME}\b", negation=False, past=False, subject=False),
+    rule("now_recent", "now", 0.4,
+         "again tonight today rn now ago bleeding morning night bad badly unbearable acabei "
+         "acabo viens gerade appena net",
+         r"\b(?:again|tonight|today|just now|rn|right now|last night|this morning|still "
+         r"bleeding|\d+ (?:mins?|minutes|hours?|hrs?) ago|an hour ago|so bad|so badly|"
+         r"unbearable|acabei de|acabo de|je viens d|gerade|ho appena|ik heb net)\b",
+         negation=False, past=False, subject=False),
+    rule("decided", "decided", 0.5,
+         "decided ready time mind back",
+         r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\bi think im ready\b|\bits "
+         r"time\b(?=[.!]|$)|\bmade up my mind\b|\bno going back\b", negation=False, past=False,
+         subject=False),
+]
+
+CRISIS_RULES = RuleSet(_R)

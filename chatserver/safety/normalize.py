@@ -1,0 +1,151 @@
+"""Text normalisation shared by the content filters: one pass, cached per text.
+
+People who are hurting often write around filters on purpose ("k i l l", "unalive", "d13")
+or by accident (typos, phone keyboards, pasted fancy fonts). Matching rules against the raw
+text would need every spelling in every rule; instead each message is folded once into a
+plain form, and the rules are written against that form:
+
+1. NFKC (fullwidth and styled letters -> ASCII look-alikes), casefold.
+2. Zero-width characters removed; when there were any, a second variant has them as spaces,
+   because they are used both to split a word ("sui<ZW>cide") and to join words
+   ("end<ZW>my<ZW>life").
+3. Cyrillic and Greek homoglyphs -> Latin; accents stripped (``é`` -> ``e``), so rules for
+   Spanish, French, German, Portuguese, Italian and Dutch are written without diacritics.
+4. Apostrophes: English contractions close up (``i'm`` -> ``im``, ``don't`` -> ``dont``);
+   elisions open up (``j'ai`` -> ``j ai``).
+5. Leetspeak inside words that mix letters and digits (``ki11ing`` -> ``killing``);
+   plain numbers, times and ordinals are left alone.
+6. Spaced or dotted letters joined (``k i l l``, ``s.e.l.f``, ``k-i-l-l``).
+7. Letters stretched three or more times collapsed to one (``diiiie`` -> ``die``; rules
+   therefore write double letters as ``l+``).
+8. Whitespace collapsed.
+
+``analyze`` is cached (LRU) so the crisis, trauma and PII filters of one pipeline share a
+single pass over each message. Nothing here raises on any ``str``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Analysis", "analyze", "normalize"]
+
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u2061\u2062\u2063\u2064"
+_ZW_DROP = dict.fromkeys(map(ord, _ZERO_WIDTH), None)
+_ZW_SPACE = dict.fromkeys(map(ord, _ZERO_WIDTH), " ")
+
+# Lowercase look-alikes only: the text is casefolded first.
+_HOMOGLYPHS = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j",
+        "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t",
+        "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+        "ь": "b", "г": "r", "л": "n", "и": "u", "ц": "u", "ш": "w",
+        # Greek
+        "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k",
+        "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "s",
+        "σ": "o", "μ": "u", "λ": "l",
+        # Latin oddities NFKC keeps
+        "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
+        "ɡ": "g", "ɑ": "a", "ʀ": "r",
+        # punctuation that changes tokenisation
+        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+    }
+)
+_COMBINING = re.compile(r"[\u0300-\u036f]+")
+_CONTRACTION = re.compile(r"(?<=[a-z])'(?=(?:s|t|m|re|ve|ll|d)\b)")
+_APOSTROPHE = re.compile(r"'+")
+_LEET_HINT = re.compile(r"[a-z][0-9@$|]|[0-9@$|][a-z]")
+_LEET_TOKEN = re.compile(r"[a-z0-9@$|]*[a-z][a-z0-9@$|]*")
+_PLAIN_NUMBER_TOKEN = re.compile(
+    r"\d+(?:st|nd|rd|th|am|pm|h|hr|hrs|k|m|mg|ml|g|kg|km|mi|lb|lbs|s|x|yo|min|mins|d|mo|y|yr|yrs)"
+)
+_LEET_MAP = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s",
+             "|": "l", "9": "g", "6": "g"}
+_DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:[.\-_*+~][a-z]){2,}(?![a-z0-9])")
+_SPACED = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z]){3,}(?![a-z0-9])")
+_SEPARATORS = re.compile(r"[ .\-_*+~]")
+_STRETCH = re.compile(r"([a-z])\1{2,}")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The folded forms of one message; ``tokens`` lets rules skip cheaply."""
+
+    text: str  # main folded form
+    variants: tuple[str, ...]  # text plus alternative foldings (zero-width as space)
+    tokens: frozenset[str]  # ASCII letter runs of all variants
+    n_words: int  # whitespace-separated words of the original text
+
+
+def _leet_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.isalpha() or _PLAIN_NUMBER_TOKEN.fullmatch(token):
+        return token
+    out: list[str] = []
+    prev_raw = ""
+    for ch in token:
+        if ch == "@" and not out:
+            out.append(ch)  # a leading @ is a mention, not an "a"
+        elif ch == "1":
+            # "ki11" -> "kill", "d13" -> "die", "k1ll" -> "kill"
+            prev = out[-1] if out else ""
+            mapped = "l" if prev == "i" or (prev_raw == "1" and prev == "l") else "i"
+            out.append(mapped)
+        else:
+            out.append(_LEET_MAP.get(ch, ch))
+        prev_raw = ch
+    return "".join(out)
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    return _SEPARATORS.sub("", match.group(0))
+
+
+def _fold(text: str) -> str:
+    if _LEET_HINT.search(text):
+        text = _LEET_TOKEN.sub(_leet_token, text)
+    if "'" in text:
+        text = _CONTRACTION.sub("", text)
+        text = _APOSTROPHE.sub(" ", text)
+    text = _DOTTED.sub(_join_letters, text)
+    text = _SPACED.sub(_join_letters, text)
+    text = _STRETCH.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _prefold(text: str) -> str:
+    """Unicode-level folding; ASCII text skips the expensive steps."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.translate(_HOMOGLYPHS)
+    text = unicodedata.normalize("NFKD", text)
+    return _COMBINING.sub("", text)
+
+
+@functools.lru_cache(maxsize=4096)
+def analyze(text: str) -> Analysis:
+    """Fold ``text`` for rule matching (see the module docstring). Cached; never raises."""
+    n_words = len(text.split())
+    base = _prefold(text)
+    if base.isascii() or not any(ch in _ZERO_WIDTH for ch in base):
+        folded = _fold(base)
+        return Analysis(folded, (folded,), frozenset(_WORD.findall(folded)), n_words)
+    joined = _fold(base.translate(_ZW_DROP))
+    spaced = _fold(base.translate(_ZW_SPACE))
+    variants = (spaced, joined) if spaced != joined else (spaced,)
+    tokens = frozenset(_WORD.findall(spaced)) | frozenset(_WORD.findall(joined))
+    return Analysis(spaced, variants, tokens, n_words)
+
+
+def normalize(text: str) -> str:
+    """The main folded form of ``text``."""
+    return analyze(text).text

@@ -1,0 +1,304 @@
+"""The filter pipeline: ordered filters, per-filter time budgets and failure policy.
+
+Every message goes through the same ordered list. A filter that redacts hands the redacted
+text to the filters after it, so no later filter (or log) sees what was removed. A filter
+that raises or overruns its budget must not take the room down with it: it is logged by
+name and reason code (never the text) and its verdict becomes ALLOW (``fail_open``, the
+default: a person in distress must not be silenced by our bug) or BLOCK (fail-closed, for
+filters whose miss is worse than a dropped message).
+
+``run`` is the server path: cheap filters run inline, ``cpu_heavy`` ones in a worker thread
+under ``asyncio.wait_for``; ``run_sync`` is for the classify command and benchmarks, where
+a budget overrun is logged but the result kept (nothing can preempt a synchronous call, and
+throwing away a finished answer helps nobody).
+
+Filters are found by name through the ``chatserver.filters`` entry-point group, so a
+third-party package can ship one without touching this repository.
+
+Exceptions: ``FilterError`` (base) <- ``UnknownFilterError`` (a name no package provides),
+``FilterLoadError`` (the entry point failed to import or build).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import structlog
+
+from chatserver.safety.base import Action, Filter, FilterInput, Verdict
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FilterError",
+    "FilterLoadError",
+    "FilterSettings",
+    "Pipeline",
+    "PipelineResult",
+    "PipelineStatistics",
+    "UnknownFilterError",
+    "available_filters",
+    "build_pipeline",
+]
+
+ENTRY_POINT_GROUP = "chatserver.filters"
+_log = structlog.get_logger("chatserver.safety")
+
+_SEVERITY = (Action.BLOCK, Action.HOLD, Action.ESCALATE, Action.CONTENT_WARNING, Action.REDACT)
+_FAIL_CLOSED_NOTICE = (
+    "We couldn't check your message just now, so it hasn't been sent yet. Please try again in "
+    "a moment."
+)
+
+
+class FilterError(Exception):
+    """Base of the errors this module raises (configuration errors, our side)."""
+
+
+class UnknownFilterError(FilterError, LookupError):
+    """No installed package provides a filter of that name."""
+
+
+class FilterLoadError(FilterError):
+    """A filter's entry point failed to import or construct."""
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSettings:
+    """How the pipeline treats one filter."""
+
+    budget_ms: float = 50.0
+    fail_open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """Everything the server needs to act on one message; no field repeats removed text."""
+
+    text: str  # the text to deliver (redacted if a filter redacted)
+    labels: frozenset[str]
+    actions: frozenset[Action]
+    verdicts: tuple[Verdict, ...]
+    notices: tuple[str, ...]
+    escalate: bool
+    hold: bool
+    block: bool
+    content_warning: str | None  # category when the message goes out behind a warning
+    at_risk: bool  # the crisis label fired: show resources, alert the listener
+    scores: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # filter name -> that filter's score in [0, 1], including below-threshold scores
+    degraded: tuple[str, ...] = ()  # filters that failed or overran their budget
+
+    @property
+    def action(self) -> Action:
+        """The most intrusive action (BLOCK > HOLD > ESCALATE > CONTENT_WARNING > REDACT)."""
+        for a in _SEVERITY:
+            if a in self.actions:
+                return a
+        return Action.ALLOW
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStatistics:
+    """A snapshot of decision counters, for metrics and logs (never text)."""
+
+    messages: int
+    decisions: Mapping[tuple[str, str], int]  # (label or "none", action) -> count
+    failures: Mapping[tuple[str, str], int]  # (filter name, reason code) -> count
+
+
+def _combine(text: str, verdicts: list[Verdict], names: list[str],
+             degraded: list[str]) -> PipelineResult:
+    labels = frozenset(lab for v in verdicts for lab in v.labels)
+    actions = frozenset(v.action for v in verdicts if v.action is not Action.ALLOW)
+    cw = next((v.category for v in verdicts if v.action is Action.CONTENT_WARNING), None)
+    scores = {n: v.score for n, v in zip(names, verdicts, strict=True)}
+    return PipelineResult(
+        text=text,
+        labels=labels,
+        actions=actions,
+        verdicts=tuple(verdicts),
+        notices=tuple(v.notice for v in verdicts if v.notice),
+        escalate=Action.ESCALATE in actions,
+        hold=Action.HOLD in actions,
+        block=Action.BLOCK in actions,
+        content_warning=cw,
+        at_risk="crisis" in labels,
+        scores=MappingProxyType(scores),
+        degraded=tuple(degraded),
+    )
+
+
+class Pipeline:
+    """Runs filters in order; see the module docstring for the failure policy."""
+
+    def __init__(
+        self,
+        filters: Sequence[Filter],
+        settings: Mapping[str, FilterSettings] | None = None,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.filters: tuple[Filter, ...] = tuple(filters)
+        self._settings = dict(settings or {})
+        self._clock = clock
+        self._messages = 0
+        self._decisions: Counter[tuple[str, str]] = Counter()
+        self._failures: Counter[tuple[str, str]] = Counter()
+
+    def settings_for(self, name: str) -> FilterSettings:
+        return self._settings.get(name, FilterSettings())
+
+    # ------------------------------------------------------------------ failure policy
+    def _failed(self, f: Filter, reason: str, exc: BaseException | None = None) -> Verdict:
+        s = self.settings_for(f.name)
+        self._failures[(f.name, reason)] += 1
+        # Never log the text, nor the exception message (it may quote the text).
+        _log.warning("safety_filter_failed", filter=f.name, reason=reason,
+                     error_type=type(exc).__name__ if exc else None, fail_open=s.fail_open)
+        if s.fail_open:
+            return Verdict(frozenset(), Action.ALLOW, reason)
+        return Verdict(frozenset({"filter_unavailable"}), Action.BLOCK, reason,
+                       notice=_FAIL_CLOSED_NOTICE)
+
+    def _overran(self, f: Filter, started: float) -> bool:
+        elapsed_ms = (self._clock() - started) * 1000.0
+        if elapsed_ms > self.settings_for(f.name).budget_ms:
+            self._failures[(f.name, "over_budget")] += 1
+            _log.warning("safety_filter_over_budget", filter=f.name, reason="over_budget",
+                         elapsed_ms=round(elapsed_ms, 3))
+            return True
+        return False
+
+    def _step(self, inp: FilterInput, v: Verdict, verdicts: list[Verdict]) -> FilterInput:
+        verdicts.append(v)
+        if v.action is Action.REDACT and v.text is not None:
+            return FilterInput(v.text, inp.role, inp.recent, inp.lang, inp.room_consent,
+                               inp.confirmed_warning)
+        return inp
+
+    def _finish(self, inp: FilterInput, verdicts: list[Verdict],
+                degraded: list[str]) -> PipelineResult:
+        names = [f.name for f in self.filters]
+        result = _combine(inp.text, verdicts, names, degraded)
+        self._messages += 1
+        if not result.labels:
+            self._decisions[("none", result.action.value)] += 1
+        for lab in result.labels:
+            self._decisions[(lab, result.action.value)] += 1
+        return result
+
+    # ------------------------------------------------------------------ runners
+    def run_sync(self, inp: FilterInput) -> PipelineResult:
+        """Run every filter in this thread (classify command, benchmarks, tests)."""
+        verdicts: list[Verdict] = []
+        degraded: list[str] = []
+        for f in self.filters:
+            started = self._clock()
+            try:
+                v = f.check(inp)
+            except Exception as exc:
+                degraded.append(f.name)
+                v = self._failed(f, "filter_error", exc)
+            else:
+                if self._overran(f, started):
+                    degraded.append(f.name)
+            inp = self._step(inp, v, verdicts)
+        return self._finish(inp, verdicts, degraded)
+
+    async def run(self, inp: FilterInput) -> PipelineResult:
+        """Run every filter; ``cpu_heavy`` ones in a thread with the budget enforced."""
+        verdicts: list[Verdict] = []
+        degraded: list[str] = []
+        for f in self.filters:
+            budget_s = self.settings_for(f.name).budget_ms / 1000.0
+            started = self._clock()
+            try:
+                if f.cpu_heavy:
+                    v = await asyncio.wait_for(asyncio.to_thread(f.check, inp), budget_s)
+                else:
+                    v = f.check(inp)
+            except TimeoutError as exc:
+                degraded.append(f.name)
+                v = self._failed(f, "timeout", exc)
+            except Exception as exc:
+                degraded.append(f.name)
+                v = self._failed(f, "filter_error", exc)
+            else:
+                if not f.cpu_heavy and self._overran(f, started):
+                    degraded.append(f.name)
+            inp = self._step(inp, v, verdicts)
+        return self._finish(inp, verdicts, degraded)
+
+    def statistics(self) -> PipelineStatistics:
+        """Frozen snapshot of the counters."""
+        return PipelineStatistics(
+            messages=self._messages,
+            decisions=MappingProxyType(dict(self._decisions)),
+            failures=MappingProxyType(dict(self._failures)),
+        )
+
+
+# ---------------------------------------------------------------------- loading
+def available_filters() -> tuple[str, ...]:
+    """Names of every filter installed in the ``chatserver.filters`` group."""
+    return tuple(sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}))
+
+
+def _instantiate(name: str, factory: Any, resources_path: Path | str | None) -> Filter:
+    kwargs: dict[str, Any] = {}
+    if resources_path is not None:
+        try:
+            params = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            params = MappingProxyType({})
+        if "resources_path" in params:
+            kwargs["resources_path"] = resources_path
+    obj = factory(**kwargs)
+    if not isinstance(obj, Filter):
+        raise FilterLoadError(f"filter {name!r} does not implement the Filter protocol")
+    return obj
+
+
+def build_pipeline(
+    names: Sequence[str],
+    *,
+    budget_ms: float = 50,
+    fail_open: Mapping[str, bool] | None = None,
+    resources_path: Path | str | None = None,
+) -> Pipeline:
+    """Load filters by entry-point name, in the given order. ``[]`` allows everything.
+
+    ``fail_open`` overrides the default (True) per filter name; ``resources_path`` is passed
+    to filters whose constructor accepts it (the crisis-line file).
+    """
+    eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    policy = dict(fail_open or {})
+    unknown = sorted(set(policy) - set(names))
+    if unknown:
+        raise UnknownFilterError(f"fail_open given for filters not in the pipeline: {unknown}")
+    filters: list[Filter] = []
+    for name in names:
+        ep = eps.get(name)
+        if ep is None:
+            known = ", ".join(sorted(eps)) or "none installed"
+            raise UnknownFilterError(f"unknown safety filter {name!r} (available: {known})")
+        try:
+            filters.append(_instantiate(name, ep.load(), resources_path))
+        except FilterLoadError:
+            raise
+        except Exception as exc:
+            raise FilterLoadError(f"could not load safety filter {name!r}") from exc
+    settings = {
+        f.name: FilterSettings(budget_ms=budget_ms, fail_open=policy.get(n, True))
+        for n, f in zip(names, filters, strict=True)
+    }
+    return Pipeline(filters, settings)
