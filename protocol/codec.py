@@ -26,6 +26,8 @@ from protocol.messages import (
     SERVER_FRAMES,
     ClientFrame,
     Member,
+    QueueInfo,
+    Resource,
     ServerFrame,
 )
 
@@ -161,8 +163,9 @@ def _check_fields(
     return out
 
 
+_NESTED: Final = frozenset({Member, QueueInfo, Resource})
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {
-    cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), Member)
+    cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), *_NESTED)
 }
 _NAMES: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(name for name, _, _ in specs) for cls, specs in _SPECS.items()
@@ -183,10 +186,10 @@ def frame_from_dict(data: Any, registry: Mapping[str, type[F]]) -> F:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Member):
-        return {"handle": value.handle, "role": value.role}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if type(value) in _NESTED:
+        return {n: _plain(v) for n in _NAMES[type(value)] if (v := getattr(value, n)) is not None}
     return value
 
 

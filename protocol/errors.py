@@ -36,6 +36,11 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "rate_limited"  # slow down; retry_after says for how long (ms)
     UNAVAILABLE = "unavailable"  # the relay is briefly unavailable; retry_after (ms)
     RESUME_FAILED = "resume_failed"  # token unknown, expired or already used
+    AUTH_FAILED = "auth_failed"  # listener token bad, expired or revoked; you stay a seeker
+    FORBIDDEN = "forbidden"  # your role cannot do that (e.g. listen as a seeker)
+    QUEUE_EMPTY = "queue_empty"  # accept: nobody is waiting on your topics
+    NOT_WAITING = "not_waiting"  # cancel_support while not in a queue
+    ALREADY_WAITING = "already_waiting"  # request_support while already in a queue
     INTERNAL = "internal"  # our fault; the request was not carried out
 
 

@@ -4,7 +4,28 @@ examples. Every frame type must appear here (a test checks it)."""
 from __future__ import annotations
 
 from protocol.messages import (
+    Accept,
     Ack,
+    Auth,
+    Authed,
+    CancelSupport,
+    ChatEnded,
+    Consent,
+    ConsentGiven,
+    Crisis,
+    EndChat,
+    Escalation,
+    Handover,
+    Held,
+    Listen,
+    Listening,
+    Paired,
+    QueueInfo,
+    QueueLeft,
+    QueuePosition,
+    QueueStatus,
+    RequestSupport,
+    Resource,
     ClientFrame,
     Error,
     Join,
@@ -38,6 +59,14 @@ EXAMPLES: list[tuple[str, str, ClientFrame | ServerFrame]] = [
         "resume",
         Resume(token="q4Jm0v2Yx9bL3kTzA1cW8eRr5uNn7sPd", last_seq={"anxiety": 41}, ref="6"),
     ),
+    ("client", "auth", Auth(token="v1.eyJsaWQiOiJsLTQyIn0.c2lnbmF0dXJl", ref="7")),
+    ("client", "request_support", RequestSupport(topic="grief", ref="8")),
+    ("client", "cancel_support", CancelSupport(ref="9")),
+    ("client", "listen", Listen(capacity=2, topics=("grief", "anxiety"), auto=True, ref="10")),
+    ("client", "accept", Accept(topic="grief", ref="11")),
+    ("client", "end_chat", EndChat(room="p-7d1f0a9c3b2e", ref="12")),
+    ("client", "handover", Handover(room="p-7d1f0a9c3b2e", ref="13")),
+    ("client", "consent", Consent(room="trauma", ref="14")),
     (
         "server",
         "welcome",
@@ -111,4 +140,69 @@ EXAMPLES: list[tuple[str, str, ClientFrame | ServerFrame]] = [
         Notice(code="degraded", text="Messages may be slow for a moment.", level="warning"),
     ),
     ("server", "pong", Pong(ref="5")),
+    ("server", "authed", Authed(role="listener", display_name="Sam", topics=("grief",), ref="7")),
+    ("server", "queue_position", QueuePosition(topic="grief", position=2, eta=90, ref="8")),
+    ("server", "queue_left", QueueLeft(topic="grief", reason="cancelled", ref="9")),
+    (
+        "server",
+        "paired",
+        Paired(room="p-7d1f0a9c3b2e", topic="grief", peer=Member("Sam", "listener")),
+    ),
+    (
+        "server",
+        "listening",
+        Listening(capacity=2, topics=("grief", "anxiety"), active=0, auto=True, ref="10"),
+    ),
+    (
+        "server",
+        "queue_status",
+        QueueStatus(queues=(QueueInfo(topic="grief", waiting=3, longest_wait=140, at_risk=1),)),
+    ),
+    (
+        "server",
+        "chat_ended",
+        ChatEnded(
+            room="p-7d1f0a9c3b2e",
+            reason="ended_by_listener",
+            text="Sam has ended the chat. Thank you for reaching out; you can come back any time.",
+        ),
+    ),
+    (
+        "server",
+        "held",
+        Held(
+            room="trauma",
+            reason="graphic_violence",
+            category="violence",
+            text="This message describes painful details. Could you add a content warning, "
+            "so others can choose when to read it? You can also edit it.",
+            ref="4",
+        ),
+    ),
+    (
+        "server",
+        "crisis",
+        Crisis(
+            text="It sounds like you're going through something really painful. You don't "
+            "have to face it alone: you can reach someone right now.",
+            resources=(
+                Resource(
+                    name="988 Suicide & Crisis Lifeline",
+                    phone="988",
+                    sms="988",
+                    url="https://988lifeline.org",
+                    hours="24/7",
+                ),
+            ),
+            room="anxiety",
+        ),
+    ),
+    (
+        "server",
+        "escalation",
+        Escalation(
+            room="p-7d1f0a9c3b2e", handle="Calm Heron", reason="crisis_plan", id="5b1e0c9d2a4f6e83"
+        ),
+    ),
+    ("server", "consent", ConsentGiven(room="trauma", handle="Kind Otter")),
 ]

@@ -85,6 +85,76 @@ class Resume:
     ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Prove the listener (or moderator) role with a signed token."""
+
+    TYPE: ClassVar[str] = "auth"
+    token: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSupport:
+    """A seeker asks for a one-to-one chat with a listener on ``topic`` and waits in line."""
+
+    TYPE: ClassVar[str] = "request_support"
+    topic: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSupport:
+    TYPE: ClassVar[str] = "cancel_support"
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """A listener offers ``capacity`` concurrent chats (0: pause) on ``topics`` (default: all
+    topics of their token). ``auto`` false: seekers are paired only on ``accept``."""
+
+    TYPE: ClassVar[str] = "listen"
+    capacity: int
+    topics: tuple[str, ...] | None = None
+    auto: bool | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """A listener takes the next waiting seeker (of ``topic``, or of any of their topics)."""
+
+    TYPE: ClassVar[str] = "accept"
+    topic: str | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndChat:
+    TYPE: ClassVar[str] = "end_chat"
+    room: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """A listener hands a one-to-one chat to another available listener."""
+
+    TYPE: ClassVar[str] = "handover"
+    room: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """ "I'm ready to hear it": relaxes the trauma-dump hold in this room."""
+
+    TYPE: ClassVar[str] = "consent"
+    room: str
+    ref: str | None = None
+
+
 # --------------------------------------------------------------------------- server -> client
 
 
@@ -208,7 +278,152 @@ class Pong:
     ref: str | None = None
 
 
-ClientFrame = Join | Leave | Say | Typing | Ping | Resume
+@dataclass(frozen=True, slots=True)
+class Authed:
+    TYPE: ClassVar[str] = "authed"
+    role: str
+    display_name: str
+    topics: tuple[str, ...]
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePosition:
+    """Your place in a topic's queue (1 = next); ``eta`` is an estimate in seconds, absent
+    when there is not enough recent data. Sent on request and whenever it changes."""
+
+    TYPE: ClassVar[str] = "queue_position"
+    topic: str
+    position: int
+    eta: int | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLeft:
+    """You are no longer waiting (``reason``: cancelled, no_listeners, ...)."""
+
+    TYPE: ClassVar[str] = "queue_left"
+    topic: str
+    reason: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """A one-to-one chat starts in ``room``; a ``joined`` frame for it follows."""
+
+    TYPE: ClassVar[str] = "paired"
+    room: str
+    topic: str
+    peer: Member
+    at_risk: bool | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    TYPE: ClassVar[str] = "listening"
+    capacity: int
+    topics: tuple[str, ...]
+    active: int
+    auto: bool
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    topic: str
+    waiting: int
+    longest_wait: int
+    at_risk: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    """Pushed to listeners when queues change: waiting seekers per topic."""
+
+    TYPE: ClassVar[str] = "queue_status"
+    queues: tuple[QueueInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatEnded:
+    """A one-to-one chat is over (``reason``: ended_by_seeker, ended_by_listener,
+    listener_left, handed_over, blocked, removed). ``text`` is a kind sentence to show."""
+
+    TYPE: ClassVar[str] = "chat_ended"
+    room: str
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Your message was not sent yet: the safety filters ask you to add a content warning
+    (re-send with ``cw`` = ``category``) or to edit it."""
+
+    TYPE: ClassVar[str] = "held"
+    room: str
+    reason: str
+    category: str
+    text: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    phone: str | None = None
+    sms: str | None = None
+    url: str | None = None
+    hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Crisis:
+    """Private to the writer of a message that signals risk: support, and crisis lines."""
+
+    TYPE: ClassVar[str] = "crisis"
+    text: str
+    resources: tuple[Resource, ...]
+    room: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """To listeners: someone in ``room`` may be at risk (``handle`` wrote message ``id``)."""
+
+    TYPE: ClassVar[str] = "escalation"
+    room: str
+    handle: str
+    reason: str
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentGiven:
+    TYPE: ClassVar[str] = "consent"
+    room: str
+    handle: str
+
+
+ClientFrame = (
+    Join
+    | Leave
+    | Say
+    | Typing
+    | Ping
+    | Resume
+    | Auth
+    | RequestSupport
+    | CancelSupport
+    | Listen
+    | Accept
+    | EndChat
+    | Handover
+    | Consent
+)
 ServerFrame = (
     Welcome
     | Joined
@@ -221,10 +436,37 @@ ServerFrame = (
     | Error
     | Notice
     | Pong
+    | Authed
+    | QueuePosition
+    | QueueLeft
+    | Paired
+    | Listening
+    | QueueStatus
+    | ChatEnded
+    | Held
+    | Crisis
+    | Escalation
+    | ConsentGiven
 )
 
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
-    c.TYPE: c for c in (Join, Leave, Say, Typing, Ping, Resume)
+    c.TYPE: c
+    for c in (
+        Join,
+        Leave,
+        Say,
+        Typing,
+        Ping,
+        Resume,
+        Auth,
+        RequestSupport,
+        CancelSupport,
+        Listen,
+        Accept,
+        EndChat,
+        Handover,
+        Consent,
+    )
 }
 SERVER_FRAMES: dict[str, type[ServerFrame]] = {
     c.TYPE: c
@@ -240,5 +482,16 @@ SERVER_FRAMES: dict[str, type[ServerFrame]] = {
         Error,
         Notice,
         Pong,
+        Authed,
+        QueuePosition,
+        QueueLeft,
+        Paired,
+        Listening,
+        QueueStatus,
+        ChatEnded,
+        Held,
+        Crisis,
+        Escalation,
+        ConsentGiven,
     )
 }

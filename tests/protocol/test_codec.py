@@ -25,7 +25,7 @@ from protocol import (
     encode,
 )
 from protocol.codec import MAX_INT, MAX_SHORT_STRING, Codec
-from protocol.messages import Member, Say
+from protocol.messages import Say
 
 short_text = st.text(max_size=MAX_SHORT_STRING)
 ints = st.integers(min_value=0, max_value=MAX_INT)
@@ -46,8 +46,10 @@ def strategy_for(hint: Any, name: str) -> st.SearchStrategy[Any]:
         return st.lists(strategy_for(args[0], name), max_size=4).map(tuple)
     if origin is dict:
         return st.dictionaries(short_text, strategy_for(args[1], name), max_size=4)
-    if hint is Member:
-        return st.builds(Member, short_text, short_text)
+    if dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        fields = {f.name: strategy_for(hints[f.name], f.name) for f in dataclasses.fields(hint)}
+        return st.builds(hint, **fields)
     raise AssertionError(hint)
 
 
