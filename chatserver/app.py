@@ -52,6 +52,7 @@ def make_broker(settings: Settings) -> Broker:
         settings.node_id,
         history_size=settings.history_size,
         history_seconds=settings.history_seconds,
+        presence_ttl=settings.presence_ttl,
     )
 
 
@@ -143,7 +144,7 @@ class ChatServer:
 
     async def run(self) -> None:
         s = self.settings
-        await self.broker.start(self.hub.deliver, self._on_health)
+        await self.broker.start(self.hub.deliver, self._on_health, self.chat.evicted)
         routes = HttpRoutes(self.health, self.ready, self.metrics.render, self.addresses)
         try:
             async with serve(

@@ -287,6 +287,10 @@ class Chat:
             log.warning("leave_unrelayed", room=room, session=session.id)
         log.debug("left", session=session.id, room=room)
 
+    async def evicted(self, room: str, handle: str, member: bytes) -> None:
+        """Broker callback: a dead node's member was removed; tell the room it left."""
+        await self._publish_presence(room, "leave", handle, _role_of(member))
+
     async def _publish_presence(self, room: str, event: str, handle: str, role: str) -> None:
         payload = pack(Presence(room=room, event=event, handle=handle, role=role))
         await self.broker.publish(room, payload, sequenced=False)

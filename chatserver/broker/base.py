@@ -14,7 +14,7 @@ Exception tree::
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,9 @@ from typing import Protocol
 Deliver = Callable[[str, int, bytes], None]
 #: Called when the broker becomes reachable (True) or unreachable (False).
 HealthChanged = Callable[[bool], None]
+#: Called once per member removed because its node died: (room, handle, member bytes).
+#: Exactly one surviving node gets each eviction, so it publishes the ``leave`` event.
+Evicted = Callable[[str, str, bytes], Awaitable[None]]
 
 
 class BrokerError(Exception):
@@ -60,8 +63,15 @@ class BrokerStatistics:
 class Broker(Protocol):
     node_id: str
 
-    async def start(self, deliver: Deliver, on_health: HealthChanged | None = None) -> None:
-        """Connect and begin delivering. Must be called once before anything else."""
+    async def start(
+        self,
+        deliver: Deliver,
+        on_health: HealthChanged | None = None,
+        on_evict: Evicted | None = None,
+    ) -> None:
+        """Connect and begin delivering. Must be called once before anything else.
+
+        ``on_evict`` is awaited for each member of a dead node that this node removed."""
 
     async def close(self) -> None: ...
 

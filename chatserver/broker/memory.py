@@ -10,7 +10,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from chatserver.broker.base import BrokerStatistics, Claim, Deliver, Entry, HealthChanged
+from chatserver.broker.base import (
+    BrokerStatistics,
+    Claim,
+    Deliver,
+    Entry,
+    Evicted,
+    HealthChanged,
+)
 
 
 class _Room:
@@ -41,7 +48,13 @@ class MemoryBroker:
         self._published = 0
         self._delivered = 0
 
-    async def start(self, deliver: Deliver, on_health: HealthChanged | None = None) -> None:
+    async def start(
+        self,
+        deliver: Deliver,
+        on_health: HealthChanged | None = None,
+        on_evict: Evicted | None = None,
+    ) -> None:
+        """``on_evict`` is never called: one process has no other node that can die."""
         self._deliver = deliver
         if on_health is not None:
             on_health(True)

@@ -1,0 +1,314 @@
+"""One contract, every broker: the memory twin, Redis standalone and a 3-master Redis Cluster.
+
+The factory is typed as :class:`Broker`, so mypy checks that each twin conforms. Tests
+that need two nodes sharing one backend (cross-node delivery, eviction) skip the memory
+twin, which is one process by design.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgpack
+import pytest
+
+from chatserver.broker.base import Broker, BrokerUnavailable, Claim, Entry
+from chatserver.broker.memory import MemoryBroker
+from chatserver.broker.redis import RedisBroker
+from tests.helpers.procs import RedisClusterProcess, RedisProcess
+
+WAIT = 10.0
+_rooms = itertools.count()
+
+
+class Clock:
+    """An injected wall clock: history expiry is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_790_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Recorder:
+    """A node's deliver callback: every (room, seq, payload), awaitable by count."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str, int, bytes]] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, room: str, seq: int, payload: bytes) -> None:
+        self.got.append((room, seq, payload))
+        self._changed.set()
+
+    def seqs(self, room: str) -> list[int]:
+        return [seq for r, seq, _ in self.got if r == room]
+
+    async def wait_for(self, room: str, count: int) -> list[tuple[int, bytes]]:
+        async with asyncio.timeout(WAIT):
+            while len(self.seqs(room)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return [(seq, payload) for r, seq, payload in self.got if r == room]
+
+
+class Evictions:
+    def __init__(self) -> None:
+        self.got: list[tuple[str, str, bytes]] = []
+        self.event = asyncio.Event()
+
+    async def __call__(self, room: str, handle: str, member: bytes) -> None:
+        self.got.append((room, handle, member))
+        self.event.set()
+
+
+class Backend:
+    """Makes started brokers on one backend; closes them all at the end."""
+
+    def __init__(self, kind: str, url: str) -> None:
+        self.kind = kind
+        self.url = url
+        self.shared = kind != "memory"
+        self.clock = Clock()
+        self.prefix = "t" + secrets.token_hex(4)
+        self.brokers: list[Broker] = []
+
+    async def broker(
+        self,
+        node_id: str = "a",
+        deliver: Recorder | None = None,
+        on_evict: Evictions | None = None,
+        **options: Any,
+    ) -> Broker:
+        broker: Broker
+        if self.kind == "memory":
+            broker = MemoryBroker(node_id, clock=self.clock, **options)
+        else:
+            broker = RedisBroker(self.url, node_id, prefix=self.prefix, clock=self.clock, **options)
+        await broker.start(deliver or Recorder(), None, on_evict)
+        self.brokers.append(broker)
+        return broker
+
+    async def close(self) -> None:
+        for broker in self.brokers:
+            await broker.close()
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    url = ""
+    if request.param == "redis":
+        server: RedisProcess = request.getfixturevalue("redis_server")
+        url = server.url
+    elif request.param == "cluster":
+        cluster: RedisClusterProcess = request.getfixturevalue("redis_cluster")
+        url = cluster.url
+    backend = Backend(request.param, url)
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def new_room() -> str:
+    return f"room{next(_rooms)}-{secrets.token_hex(2)}"
+
+
+def member(node: str, role: str = "seeker") -> bytes:
+    data: bytes = msgpack.packb({"role": role, "node": node})
+    return data
+
+
+async def test_publish_assigns_sequence_and_delivers_in_order(backend: Backend) -> None:
+    seen = Recorder()
+    broker = await backend.broker(deliver=seen)
+    room = new_room()
+    await broker.subscribe(room)
+    seqs = await asyncio.gather(
+        *(broker.publish(room, f"m{i}".encode(), sequenced=True) for i in range(50))
+    )
+    assert sorted(seqs) == list(range(1, 51))
+    got = await seen.wait_for(room, 50)
+    assert [seq for seq, _ in got] == list(range(1, 51))
+    by_seq = dict(zip(seqs, (f"m{i}".encode() for i in range(50)), strict=True))
+    assert all(payload == by_seq[seq] for seq, payload in got)
+    assert await broker.last_seq(room) == 50
+
+
+async def test_unsequenced_carries_zero_and_stays_out_of_history(backend: Backend) -> None:
+    seen = Recorder()
+    broker = await backend.broker(deliver=seen)
+    room = new_room()
+    await broker.subscribe(room)
+    assert await broker.publish(room, b"typing", sequenced=False) == 0
+    assert await seen.wait_for(room, 1) == [(0, b"typing")]
+    assert await broker.history(room, 0) == []
+    assert await broker.last_seq(room) == 0
+
+
+async def test_concurrent_publishers_on_two_nodes_get_gap_free_sequences(
+    backend: Backend,
+) -> None:
+    if not backend.shared:
+        pytest.skip("the memory broker is one node")
+    seen_a, seen_b = Recorder(), Recorder()
+    a = await backend.broker("a", seen_a)
+    b = await backend.broker("b", seen_b)
+    room = new_room()
+    await a.subscribe(room)
+    await b.subscribe(room)
+    seqs = await asyncio.gather(
+        *(
+            node.publish(room, f"{name}{i}".encode(), sequenced=True)
+            for i in range(100)
+            for name, node in (("a", a), ("b", b))
+        )
+    )
+    assert sorted(seqs) == list(range(1, 201))
+    got_a = await seen_a.wait_for(room, 200)
+    got_b = await seen_b.wait_for(room, 200)
+    assert [s for s, _ in got_a] == list(range(1, 201))
+    assert got_a == got_b  # same payloads, same order, on both nodes
+
+
+async def test_history_keeps_the_last_n(backend: Backend) -> None:
+    broker = await backend.broker(history_size=5)
+    room = new_room()
+    for i in range(8):
+        await broker.publish(room, f"m{i}".encode(), sequenced=True)
+    assert await broker.history(room, 0) == [Entry(s, f"m{s - 1}".encode()) for s in range(4, 9)]
+    assert [e.seq for e in await broker.history(room, 6)] == [7, 8]
+    assert await broker.history(room, 8) == []
+
+
+async def test_history_forgets_old_messages(backend: Backend) -> None:
+    broker = await backend.broker(history_seconds=10)
+    room = new_room()
+    for i in range(3):
+        await broker.publish(room, f"old{i}".encode(), sequenced=True)
+    backend.clock.now += 6
+    await broker.publish(room, b"newer", sequenced=True)
+    backend.clock.now += 5  # the first three are now 11 s old
+    assert await broker.history(room, 0) == [Entry(4, b"newer")]
+    await broker.publish(room, b"newest", sequenced=True)
+    assert [e.seq for e in await broker.history(room, 0)] == [4, 5]
+    backend.clock.now += 60
+    assert await broker.history(room, 0) == []
+    assert await broker.last_seq(room) == 5  # sequence numbers never go back
+
+
+async def test_claim_taken_full_and_release_deletes_the_room(backend: Backend) -> None:
+    broker = await backend.broker()
+    room = new_room()
+    assert await broker.claim(room, "Calm Heron", member("a"), capacity=2) is Claim.OK
+    assert await broker.claim(room, "Calm Heron", member("a"), capacity=2) is Claim.TAKEN
+    assert await broker.claim(room, "Kind Otter", member("a", "listener"), capacity=2) is Claim.OK
+    assert await broker.claim(room, "Quiet Fox", member("a"), capacity=2) is Claim.FULL
+    assert dict(await broker.members(room)) == {
+        "Calm Heron": member("a"),
+        "Kind Otter": member("a", "listener"),
+    }
+    await broker.publish(room, b"hello", sequenced=True)
+    assert await broker.release(room, "Calm Heron") is False
+    assert list(await broker.members(room)) == ["Kind Otter"]
+    assert await broker.last_seq(room) == 1
+    assert await broker.release(room, "Kind Otter") is True
+    assert await broker.members(room) == {}
+    assert await broker.last_seq(room) == 0
+    assert await broker.history(room, 0) == []
+    assert await broker.release(room, "Kind Otter") is False
+    if isinstance(broker, RedisBroker):
+        assert await _keys(backend, room) == []
+
+
+async def _keys(backend: Backend, room: str) -> list[bytes]:
+    """Every key of ``room`` on the backend (all shards of a cluster)."""
+    from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
+
+    pattern = f"{backend.prefix}:{{{room}}}*"
+    if backend.kind == "cluster":
+        cluster = RedisCluster.from_url(backend.url.replace("redis+cluster", "redis"))
+        try:
+            return [key async for key in cluster.scan_iter(match=pattern)]
+        finally:
+            await cluster.aclose()
+    client = Redis.from_url(backend.url)
+    try:
+        return [key async for key in client.scan_iter(match=pattern)]
+    finally:
+        await client.aclose()
+
+
+async def test_subscribe_and_unsubscribe(backend: Backend) -> None:
+    seen = Recorder()
+    broker = await backend.broker(deliver=seen)
+    room, other = new_room(), new_room()
+    await broker.publish(room, b"before", sequenced=True)  # nobody subscribed: not delivered
+    await broker.subscribe(room)
+    await broker.subscribe(other)
+    await broker.publish(room, b"during", sequenced=True)
+    assert await seen.wait_for(room, 1) == [(2, b"during")]
+    await broker.unsubscribe(room)
+    await broker.publish(room, b"after", sequenced=True)
+    await broker.publish(other, b"barrier", sequenced=True)  # same path, published later
+    await seen.wait_for(other, 1)
+    assert seen.seqs(room) == [2]
+    assert broker.statistics().subscriptions == 1
+
+
+async def test_delivery_reaches_every_subscribed_node(backend: Backend) -> None:
+    if not backend.shared:
+        pytest.skip("the memory broker is one node")
+    seen_a, seen_b, seen_c = Recorder(), Recorder(), Recorder()
+    a = await backend.broker("a", seen_a)
+    b = await backend.broker("b", seen_b)
+    c = await backend.broker("c", seen_c)
+    room = new_room()
+    await a.subscribe(room)
+    await b.subscribe(room)
+    assert await c.publish(room, b"x", sequenced=True) == 1
+    assert await seen_a.wait_for(room, 1) == [(1, b"x")]
+    assert await seen_b.wait_for(room, 1) == [(1, b"x")]
+    assert seen_c.got == []
+
+
+async def test_dead_node_members_are_evicted_once(backend: Backend) -> None:
+    if not backend.shared:
+        pytest.skip("the memory broker is one node: no other node can die")
+    ttl = 0.8
+    evicted_b, evicted_c = Evictions(), Evictions()
+    a = await backend.broker("a", presence_ttl=ttl)
+    await backend.broker("b", on_evict=evicted_b, presence_ttl=ttl)
+    c = await backend.broker("c", on_evict=evicted_c, presence_ttl=ttl)
+    shared, alone = new_room(), new_room()
+    assert await a.claim(shared, "Calm Heron", member("a")) is Claim.OK
+    assert await c.claim(shared, "Kind Otter", member("c", "listener")) is Claim.OK
+    assert await a.claim(alone, "Quiet Fox", member("a")) is Claim.OK
+    await asyncio.sleep(ttl / 2)  # let b and c sweep while a is alive: nothing goes
+    assert len(await c.members(shared)) == 2
+    await a.close()  # a stops heart-beating (a SIGKILL is tested with real processes)
+    async with asyncio.timeout(ttl * 2):
+        while not (evicted_b.got or evicted_c.got) or await c.members(shared) != {
+            "Kind Otter": member("c", "listener")
+        }:
+            await asyncio.wait(
+                [asyncio.ensure_future(e.event.wait()) for e in (evicted_b, evicted_c)],
+                timeout=0.05,
+            )
+    assert evicted_b.got + evicted_c.got == [(shared, "Calm Heron", member("a"))]
+    assert await c.members(alone) == {}  # emptied: deleted, and nobody to tell
+
+
+async def test_closed_broker_refuses_publish(backend: Backend) -> None:
+    if not backend.shared:
+        pytest.skip("the memory broker has nothing to lose")
+    broker = await backend.broker()
+    await broker.close()
+    with pytest.raises(BrokerUnavailable):
+        await broker.publish(new_room(), b"x", sequenced=True)
