@@ -1,0 +1,498 @@
+/* chatserver seeker widget: one tag, no framework, no build step.
+ *   <script src="https://HOST/widget.js" data-topic="anxiety" async></script>
+ * Options (data-*): server (ws/http URL of the chat server; default: this script's origin),
+ * topic (preselected topic), exit-url (where "Quick exit" goes; default HOST/exit),
+ * label (launcher text). Protocol: protocol/SPEC.md (chat.v1, JSON).
+ * Privacy: the only thing stored is {token, last_seq} in sessionStorage (key below), for
+ * resume after a dropped connection. No cookies, no localStorage, no third-party requests.
+ * Text is text: participant text only ever goes through textContent. */
+(() => {
+  "use strict";
+  if (window.__chatserverWidget) return;
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const opts = (script && script.dataset) || {};
+  const base = new URL(script && script.src ? script.src : location.href);
+  const server = new URL(opts.server || base.origin);
+  const httpOrigin = server.origin.replace(/^ws/, "http");
+  const wsUrl = httpOrigin.replace(/^http/, "ws") + "/";
+  const exitUrl = opts.exitUrl || httpOrigin + "/exit";
+  const KEY = "chatserver.widget";
+  const PING_MS = 25000;
+  const PONG_WAIT_MS = 10000;
+  const NO_RECONNECT = new Set([1000, 1008, 1009, 4400]);
+
+  // ---- tiny DOM helper: attributes and text only, never HTML ----
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === false || v == null) continue;
+      if (k === "text") el.textContent = v;
+      else if (k === "on") for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      else if (k === "class") el.className = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid != null) el.append(kid);
+    return el;
+  }
+  const words = (topic) => topic.charAt(0).toUpperCase() + topic.slice(1).replace(/[_-]/g, " ");
+  const clock = (ts) => new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+  // ---- stored state: the resume token and the last seq per room, nothing else ----
+  const store = {
+    load() {
+      try { return JSON.parse(sessionStorage.getItem(KEY)) || null; } catch { return null; }
+    },
+    save() {
+      if (!S.token) return;
+      try { sessionStorage.setItem(KEY, JSON.stringify({ token: S.token, last_seq: S.lastSeq })); } catch { /* private mode */ }
+    },
+    wipe() { try { sessionStorage.removeItem(KEY); } catch { /* nothing to do */ } },
+  };
+
+  const saved = store.load();
+  const S = {
+    ws: null, token: saved ? saved.token : null, lastSeq: saved ? saved.last_seq || {} : {},
+    topics: [], handle: "", topic: opts.topic || "", room: null, kind: null, maxText: 4000,
+    refs: 0, pending: new Map(), pingTimer: 0, pongTimer: 0, retry: 0, retryTimer: 0,
+    typingSent: 0, typingTimer: 0, typers: new Map(), escAt: 0, open: false, welcomed: false,
+    resuming: false, missed: 0, wantResume: !!saved, peer: null,
+  };
+
+  // ---- shadow DOM ----
+  const host = h("div", { id: "chatserver-widget" });
+  const root = host.attachShadow({ mode: "open" });
+  const css = h("link", { rel: "stylesheet", href: httpOrigin + "/widget.css" });
+  const wrap = h("div", { class: "cs", hidden: true });
+  const reveal = () => { wrap.hidden = false; };
+  css.addEventListener("load", reveal);
+  css.addEventListener("error", reveal);
+  root.append(css, wrap);
+
+  const launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "cs-panel", text: opts.label || "Talk to someone" });
+  const exitBtn = h("button", { type: "button", class: "exit", text: "Quick exit", title: "Leave now. Pressing Escape twice does the same." });
+  const closeBtn = h("button", { type: "button", class: "close", "aria-label": "Close the chat window", text: "\u00d7" });
+  const title = h("h2", { id: "cs-title", text: "Talk to someone" });
+  const status = h("p", { class: "status", role: "status" });
+  const body = h("div", { class: "body" });
+  const panel = h("section", { id: "cs-panel", class: "panel", "aria-labelledby": "cs-title", hidden: true },
+    h("header", {}, title, exitBtn, closeBtn), status, body);
+  const alerts = h("div", { class: "sr", "aria-live": "assertive" });
+  const polite = h("div", { class: "sr", "aria-live": "polite" });
+  wrap.append(panel, launcher, alerts, polite);
+
+  function say(text, urgent) {
+    const region = urgent ? alerts : polite;
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+  function setStatus(text, level) {
+    status.textContent = text || "";
+    status.className = "status" + (level ? " " + level : "");
+  }
+
+  // ---- views ----
+  function show(...nodes) {
+    body.replaceChildren(...nodes);
+    const first = body.querySelector("h3, button, textarea, [tabindex]");
+    if (first && S.open) {
+      if (first.matches("h3")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  }
+
+  function viewConnecting() {
+    show(h("p", { class: "muted", text: "Connecting\u2026" }));
+  }
+
+  function viewTopics(note) {
+    const list = h("ul", { class: "topics" }, S.topics.map((t) =>
+      h("li", {}, h("button", { type: "button", class: "choice", text: words(t), on: { click: () => { S.topic = t; viewChoice(); } } }))));
+    show(h("h3", { text: "What would you like to talk about?" }),
+      note ? h("p", { class: "note", text: note }) : null,
+      h("p", { class: "muted", text: "No account and no real name needed. You can leave at any moment." }),
+      list);
+  }
+
+  function viewChoice() {
+    show(h("h3", { text: words(S.topic) }),
+      h("p", { class: "muted", text: "How would you like to talk?" }),
+      h("button", { type: "button", class: "choice", on: { click: requestSupport } },
+        h("strong", { text: "One-to-one with a listener" }), h("span", { text: "A trained volunteer, just you and them." })),
+      h("button", { type: "button", class: "choice", on: { click: joinGroup } },
+        h("strong", { text: "The " + words(S.topic).toLowerCase() + " group" }), h("span", { text: "A small room of people who understand." })),
+      h("button", { type: "button", class: "link", text: "Choose another topic", on: { click: () => viewTopics() } }));
+  }
+
+  let queueInfo = null;
+  function viewWaiting(note) {
+    queueInfo = h("p", { class: "queue", "aria-live": "polite", text: "Finding a listener for you\u2026" });
+    show(h("h3", { text: "Waiting for a listener" }),
+      note ? h("p", { class: "note", text: note }) : null,
+      queueInfo,
+      h("p", { class: "muted", text: "You can keep this window open and come back to it. If you are in danger right now, please call your local emergency number." }),
+      h("button", { type: "button", class: "secondary", text: "Stop waiting", on: { click: () => send({ type: "cancel_support" }) } }));
+  }
+
+  // chat view parts, built once per room
+  let log, typingLine, composer, input, heldBox, crisisBox, leaveBtn;
+  function viewChat(members) {
+    log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+    typingLine = h("p", { class: "typing", "aria-hidden": "true" });
+    crisisBox = h("div", { class: "crisis-slot", role: "alert", "aria-live": "assertive" });
+    heldBox = h("div", { class: "held-slot" });
+    input = h("textarea", { id: "cs-input", rows: "2", maxlength: String(S.maxText), placeholder: "Write a message", on: { input: typed, keydown: composeKey } });
+    composer = h("form", { class: "composer", on: { submit: (e) => { e.preventDefault(); sendText(); } } },
+      h("label", { for: "cs-input", class: "sr", text: "Your message" }), input,
+      h("button", { type: "submit", class: "send", text: "Send" }));
+    const private1 = S.kind === "private";
+    leaveBtn = h("button", { type: "button", class: "secondary small", text: private1 ? "End chat" : "Leave group", on: { click: leaveChat } });
+    const heading = private1
+      ? "You're talking with " + (S.peer ? S.peer.handle : "a listener")
+      : words(S.topic || S.room) + " group";
+    show(h("div", { class: "chat-head" }, h("h3", { text: heading }), leaveBtn),
+      h("p", { class: "muted small", text: "You are " + S.handle + ". Please don't share your name, address or phone number." }),
+      crisisBox, log, typingLine, heldBox, composer);
+    if (members) system(private1 ? "You're connected. Say hello whenever you're ready." :
+      (members.length > 1 ? members.length - 1 + " other" + (members.length > 2 ? "s" : "") + " here." : "You're the first one here. Others may join soon."));
+    input.focus();
+  }
+
+  function viewEnded(text) {
+    stopChat();
+    show(h("h3", { text: "The chat has ended" }),
+      h("p", { text: text || "Thank you for reaching out. You can come back any time." }),
+      h("button", { type: "button", class: "choice", text: "Talk about something else", on: { click: () => viewTopics() } }));
+  }
+
+  function stopChat() {
+    S.room = null; S.kind = null; S.peer = null; S.typers.clear();
+    log = input = null;
+  }
+
+  // ---- log rendering ----
+  function system(text, cls) {
+    if (!log) return;
+    log.append(h("li", { class: "system " + (cls || "") }, h("p", { text })));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function renderMessage(m) {
+    const mine = m.handle === S.handle;
+    const who = h("span", { class: "who", text: mine ? "You" : m.handle });
+    const meta = h("p", { class: "meta" }, who,
+      m.role === "listener" && !mine ? h("span", { class: "badge", text: "listener" }) : null,
+      h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }));
+    let content;
+    if (m.cw) {
+      content = h("details", { class: "cw" },
+        h("summary", { text: "Content warning: " + words(m.cw).toLowerCase() + ". Open to read." }),
+        h("p", { class: "text", text: m.text }));
+    } else {
+      content = h("p", { class: "text", text: m.text });
+    }
+    log.append(h("li", { class: "msg" + (mine ? " mine" : "") + (m.role === "listener" ? " listener" : ""), "data-seq": String(m.seq) }, meta, content));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function renderTyping() {
+    if (!typingLine) return;
+    const names = [...S.typers.keys()];
+    typingLine.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " typing\u2026" : "";
+  }
+
+  function renderCrisis(f) {
+    const list = h("ul", { class: "resources" }, (f.resources || []).map((r) => h("li", {},
+      h("p", { class: "rname", text: r.name + (r.hours ? " (" + r.hours + ")" : "") }),
+      h("p", { class: "rlinks" },
+        r.phone ? h("a", { href: "tel:" + r.phone.replace(/[^0-9+*#]/g, ""), text: "Call " + r.phone }) : null,
+        r.sms ? h("a", { href: "sms:" + r.sms.replace(/[^0-9+*#]/g, ""), text: "Text " + r.sms }) : null,
+        r.url && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: "Visit " + r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) : null))));
+    const card = h("div", { class: "crisis" },
+      h("p", { class: "crisis-text", text: f.text }), list,
+      h("button", { type: "button", class: "link", text: "Hide this card", on: { click: () => { card.remove(); if (input) input.focus(); } } }));
+    const slot = crisisBox || body;
+    slot.replaceChildren(card);
+  }
+
+  function renderHeld(f, pending) {
+    if (!heldBox) return;
+    const text = pending ? pending.text : "";
+    heldBox.replaceChildren(h("div", { class: "held" },
+      h("p", { text: f.text }),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "primary", text: "Send with content warning", on: { click: () => { heldBox.replaceChildren(); sendText(text, f.category); } } }),
+        h("button", { type: "button", class: "secondary", text: "Edit", on: { click: () => { heldBox.replaceChildren(); input.value = text; input.focus(); } } }))));
+    heldBox.querySelector("button").focus();
+  }
+
+  // ---- socket ----
+  function connect() {
+    clearTimeout(S.retryTimer);
+    if (S.ws) return;
+    S.welcomed = false;
+    let ws;
+    try { ws = new WebSocket(wsUrl, ["chat.v1.json"]); } catch { return scheduleReconnect(); }
+    S.ws = ws;
+    ws.onmessage = (e) => { let f; try { f = JSON.parse(e.data); } catch { return; } onFrame(f); };
+    ws.onclose = (e) => {
+      if (S.ws !== ws) return;
+      S.ws = null;
+      clearInterval(S.pingTimer); clearTimeout(S.pongTimer);
+      if (NO_RECONNECT.has(e.code) && e.code !== 1000) return setStatus("The connection was closed. Please reload the page to try again.", "warn");
+      if (e.code === 1000) return;
+      S.wantResume = !!S.token;
+      setStatus(S.welcomed || S.room ? "Connection lost. Reconnecting\u2026 your chat is kept for a minute." : "Can't reach the chat right now. Trying again\u2026", "warn");
+      scheduleReconnect(e.code === 1013 ? 5000 : 0);
+    };
+  }
+  function scheduleReconnect(min) {
+    const delay = Math.max(min || 0, Math.min(15000, 500 * 2 ** S.retry) + Math.random() * 500);
+    S.retry = Math.min(S.retry + 1, 6);
+    S.retryTimer = setTimeout(connect, delay);
+  }
+  function send(frame) {
+    if (!S.ws || S.ws.readyState !== 1) { setStatus("Not connected right now. Please wait a moment and try again.", "warn"); return null; }
+    const ref = String(++S.refs);
+    S.ws.send(JSON.stringify({ ...frame, ref }));
+    return ref;
+  }
+  function keepalive() {
+    clearInterval(S.pingTimer);
+    S.pingTimer = setInterval(() => {
+      if (send({ type: "ping" }) == null) return;
+      clearTimeout(S.pongTimer);
+      S.pongTimer = setTimeout(() => { if (S.ws) S.ws.close(4000, "no pong"); }, PONG_WAIT_MS);
+    }, PING_MS);
+  }
+
+  // ---- actions ----
+  function requestSupport() {
+    S.kind = "private";
+    viewWaiting();
+    send({ type: "request_support", topic: S.topic });
+  }
+  function joinGroup() {
+    show(h("p", { class: "muted", text: "Joining the group\u2026" }));
+    send({ type: "join", room: S.topic });
+  }
+  function leaveChat() {
+    if (!S.room) return;
+    if (S.kind === "private") send({ type: "end_chat", room: S.room });
+    else { send({ type: "leave", room: S.room }); forgetRoom(S.room); stopChat(); viewTopics("You left the group. Take care of yourself."); }
+  }
+  function forgetRoom(room) { delete S.lastSeq[room]; store.save(); }
+  function sendText(text, cw) {
+    const value = (text != null ? text : input.value).trim();
+    if (!value || !S.room) return;
+    const frame = { type: "say", room: S.room, text: value };
+    if (cw) frame.cw = cw;
+    const ref = send(frame);
+    if (ref == null) return;
+    S.pending.set(ref, { text: value, room: S.room });
+    if (text == null) input.value = "";
+    stopTyping();
+  }
+  function composeKey(e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
+  }
+  function typed() {
+    if (!S.room) return;
+    const now = Date.now();
+    if (now - S.typingSent > 3000) { S.typingSent = now; rawSend({ type: "typing", room: S.room, active: true }); }
+    clearTimeout(S.typingTimer);
+    S.typingTimer = setTimeout(stopTyping, 4000);
+  }
+  function stopTyping() {
+    clearTimeout(S.typingTimer);
+    if (S.typingSent && S.room) rawSend({ type: "typing", room: S.room, active: false });
+    S.typingSent = 0;
+  }
+  function rawSend(frame) { if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify(frame)); }
+
+  // ---- incoming frames ----
+  function onFrame(f) {
+    const handler = HANDLERS[f.type];
+    if (handler) handler(f);
+  }
+  const HANDLERS = {
+    welcome(f) {
+      S.welcomed = true; S.retry = 0;
+      S.topics = f.topics || []; S.maxText = f.max_text || 4000;
+      keepalive();
+      if (S.wantResume && S.token) {
+        S.resuming = true;
+        send({ type: "resume", token: S.token, last_seq: S.lastSeq });
+        S.pendingWelcome = f;
+        return;
+      }
+      adopt(f);
+      setStatus("");
+      if (!S.room) {
+        if (S.topic && S.topics.includes(S.topic)) viewChoice(); else viewTopics();
+      }
+    },
+    resumed(f) {
+      S.resuming = false; S.wantResume = false;
+      S.token = f.resume_token; S.handle = f.handle;
+      let missed = 0;
+      for (const [room, seq] of Object.entries(f.rooms || {})) missed += Math.max(0, seq - (S.lastSeq[room] || 0));
+      for (const room of Object.keys(S.lastSeq)) if (!(room in (f.rooms || {}))) delete S.lastSeq[room];
+      store.save();
+      const rooms = Object.keys(f.rooms || {});
+      if (!S.room && rooms.length) {
+        S.room = rooms[0];
+        S.kind = S.room.startsWith("p-") ? "private" : "group";
+        if (S.kind === "group") S.topic = S.room.replace(/-\d+$/, "");
+        viewChat(null);
+      }
+      setStatus("");
+      const note = missed ? "You're back \u2014 " + missed + (missed === 1 ? " message" : " messages") + " you missed." : "You're back. Nothing was missed.";
+      system(note, "back");
+      say(note);
+    },
+    joined(f) {
+      S.room = f.room; S.handle = f.handle;
+      S.kind = f.room === S.pairedRoom || f.room.startsWith("p-") ? "private" : "group";
+      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
+      store.save();
+      viewChat(f.members || []);
+    },
+    left(f) { forgetRoom(f.room); },
+    message(f) {
+      const last = S.lastSeq[f.room] || 0;
+      if (f.seq <= last) return; // dedupe (replay overlap)
+      S.lastSeq[f.room] = f.seq;
+      store.save();
+      if (f.room !== S.room || !log) return;
+      S.typers.delete(f.handle); renderTyping();
+      renderMessage(f);
+    },
+    ack(f) { S.pending.delete(f.ref); },
+    typing(f) {
+      if (f.room !== S.room || f.handle === S.handle) return;
+      clearTimeout(S.typers.get(f.handle));
+      if (f.active) S.typers.set(f.handle, setTimeout(() => { S.typers.delete(f.handle); renderTyping(); }, 6000));
+      else S.typers.delete(f.handle);
+      renderTyping();
+    },
+    presence(f) {
+      if (f.room !== S.room || f.handle === S.handle) return;
+      system(f.event === "join" ? f.handle + (f.role === "listener" ? " (listener)" : "") + " joined." : f.handle + " left.");
+    },
+    pong() { clearTimeout(S.pongTimer); },
+    queue_position(f) {
+      if (!queueInfo || !queueInfo.isConnected) viewWaiting();
+      const pos = f.position === 1 ? "You're next in line." : "You're number " + f.position + " in line.";
+      const eta = f.eta ? " Estimated wait: about " + Math.max(1, Math.round(f.eta / 60)) + (Math.round(f.eta / 60) > 1 ? " minutes." : " minute.") : "";
+      queueInfo.textContent = pos + eta;
+    },
+    queue_left(f) {
+      S.kind = null;
+      viewTopics(f.reason === "cancelled" ? "You've stopped waiting. You can come back any time." : "That topic isn't available right now. Please choose another.");
+    },
+    paired(f) { S.kind = "private"; S.peer = f.peer; S.topic = f.topic; S.pairedRoom = f.room; },
+    chat_ended(f) {
+      forgetRoom(f.room);
+      if (f.room !== S.room) return;
+      if (f.reason === "listener_left") { stopChat(); S.kind = "private"; viewWaiting(f.text); return; }
+      viewEnded(f.text);
+    },
+    held(f) {
+      const pending = S.pending.get(f.ref);
+      S.pending.delete(f.ref);
+      renderHeld(f, pending);
+    },
+    crisis(f) { renderCrisis(f); say(f.text, true); },
+    consent(f) { if (f.room === S.room) system(f.handle + " is ready to hear difficult things; some messages will arrive behind a content warning."); },
+    notice(f) {
+      if (f.code === "requeued") { stopChat(); S.kind = "private"; viewWaiting(f.text); return; }
+      if (log) system(f.text, f.level === "warning" ? "warn" : "");
+      else setStatus(f.text, f.level === "warning" ? "warn" : "");
+      if (f.code === "restored") setStatus("");
+      say(f.text);
+    },
+    error(f) {
+      if (f.code === "resume_failed") return resumeFailed();
+      const pending = S.pending.get(f.ref);
+      S.pending.delete(f.ref);
+      if (pending && input && !input.value) input.value = pending.text;
+      if (log) system(f.message, "error"); else setStatus(f.message, "warn");
+      if (f.code === "room_full" || f.code === "unknown_room") viewTopics(f.message);
+    },
+  };
+
+  function adopt(welcome) {
+    S.token = welcome.resume_token; S.handle = welcome.handle;
+    store.save();
+  }
+
+  function resumeFailed() {
+    S.resuming = false; S.wantResume = false;
+    const was = S.room, kind = S.kind, topic = S.topic || (was ? was.replace(/-\d+$/, "") : "");
+    S.lastSeq = {};
+    if (S.pendingWelcome) adopt(S.pendingWelcome);
+    S.pendingWelcome = null;
+    setStatus("");
+    const note = "We were away too long to pick up the same conversation, so this is a fresh start.";
+    if (was && log) system(note, "back");
+    stopChat();
+    if (kind === "group" && topic) {
+      say(note + " Rejoining the group.");
+      send({ type: "join", room: topic });
+    } else if (kind === "private" && topic) {
+      S.kind = "private";
+      viewWaiting(note + " We've put you back in line for a listener.");
+      send({ type: "request_support", topic });
+    } else {
+      store.save();
+      if (S.open) viewTopics(was ? note : undefined);
+    }
+  }
+
+  // ---- open/close, quick exit ----
+  function openPanel() {
+    S.open = true;
+    panel.hidden = false; launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    if (!S.ws && !S.welcomed) { viewConnecting(); connect(); }
+    const target = body.querySelector("textarea, h3, button") || closeBtn;
+    if (target.matches("h3")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+  function closePanel() {
+    S.open = false;
+    panel.hidden = true; launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+  function quickExit() {
+    const ws = S.ws;
+    S.ws = null;
+    clearInterval(S.pingTimer); clearTimeout(S.pongTimer); clearTimeout(S.retryTimer); clearTimeout(S.typingTimer);
+    if (ws) { ws.onclose = ws.onmessage = null; try { ws.close(1000, "quick exit"); } catch { /* closing anyway */ } }
+    store.wipe();
+    S.token = null; S.lastSeq = {}; S.pending.clear();
+    root.replaceChildren();
+    host.remove();
+    document.removeEventListener("keydown", onKey, true);
+    location.replace(exitUrl);
+  }
+  function onKey(e) {
+    if (e.key !== "Escape") return;
+    const now = Date.now();
+    if (now - S.escAt < 1500) { e.preventDefault(); quickExit(); return; }
+    S.escAt = now;
+    if (S.open && e.composedPath().includes(host)) closePanel();
+  }
+
+  launcher.addEventListener("click", openPanel);
+  closeBtn.addEventListener("click", closePanel);
+  exitBtn.addEventListener("click", quickExit);
+  document.addEventListener("keydown", onKey, true);
+
+  window.__chatserverWidget = { open: openPanel, close: closePanel, quickExit };
+  const mount = () => document.body.append(host);
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  // Came back to this tab with a conversation in progress (reload): pick it up again.
+  if (saved && saved.last_seq && Object.keys(saved.last_seq).length) openPanel();
+})();
