@@ -1,0 +1,92 @@
+"""The Redis broker under faults, in process: lost subscriber connections, Redis down."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+from redis.asyncio import Redis
+
+from chatserver.broker.base import BrokerUnavailable
+from chatserver.broker.redis import RedisBroker, parse_url
+from tests.contracts.test_broker_contract import Recorder
+from tests.helpers.procs import RedisProcess
+
+
+def test_parse_url() -> None:
+    assert parse_url("redis+cluster://h:7000") == ("redis://h:7000", True)
+    assert parse_url("rediss+cluster://h:7000/0") == ("rediss://h:7000/0", True)
+    assert parse_url("redis://h:6380/2") == ("redis://h:6380/2", False)
+
+
+async def test_gap_after_a_lost_subscription_is_filled_once_in_order(
+    redis_server: RedisProcess,
+) -> None:
+    prefix = "t" + secrets.token_hex(4)
+    seen = Recorder()
+    health: list[bool] = []
+    a = RedisBroker(redis_server.url, "a", prefix=prefix)
+    c = RedisBroker(redis_server.url, "c", prefix=prefix)
+    admin = Redis.from_url(redis_server.url)
+    try:
+        await a.start(seen, health.append)
+        await c.start(Recorder())
+        room = "r" + secrets.token_hex(3)
+        await a.subscribe(room)
+        for i in range(5):
+            await c.publish(room, f"m{i}".encode(), sequenced=True)
+        await seen.wait_for(room, 5)
+        await admin.client_kill_filter(_type="pubsub")
+        for i in range(5, 40):
+            await c.publish(room, f"m{i}".encode(), sequenced=True)
+        got = await seen.wait_for(room, 40)
+        assert [seq for seq, _ in got] == list(range(1, 41))
+        assert [p for _, p in got] == [f"m{i}".encode() for i in range(40)]
+        assert health[0] is True
+    finally:
+        await a.close()
+        await c.close()
+        await admin.aclose()
+
+
+async def test_publish_fails_fast_while_redis_is_down_and_recovers() -> None:
+    redis = RedisProcess().start()
+    health: list[bool] = []
+    changed = asyncio.Event()
+
+    def on_health(up: bool) -> None:
+        health.append(up)
+        changed.set()
+
+    seen = Recorder()
+    broker = RedisBroker(redis.url, "a")
+    try:
+        await broker.start(seen, on_health)
+        await broker.subscribe("room")
+        assert await broker.publish("room", b"one", sequenced=True) == 1
+        await asyncio.to_thread(redis.stop)
+        async with asyncio.timeout(5):
+            while health[-1] is not False:
+                changed.clear()
+                await changed.wait()
+        started = time.monotonic()
+        for _ in range(3):
+            try:
+                await broker.publish("room", b"lost", sequenced=True)
+            except BrokerUnavailable as exc:
+                assert exc.__cause__ is not None
+            else:
+                raise AssertionError("published while Redis is down")
+        assert time.monotonic() - started < 0.5
+        assert not broker.healthy
+        await asyncio.to_thread(redis.start)
+        async with asyncio.timeout(10):
+            while health[-1] is not True:
+                changed.clear()
+                await changed.wait()
+        assert await broker.publish("room", b"two", sequenced=True) == 2  # repaired
+        assert [seq for seq, _ in await seen.wait_for("room", 2)] == [1, 2]
+    finally:
+        await broker.close()
+        redis.cleanup()
