@@ -1,0 +1,347 @@
+"""Relay benchmark (issue 3): chatserver vs a bare relay, two nodes + Redis each, one run.
+
+    python -m loadtests.bench_relay [--rooms 40] [--members 4] [--rates 200,400,...]
+                                    [--seconds 5] [--filters none|default|both]
+
+For each target (``bare``: ``loadtests.bare_relay``; ``chatserver``) it starts one
+redis-server and two nodes on free loopback ports, connects ``rooms * members`` clients
+(member ``i`` of a room on node ``i % 2``, so every room spans both nodes), joins them,
+then offers each rate in turn: every client says messages at ``rate / clients`` per
+second, stamped with the send time. Every member's every ``message`` is a delivery; its
+latency is receive time minus send time (end to end: client -> node -> Redis -> both nodes
+-> clients). A rate is *sustained* when deliveries/s reach 95% of what was offered and the
+p99 stays under 1 s. Output: a table per target, the max sustained deliveries/s, the
+p50/p99 at the highest rate both sustain, and the verdict against the issue's targets
+(chatserver >= 70% of bare deliveries/s, p99 <= 1.5x bare), as JSON on the last line.
+
+The load generator shares the machine: run it when the machine is otherwise idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+ROOT = Path(__file__).resolve().parents[1]
+SUSTAINED = 0.95
+P99_LIMIT_MS = 1000.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Proc:
+    """A child process that logs ``{"event": "listening", "port": P}`` on stderr."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self.port = 0
+        self.ready = threading.Event()
+        assert self.proc.stderr is not None
+        threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True).start()
+        if not self.ready.wait(20):
+            self.stop()
+            raise RuntimeError(f"{args[2]} did not start")
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("event") == "listening":
+                    self.port = int(event["port"])
+                    self.ready.set()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as tmp:
+        proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tmp,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), 0.2),
+                ):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+@contextlib.contextmanager
+def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterator[list[int]]:
+    py = sys.executable
+    procs: list[Proc] = []
+    try:
+        for index in range(2):
+            if target == "bare":
+                args = [py, "-m", "loadtests.bare_relay", "--port", "0", "--redis-url", redis_url]
+            else:
+                args = [
+                    py, "-m", "chatserver", "--port", "0", "--redis-url", redis_url,
+                    "--node-id", f"bench{index}", "--log-format", "json",
+                    "--log-level", "info", "--topics", ",".join(rooms),
+                    "--rate-per-second", "100000", "--rate-burst", "100000",
+                    "--max-connections-per-address", "100000", "--room-capacity", "64",
+                ]  # fmt: skip
+                if filters != "default":
+                    args += ["--filters", ","]
+            procs.append(Proc(args))
+        yield [p.port for p in procs]
+    finally:
+        for p in procs:
+            p.stop()
+
+
+@dataclass
+class Stats:
+    window: tuple[int, int] = (0, 0)
+    deliveries: int = 0
+    latencies_us: list[int] = field(default_factory=list)
+    errors: int = 0
+
+
+class Member:
+    def __init__(self, ws: ClientConnection, room: str, stats: Stats) -> None:
+        self.ws = ws
+        self.room = room
+        self.stats = stats
+        self.task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        stats = self.stats
+        with contextlib.suppress(Exception):
+            async for data in self.ws:
+                frame = orjson.loads(data)
+                kind = frame.get("type")
+                if kind == "message":
+                    now = time.monotonic_ns()
+                    start, end = stats.window
+                    if start <= now < end:
+                        stats.deliveries += 1
+                        sent = int(frame["text"].split(" ", 1)[0])
+                        stats.latencies_us.append((now - sent) // 1000)
+                elif kind == "error":
+                    stats.errors += 1
+
+
+async def open_member(url: str, room: str, stats: Stats) -> Member:
+    ws = await connect(url, subprotocols=[Subprotocol("chat.v1.json")], open_timeout=20)
+    await ws.recv()  # welcome
+    await ws.send(orjson.dumps({"type": "join", "room": room, "ref": "j"}).decode())
+    while True:
+        frame = orjson.loads(await ws.recv())
+        if frame.get("type") == "joined":
+            return Member(ws, room, stats)
+        if frame.get("type") == "error":
+            raise RuntimeError(f"join refused: {frame.get('code')}")
+
+
+@contextlib.asynccontextmanager
+async def members(
+    ports: list[int], rooms: list[str], per_room: int
+) -> AsyncIterator[tuple[list[Member], Stats]]:
+    stats = Stats()
+    out: list[Member] = []
+    try:
+        for room in rooms:
+            for i in range(per_room):
+                url = f"ws://127.0.0.1:{ports[i % 2]}"
+                out.append(await open_member(url, room, stats))
+        yield out, stats
+    finally:
+        for m in out:
+            await m.ws.close()
+            m.task.cancel()
+            with contextlib.suppress(BaseException):
+                await m.task
+
+
+def percentile(values: list[int], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
+
+
+async def offer(group: list[Member], stats: Stats, rate: float, seconds: float) -> dict[str, Any]:
+    """Send ``rate`` messages/s spread over every member for ``seconds`` (after 1 s of
+    warm-up, not counted); return what was delivered in the measured window."""
+    warm = 1.0
+    tick = 0.01
+    pad = "x" * 40
+    begin = time.monotonic_ns()
+    stats.window = (begin + int(warm * 1e9), begin + int((warm + seconds) * 1e9))
+    stats.deliveries, stats.latencies_us, stats.errors = 0, [], 0
+    index = 0
+    sent_in_window = 0
+    start = time.monotonic()
+    loop_end = start + warm + seconds
+    while (now := time.monotonic()) < loop_end:
+        due = int((now - start) * rate) - index  # paced by elapsed time, not by ticks
+        for _ in range(due):
+            m = group[index % len(group)]
+            index += 1
+            sent_ns = time.monotonic_ns()
+            text = f"{sent_ns} {pad}"
+            await m.ws.send(orjson.dumps({"type": "say", "room": m.room, "text": text}).decode())
+            if stats.window[0] <= sent_ns < stats.window[1]:
+                sent_in_window += 1
+        await asyncio.sleep(tick)
+    await asyncio.sleep(1.0)  # deliveries of the window still in flight
+    per_room = len(group) // len({m.room for m in group})
+    expected = sent_in_window * per_room / seconds
+    delivered = stats.deliveries / seconds
+    p50 = percentile(stats.latencies_us, 0.50)
+    p99 = percentile(stats.latencies_us, 0.99)
+    return {
+        "offered_msgs_s": rate,
+        "expected_deliveries_s": round(expected, 1),
+        "deliveries_s": round(delivered, 1),
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "errors": stats.errors,
+        "sustained": delivered >= SUSTAINED * expected and p99 <= P99_LIMIT_MS,
+    }
+
+
+async def run_target(
+    target: str, redis_url: str, rooms: list[str], per_room: int, rates: Sequence[float],
+    seconds: float, filters: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    results = []
+    with nodes(target, redis_url, rooms, filters) as ports:
+        async with members(ports, rooms, per_room) as (group, stats):
+            for rate in rates:
+                result = await offer(group, stats, rate, seconds)
+                print(f"  {target:<22} {json.dumps(result)}", file=sys.stderr)
+                results.append(result)
+                if not result["sustained"]:
+                    break
+    return results
+
+
+def best(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    ok = [r for r in results if r["sustained"]]
+    return max(ok, key=lambda r: r["deliveries_s"]) if ok else None
+
+
+async def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.bench_relay")
+    parser.add_argument("--rooms", type=int, default=40)
+    parser.add_argument("--members", type=int, default=4, help="members per room")
+    parser.add_argument("--rates", default="200,400,600,800,1000,1200,1400,1600")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--filters", choices=["none", "default", "both"], default="none",
+        help="chatserver safety filters: none (--filters ,), the default list, or both",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",")]
+    rooms = [f"bench{i}" for i in range(args.rooms)]
+    machine = {
+        "nproc": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "load_before": os.getloadavg(),
+    }
+    print(f"machine: {json.dumps(machine)}", file=sys.stderr)
+    variants = {"none": ["none"], "default": ["default"], "both": ["none", "default"]}
+    report: dict[str, Any] = {"machine": machine, "rooms": args.rooms, "members": args.members}
+    with redis_server() as redis_url:
+        bare = await run_target("bare", redis_url, rooms, args.members, rates, args.seconds, "")
+        report["bare"] = bare
+        for filters in variants[args.filters]:
+            name = f"chatserver[{filters}]"
+            cs = await run_target(
+                "chatserver", redis_url, rooms, args.members, rates, args.seconds, filters
+            )
+            report[name] = cs
+            report[name + ":verdict"] = verdict(bare, cs)
+    report["load_after"] = os.getloadavg()
+    print(json.dumps(report))
+    return 0
+
+
+def verdict(bare: list[dict[str, Any]], cs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Max sustained throughput ratio, and p99 ratio at the highest rate both sustain."""
+    b, c = best(bare), best(cs)
+    out: dict[str, Any] = {
+        "bare_max_deliveries_s": b and b["deliveries_s"],
+        "chatserver_max_deliveries_s": c and c["deliveries_s"],
+    }
+    if b and c:
+        out["throughput_ratio"] = round(c["deliveries_s"] / b["deliveries_s"], 3)
+        common = min(b["offered_msgs_s"], c["offered_msgs_s"])
+        rb = next(r for r in bare if r["offered_msgs_s"] == common)
+        rc = next(r for r in cs if r["offered_msgs_s"] == common)
+        out["at_offered_msgs_s"] = common
+        out["p50_ms"] = {"bare": rb["p50_ms"], "chatserver": rc["p50_ms"]}
+        out["p99_ms"] = {"bare": rb["p99_ms"], "chatserver": rc["p99_ms"]}
+        out["p99_ratio"] = round(rc["p99_ms"] / rb["p99_ms"], 3) if rb["p99_ms"] else None
+        out["meets_target"] = out["throughput_ratio"] >= 0.7 and (out["p99_ratio"] or 0) <= 1.5
+    return out
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
