@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import orjson
+import structlog
 
 from chatserver.safety.base import FilterInput
 from chatserver.safety.pipeline import Pipeline, build_pipeline
@@ -60,7 +61,12 @@ def run_classify(stdin: TextIO, stdout: TextIO, pipeline: Pipeline) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m chatserver.safety.classify [filter ...]``."""
+    """``python -m chatserver.safety.classify [filter ...]``.
+
+    stdout carries decisions only, so structlog is pointed at stderr here (the library
+    modules never configure logging themselves).
+    """
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     args = list(sys.argv[1:] if argv is None else argv)
     pipeline = build_pipeline(args or DEFAULT_FILTERS)
     return run_classify(sys.stdin, sys.stdout, pipeline)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
 from chatserver.safety.crisis_lexicon import AMPLIFIERS, CRISIS_RULES, FAMILY_CAPS
-from chatserver.safety.normalize import analyze
+from chatserver.safety.normalize import _tokens, analyze
 from chatserver.safety.rules import Rule, RuleSet
 
 __all__ = ["CrisisAssessment", "CrisisFilter", "assess"]
@@ -38,27 +38,33 @@ _SENTENCE_END = re.compile(r"[.!?;\n]|\s-\s|\s\*\s")
 _CLAUSE_END = re.compile(r"[.!?;,:\n()]|\s-\s|\bbut\b|\bpero\b|\bmais\b|\baber\b|\bmas\b|\bma\b")
 _TOKEN = re.compile(r"[a-z]+")
 
-_NEGATORS = frozenset(
+
+
+def _words(s: str) -> frozenset[str]:
+    return frozenset(s.split())
+
+
+_NEGATORS = _words(
     "not no never dont doesnt didnt wont cant cannot couldnt wouldnt shouldnt havent hasnt "
     "hadnt isnt arent wasnt werent aint nor without nothing nobody neither hardly "
     "ne pas jamais plus nicht kein keine keinen keinem nie niemals nunca nao nem non niet "
-    "geen nooit nada nenhum".split()
+    "geen nooit nada nenhum"
 )
 _NEGATION_RELEASE = frozenset({"stop", "help", "wait", "shake", "handle", "take"})
-_FIRST = frozenset(
+_FIRST = _words(
     "i im ive id ill me my mine myself we were our us je j moi yo eu ich mich mir io ik "
-    "mezelf".split()
+    "mezelf"
 )
-_OTHER = frozenset(
+_OTHER = _words(
     "you youre youve youd youll your yours yourself u ur he hes she shes they theyre "
     "theyve them his her people someone somebody anyone anybody tu te toi vous usted voce "
     "voces du dich dir jij ti lui lei ele ela il elle ils er sie hij zij friend friends "
     "sister brother mom mum dad father mother son daughter cousin boyfriend girlfriend "
     "partner husband wife kid kids character guy girl man woman person patient client "
     "grandma grandpa aunt uncle neighbor neighbour roommate classmate coworker colleague "
-    "author".split()
+    "author"
 )
-_SECOND = frozenset("you youre youve youd youll your yourself u ur tu te vous voce du dich jij".split())
+_SECOND = _words("you youre youve youd youll your yourself u ur tu te vous voce du dich jij")
 _PAST = re.compile(
     r"\b(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|few|several|many|couple "
     r"of|couple) (?:years?|yrs?|months?|decades?) (?:ago|back)|used to|when i was (?:\d+|a |"
@@ -154,20 +160,29 @@ def _other_subject(before: list[str]) -> bool:
     return False
 
 
-class _Context:
-    """Lazily computed message-level facts, shared by every hit in one text."""
+class _Recovery:
+    """Whether the whole message talks about recovery; computed once, on first need."""
 
-    __slots__ = ("_recovery", "text")
+    __slots__ = ("_value", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._recovery: bool | None = None
+        self._value: bool | None = None
 
-    @property
-    def recovery(self) -> bool:
-        if self._recovery is None:
-            self._recovery = _RECOVERY.search(self.text) is not None
-        return self._recovery
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = _RECOVERY.search(self.text) is not None
+        return self._value
+
+
+class _Context:
+    """The sentence (or short message) being matched, plus message-level facts."""
+
+    __slots__ = ("recovery", "text")
+
+    def __init__(self, text: str, recovery: _Recovery) -> None:
+        self.text = text
+        self.recovery = recovery
 
 
 def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
@@ -198,17 +213,61 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
     return False
 
 
-def _score_text(text: str, rules: list[Rule]) -> dict[str, tuple[float, str]]:
-    ctx = _Context(text)
+_LONG = 160  # longer texts are matched sentence by sentence
+_SENTENCE_DELIMS = re.compile(r"[.!?;\n]+")
+
+
+def _segments(text: str) -> list[str]:
+    """Sentences of a long text, each with its closing punctuation (a "?" matters)."""
+    if len(text) < _LONG:
+        return [text]
+    out: list[str] = []
+    pos = 0
+    for m in _SENTENCE_DELIMS.finditer(text):
+        out.append(text[pos:m.end()])
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return out
+
+
+def _score_text(text: str, rules: list[Rule], gated: bool) -> dict[str, tuple[float, str]]:
+    """Family scores of one folded text. Rules run only on the sentences holding one of
+    their anchors, so a long message costs little more than its risky sentences."""
+    recovery = _Recovery(text)
     families: dict[str, tuple[float, str]] = {}
+    fired: set[str] = set()
+    segments = _segments(text)
+    per_segment: list[tuple[_Context, list[Rule]]] = []
+    for seg in segments:
+        if len(segments) == 1 or not gated:
+            seg_rules = rules
+        else:
+            seg_tokens = _tokens(seg)
+            seg_rules = [r for r in rules if not r.anchors.isdisjoint(seg_tokens)]
+        if seg_rules:
+            per_segment.append((_Context(seg, recovery), seg_rules))
+    for amplifiers in (False, True):
+        if amplifiers and not families:
+            break  # amplifiers only matter next to a core hit
+        for ctx, seg_rules in per_segment:
+            _apply(seg_rules, ctx, families, fired, amplifiers=amplifiers)
+    return families
+
+
+def _apply(rules: list[Rule], ctx: _Context, families: dict[str, tuple[float, str]],
+           fired: set[str], *, amplifiers: bool) -> None:
+    text = ctx.text
     for r in rules:
+        if (r.family in AMPLIFIERS) is not amplifiers or r.name in fired:
+            continue
         for m in r.pattern.finditer(text):
             if not _vetoed(r, m, ctx):
+                fired.add(r.name)
                 total, best = families.get(r.family, (0.0, r.name))
                 cap = FAMILY_CAPS.get(r.family, 1.0)
                 families[r.family] = (min(cap, total + r.weight), best)
                 break
-    return families
 
 
 def _total(families: dict[str, tuple[float, str]]) -> float:
@@ -230,7 +289,7 @@ def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_R
     best = _NONE
     if candidates:
         for variant in a.variants:
-            fams = _score_text(variant, candidates)
+            fams = _score_text(variant, candidates, gated)
             total = _total(fams)
             if total > best.score:
                 core = {f: v for f, v in fams.items() if f not in AMPLIFIERS}
@@ -267,6 +326,8 @@ class CrisisFilter:
         if inp.role in ("listener", "moderator"):
             return ALLOW_VERDICT
         result = assess(inp.text, inp.recent)
+        if result.score <= 0.0:
+            return ALLOW_VERDICT
         if result.score < THRESHOLD:
             return Verdict(frozenset(), Action.ALLOW, "no_match", score=round(result.score, 3))
         reason = _REASONS.get(result.reason, result.reason)

@@ -26,7 +26,12 @@ FAMILY_CAPS = {"despair": 0.5, "now": 0.4, "decided": 0.5, "goodbye_weak": 1.0, 
 
 _ME = r"(?:my ?self|mys[ea]lf|meself|myslef|mysef|mysefl)"
 _ME_A = "myself mysalf meself self myslef mysef mysefl"
-_SUI_A = "suic* suci* sucd* suis* susi* succ* sucide suicde suicid suiside suside sucid"
+# Anchors are whole words (a prefix scan per message costs more than it saves).
+_SUI_A = (
+    "suicide suicides suicidal suicidally suicid sucide sucides sucidal suicde suicdal "
+    "suiside suisidal suside susidal sucid suiscide suicidio suicidarme suicider suicidarmi "
+    "suizid suicidally suicidality"
+)
 _MEANS_A = (
     "pills tablets meds medication medicine painkillers paracetamol acetaminophen tylenol "
     "ibuprofen insulin antidepressants rope noose gun pistol rifle firearm bullets bullet "
@@ -93,7 +98,7 @@ _R: list[Rule] = [
          r"\b(?:end|ending|finish) (?:it|things|everything) (?:all\b|for good|forever|tonight|"
          r"once and for all)|\b(?:end|ending) it (?:tonight|now|soon)\b"),
     rule("ideation_want_die", "ideation", 1.0,
-         "die dead alive exist here wake existing disappear sleep gone cease",
+         "die dead alive exist anymore wake existing disappear forever cease",
          rf"\b{_WANT} (?:just |fucking |really |honestly |literally |simply |finally )?"
          rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
          r"stop existing|disappear forever|sleep forever|be gone forever|cease to exist)\b",
@@ -103,7 +108,7 @@ _R: list[Rule] = [
          r"(?:dead|gone|never born|not alive)\b|\bwish(?:ed|ing)? i (?:would|could|will) "
          rf"(?:just )?die{_DIE_IDIOM}\b|\bbetter off dead\b|\b(?:everyone|everybody|world|family|"
          r"they|people|all) (?:would be|would all be|will be|d be|is|are) better off without me\b"),
-    rule("ideation_no_live", "ideation", 1.0, "live alive exist wake living going here go",
+    rule("ideation_no_live", "ideation", 1.0, "dont didnt not longer",
          r"\b(?:dont|do not|didnt|no longer|dont even|dont really) (?:really )?(?:want|wanna|"
          r"wish) (?:to )?(?:live|be alive|exist|wake up|keep living|keep going|be here (?:anymore|"
          r"any more|tomorrow)|go on(?:$|[.,!?]| anymore| like this| living))|\bdont (?:think i )?"
@@ -128,10 +133,10 @@ _R: list[Rule] = [
     rule("ideation_commit", "ideation", 1.0, "commit committing attempt attempting",
          rf"\b{_WANT} (?:commit|attempt) (?:{_SUI}|again)\b"),
     rule("ideation_research", "plan", 1.0, "painless painlessly lethal overdose hang take",
-         rf"\b(?:painless(?:est)? way to (?:die|go|end it)|how (?:many|much) \w+ (?:would it take|"
+         r"\b(?:painless(?:est)? way to (?:die|go|end it)|how (?:many|much) \w+ (?:would it take|"
          r"does it take|is) (?:to )?(?:die|kil+|be lethal|overdose)|lethal dose|how to (?:die "
-         r"painlessly|overdose|hang {_ME}))"),
-    rule("ideation_euphemism_noun", "ideation", 1.0, "nap sleep",
+         rf"painlessly|overdose|hang {_ME}))"),
+    rule("ideation_euphemism_noun", "ideation", 1.0, "forever eternal permanent endless",
          r"\b(?:take|taking|took|go for|going for) (?:the|a|my) (?:forever|eternal|permanent|"
          r"endless) (?:nap|sleep)\b", self_anchored=True),
     # ES / PT / FR / DE / IT / NL / PL / TR
@@ -151,12 +156,14 @@ _R: list[Rule] = [
          r"\b(?:me tuer|me suicider|(?:veux|voudrais|envie de|vais|pense a|besoin de) "
          r"(?:mourir|disparaitre pour toujours|en finir)|pour en finir|d en finir|plus envie de "
          r"vivre|mettre fin a (?:ma vie|mes jours)|plus (?:envie d|la force d) exister)"),
-    rule("ideation_de", "ideation", 1.0, "umbringen toten leben nehmen sterben tot selbstmord suizid",
+    rule("ideation_de", "ideation", 1.0,
+         "umbringen toten leben nehmen sterben tot selbstmord suizid",
          r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
          r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ )?(?:sterben|tot sein|nicht mehr leben)|"
          r"(?:selbstmord|suizid) (?:begehen|machen)|an (?:selbstmord|suizid) denken|nicht mehr "
          r"leben (?:will|mochte))"),
-    rule("ideation_it", "ideation", 1.0, "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere",
+    rule("ideation_it", "ideation", 1.0,
+         "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere",
          r"\b(?:uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|(?:voglio|vorrei) "
          r"morire|non voglio (?:piu )?vivere)"),
     rule("ideation_nl", "ideation", 1.0, "mezelf dood sterven leven zelfmoord",
@@ -170,7 +177,7 @@ _R: list[Rule] = [
          r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:dont|do not|never|"
          r"wont|will not) wake up\b|\bdisappointed (?:that )?i (?:woke|wake|keep waking) up\b|"
          r"\b(?:dont|never) want to wake up\b"),
-    rule("passive_wouldnt_mind", "ideation", 1.0, "mind died wake woke car bus truck train",
+    rule("passive_wouldnt_mind", "ideation", 1.0, "wouldnt died wake woke hit ran",
          r"\bwouldnt mind (?:if i (?:just )?(?:died|got hit|didnt wake|never woke|got sick and "
          r"died|was dead|disappeared)|dying|being dead|not waking)|\bif i (?:just )?(?:died|"
          r"didnt wake up|never woke up)\b.{0,40}\b(?:at least|would be over|nobody would|no one "
@@ -196,10 +203,11 @@ _R: list[Rule] = [
          self_anchored=True),
     rule("plan_use_on_self", "plan", 1.0, _ME_A,
          rf"\b(?:use|using) (?:it|them|that|this|the \w+) on {_ME}\b", self_anchored=True),
-    rule("plan_jump", "plan", 0.7, "jump jumping step stepping walk walking",
-         r"\b(?:jump(?:ing)? (?:off|from|in front of)|step(?:ping)? in front of|walk(?:ing)? "
-         r"into)\b(?: \w+){0,3}? (?:bridge|building|roof|rooftop|cliff|train|balcony|window|"
-         r"overpass|tower|traffic|sea|ocean|river|car|truck|bus)\b"),
+    rule("plan_jump", "plan", 0.7, "jump jumping front traffic sea ocean river lake water",
+         r"\bjump(?:ing)? (?:off|from|in front of)\b(?: \w+){0,3}? (?:bridge|building|roof|"
+         r"rooftop|cliff|train|balcony|window|overpass|tower|car|truck|bus)\b|\bstep(?:ping)? in "
+         r"front of (?:a |the )?(?:train|bus|car|truck)\b|\bwalk(?:ing)? into (?:traffic|the "
+         r"(?:sea|ocean|river|lake|water))\b"),
     rule("plan_place", "means", 0.6,
          "bridge building roof rooftop cliff tracks ledge spot place overpass edge",
          r"\b(?:know|found|picked|chose|chosen|checked|scouted|decided on)\b(?: \w+){0,3}? "
@@ -220,7 +228,8 @@ _R: list[Rule] = [
          r"habe|gekauft|gesammelt|tenho|comprei|guardei|ho comprato|ho messo da parte|ik heb|"
          rf"gekocht|tous mes|toutes mes|alle meine)\b(?: \S+){{0,4}}? {_MEANS_ML}\b"),
     rule("plan_method_ml", "plan", 1.0,
-         "pendre jeter noyer tirer balle ouvrir sauter colgarme ahorcarme tirarme tiro venas enforcar jogar "
+         "pendre jeter noyer tirer balle ouvrir sauter colgarme ahorcarme tirarme tiro venas "
+         "enforcar jogar "
          "dar pulsos aufhangen aufhange erhangen erschiessen zug brucke pulsadern impiccarmi "
          "buttarmi spararmi vene ophangen verhangen doodschieten springen trein",
          r"\b(?:me (?:pendre|jeter (?:du|d un|de la|sous)|noyer|tirer une balle|ouvrir les "
@@ -237,8 +246,9 @@ _R: list[Rule] = [
     rule("attempt_intake_done", "attempt", 1.0, "took taken swallowed downed popped",
          r"\b(?:i |ive |i have |i just |just |already )(?:took|taken|swallowed|downed|popped)\s+"
          r"(?:all (?:of )?(?:my|the|his|her|mums?|moms?|dads?|\w+s) (?:\S+ )?(?:pills|tablets|"
-         r"meds|medication|medicine|capsules|sleeping pills|painkillers)|all of them\b|the (?:whole|"
-         r"entire) (?:bottle|pack|box|packet|strip)|a (?:whole )?(?:bottle|handful|box|pack) of\b|"
+         r"meds|medication|medicine|capsules|sleeping pills|painkillers)|all of them\b|"
+         r"the (?:whole|entire) (?:bottle|pack|box|packet|strip)|"
+         r"a (?:whole )?(?:bottle|handful|box|pack) of\b|"
          r"\d{2,} (?:pills|tablets))"),
     rule("attempt_intake", "attempt", 0.7,
          "take taking took taken swallow swallowed swallowing downed popped ate",
@@ -298,7 +308,7 @@ _R: list[Rule] = [
          r"\bthis is (?:my )?(?:goodbye|good bye|bye|the end|my last (?:message|post|night|day|"
          r"goodbye)|my final (?:message|post|goodbye|words))\b|\bmy (?:last|final) (?:message|"
          r"post|goodbye|words)\b"),
-    rule("goodbye_wont_be_alive", "goodbye", 1.0, "alive here around breathing",
+    rule("goodbye_wont_be_alive", "goodbye", 1.0, "wont not never",
          r"\b(?:wont|will not|not going to|never going to|im not going to|not gonna) be (?:alive|"
          r"here|around|breathing) (?:tomorrow|much longer|anymore|any more|by (?:tomorrow|morning"
          r"|the weekend|then|monday|friday)|next (?:week|year|month)|for (?:long|much longer))\b",
@@ -341,11 +351,10 @@ _R: list[Rule] = [
          r"your guys) fault\b|\bnobodys fault\b|\bno ones fault\b|\bno one is to blame\b"),
     rule("goodbye_thank_everything", "goodbye_weak", 0.3, "everything trying",
          r"\bthank(?:s| you) (?:for everything|for trying|all for everything)\b"),
-    rule("goodbye_not_logging", "goodbye_weak", 0.6,
-         "logging log coming signing checking come",
+    rule("goodbye_not_logging", "goodbye_weak", 0.6, "wont never not",
          r"\b(?:wont|will not|never|not going to) (?:be )?(?:logging|log|coming|signing|checking)"
-         r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)|\bnever "
-         r"(?:log|come) (?:on|in|back) again\b"),
+         r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)"
+         r"|\bnever (?:log|come) (?:on|in|back) again\b"),
     rule("goodbye_before_i_die", "goodbye_weak", 0.4, "before",
          r"\bbefore i (?:die|go|leave)\b(?! (?:for|to|on|at|in|home|work|school))"),
     rule("goodbye_ml", "goodbye", 1.0,
@@ -398,8 +407,13 @@ _R: list[Rule] = [
          r"locked|barricaded|trapped|shut) (?:\w+ )?(?:in|inside|under|behind|myself|ourselves)\b"
          r"|\blocked (?:myself|ourselves|me and)\b(?! out)|\bwith the doors? locked\b|\bhiding "
          r"(?:under|in|behind) (?:my|the|a)\b", subject=False),
-    rule("danger_hiding_ml", "danger", 0.6, "cach* enfe* refu* barr* eing* vers* esco* ence* "
-         "atra* tran* nasc* chiu* opge*",
+    rule("danger_hiding_ml", "danger", 0.6,
+         "cache cachee caches cachees enferme enfermee enfermes enfermees refugie refugiee "
+         "refugies refugiees barricade barricadee barricades barricadees eingeschlossen "
+         "eingesperrt versteckt verstecke verbarrikadiert escondida escondido escondidas "
+         "escondidos encerrada encerrado encerradas encerrados atrapada atrapado atrapadas "
+         "atrapados escondi encerre trancada trancado trancadas trancados tranquei nascosta "
+         "nascosto nascosti nascoste chiusa chiuso opgesloten verstopt verschuil",
          r"\b(?:je suis (?:\w+ )?(?:cachee?|enfermee?|refugiee?|barricadee?)s?|je me suis "
          r"(?:cachee?|enfermee?)|on est (?:cache|enferme)s?|eingeschlossen|eingesperrt|"
          r"verstecke mich|versteckt|verbarrikadiert|(?:estoy|estamos) (?:\w+ )?(?:escondid[ao]s?|"

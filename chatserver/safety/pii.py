@@ -23,6 +23,7 @@ __all__ = ["PiiFilter", "redact"]
 
 LABEL = "pii"
 
+_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _PHONE = re.compile(
     r"(?<![\w/.:,-])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d(?![\w/:-]|[.,]\d)"
@@ -57,8 +58,10 @@ _HANDLE_PHRASE = re.compile(
 )
 _HANDLE_AT = re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,29}[A-Za-z0-9_])?\b")
 _PLATFORM_TOKENS = frozenset(
-    "insta instagram ig snap snapchat sc discord tiktok tik twitter telegram tg kik whatsapp "
-    "wa fb facebook reddit tumblr twitch steam signal threads bluesky bsky line wechat x".split()
+    str.split(
+        "insta instagram ig snap snapchat sc discord tiktok tik twitter telegram tg kik whatsapp "
+        "wa fb facebook reddit tumblr twitch steam signal threads bluesky bsky line wechat x"
+    )
 )
 _NOT_HANDLES = frozenset({"is", "the", "and", "me", "there", "here", "if", "but", "now"})
 
@@ -68,6 +71,25 @@ _NOTICE = (
 )
 
 
+_STREET_TOKENS = frozenset(
+    str.split(
+        "street st avenue ave road rd lane ln drive dr boulevard blvd court ct way place pl "
+        "terrace crescent close square sq parkway pkwy highway hwy rue av bd chemin allee "
+        "impasse quai route calle c avenida avda paseo plaza carrera rua travessa largo via "
+        "viale piazza corso vicolo straat laan weg plein"
+    )
+)
+_STREET_SUFFIXES = ("strasse", "str", "weg", "gasse", "platz", "allee", "ring", "damm",
+                    "straat", "laan", "gracht", "plein")
+
+
+def _maybe_address(text: str) -> bool:
+    tokens = analyze(text).tokens
+    return not tokens.isdisjoint(_STREET_TOKENS) or any(
+        t.endswith(_STREET_SUFFIXES) for t in tokens
+    )
+
+
 def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
@@ -75,7 +97,7 @@ def _digits(s: str) -> str:
 def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Return ``text`` with PII replaced and the kinds removed (in order of first removal)."""
     kinds: list[str] = []
-    has_digit = any(ch.isdigit() for ch in text)
+    has_digit = _DIGIT.search(text) is not None
     if "@" in text:
         text, n = _EMAIL.subn("[email removed]", text)
         if n:
@@ -90,11 +112,11 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
                 kinds.append("phone")
             return "[phone removed]"
         text = _PHONE.sub(phone, text)
-        text, n = _ADDRESS.subn("[address removed]", text)
-        if n:
-            kinds.append("address")
-    tokens = analyze(text).tokens
-    if not tokens.isdisjoint(_PLATFORM_TOKENS):
+        if _maybe_address(text):
+            text, n = _ADDRESS.subn("[address removed]", text)
+            if n:
+                kinds.append("address")
+    if not analyze(text).tokens.isdisjoint(_PLATFORM_TOKENS):
         def handle(m: re.Match[str]) -> str:
             name = m.group("handle")
             if name.lower() in _NOT_HANDLES or name.startswith("["):

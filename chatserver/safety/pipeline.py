@@ -26,11 +26,11 @@ import inspect
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -79,9 +79,15 @@ class FilterSettings:
     fail_open: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class PipelineResult:
-    """Everything the server needs to act on one message; no field repeats removed text."""
+_EMPTY_SCORES: Mapping[str, float] = MappingProxyType({})
+
+
+class PipelineResult(NamedTuple):
+    """Everything the server needs to act on one message; no field repeats removed text.
+
+    Immutable (a NamedTuple rather than a frozen dataclass: it is built for every message
+    and a tuple is several times cheaper to construct).
+    """
 
     text: str  # the text to deliver (redacted if a filter redacted)
     labels: frozenset[str]
@@ -93,13 +99,14 @@ class PipelineResult:
     block: bool
     content_warning: str | None  # category when the message goes out behind a warning
     at_risk: bool  # the crisis label fired: show resources, alert the listener
-    scores: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    # filter name -> that filter's score in [0, 1], including below-threshold scores
+    scores: Mapping[str, float] = _EMPTY_SCORES  # filter name -> score in [0, 1]
     degraded: tuple[str, ...] = ()  # filters that failed or overran their budget
 
     @property
     def action(self) -> Action:
         """The most intrusive action (BLOCK > HOLD > ESCALATE > CONTENT_WARNING > REDACT)."""
+        if not self.actions:
+            return Action.ALLOW
         for a in _SEVERITY:
             if a in self.actions:
                 return a
@@ -115,12 +122,19 @@ class PipelineStatistics:
     failures: Mapping[tuple[str, str], int]  # (filter name, reason code) -> count
 
 
+_NO_ACTIONS: frozenset[Action] = frozenset()
+_NO_LABELS: frozenset[str] = frozenset()
+
+
 def _combine(text: str, verdicts: list[Verdict], names: list[str],
              degraded: list[str]) -> PipelineResult:
+    scores = MappingProxyType({n: v.score for n, v in zip(names, verdicts, strict=True)})
+    if all(v.action is Action.ALLOW and not v.labels for v in verdicts):  # the common case
+        return PipelineResult(text, _NO_LABELS, _NO_ACTIONS, tuple(verdicts), (), False, False,
+                              False, None, False, scores, tuple(degraded) if degraded else ())
     labels = frozenset(lab for v in verdicts for lab in v.labels)
     actions = frozenset(v.action for v in verdicts if v.action is not Action.ALLOW)
     cw = next((v.category for v in verdicts if v.action is Action.CONTENT_WARNING), None)
-    scores = {n: v.score for n, v in zip(names, verdicts, strict=True)}
     return PipelineResult(
         text=text,
         labels=labels,
@@ -132,7 +146,7 @@ def _combine(text: str, verdicts: list[Verdict], names: list[str],
         block=Action.BLOCK in actions,
         content_warning=cw,
         at_risk="crisis" in labels,
-        scores=MappingProxyType(scores),
+        scores=scores,
         degraded=tuple(degraded),
     )
 
@@ -149,8 +163,11 @@ class Pipeline:
     ) -> None:
         self.filters: tuple[Filter, ...] = tuple(filters)
         self._settings = dict(settings or {})
+        self._names = [f.name for f in self.filters]
+        self._budgets_s = [self.settings_for(n).budget_ms / 1000.0 for n in self._names]
         self._clock = clock
         self._messages = 0
+        self._plain = 0
         self._decisions: Counter[tuple[str, str]] = Counter()
         self._failures: Counter[tuple[str, str]] = Counter()
 
@@ -169,31 +186,36 @@ class Pipeline:
         return Verdict(frozenset({"filter_unavailable"}), Action.BLOCK, reason,
                        notice=_FAIL_CLOSED_NOTICE)
 
-    def _overran(self, f: Filter, started: float) -> bool:
-        elapsed_ms = (self._clock() - started) * 1000.0
-        if elapsed_ms > self.settings_for(f.name).budget_ms:
+    def _overran(self, f: Filter, started: float, budget_s: float) -> bool:
+        elapsed = self._clock() - started
+        if elapsed > budget_s:
+            elapsed_ms = elapsed * 1000.0
             self._failures[(f.name, "over_budget")] += 1
             _log.warning("safety_filter_over_budget", filter=f.name, reason="over_budget",
                          elapsed_ms=round(elapsed_ms, 3))
             return True
         return False
 
-    def _step(self, inp: FilterInput, v: Verdict, verdicts: list[Verdict]) -> FilterInput:
-        verdicts.append(v)
-        if v.action is Action.REDACT and v.text is not None:
-            return FilterInput(v.text, inp.role, inp.recent, inp.lang, inp.room_consent,
-                               inp.confirmed_warning)
-        return inp
+    @staticmethod
+    def _redacted(inp: FilterInput, v: Verdict) -> FilterInput:
+        """Later filters see the redacted text, never the original."""
+        if v.text is None:
+            return inp
+        return FilterInput(v.text, inp.role, inp.recent, inp.lang, inp.room_consent,
+                           inp.confirmed_warning)
 
     def _finish(self, inp: FilterInput, verdicts: list[Verdict],
                 degraded: list[str]) -> PipelineResult:
-        names = [f.name for f in self.filters]
-        result = _combine(inp.text, verdicts, names, degraded)
+        result = _combine(inp.text, verdicts, self._names, degraded)
         self._messages += 1
+        if not result.labels and not result.actions:
+            self._plain += 1  # counted apart: the hot path skips hashing a tuple key
+            return result
+        action = result.action.value
         if not result.labels:
-            self._decisions[("none", result.action.value)] += 1
+            self._decisions[("none", action)] += 1
         for lab in result.labels:
-            self._decisions[(lab, result.action.value)] += 1
+            self._decisions[(lab, action)] += 1
         return result
 
     # ------------------------------------------------------------------ runners
@@ -201,7 +223,7 @@ class Pipeline:
         """Run every filter in this thread (classify command, benchmarks, tests)."""
         verdicts: list[Verdict] = []
         degraded: list[str] = []
-        for f in self.filters:
+        for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
             started = self._clock()
             try:
                 v = f.check(inp)
@@ -209,17 +231,18 @@ class Pipeline:
                 degraded.append(f.name)
                 v = self._failed(f, "filter_error", exc)
             else:
-                if self._overran(f, started):
+                if self._clock() - started > budget_s and self._overran(f, started, budget_s):
                     degraded.append(f.name)
-            inp = self._step(inp, v, verdicts)
+            verdicts.append(v)
+            if v.action is Action.REDACT:
+                inp = self._redacted(inp, v)
         return self._finish(inp, verdicts, degraded)
 
     async def run(self, inp: FilterInput) -> PipelineResult:
         """Run every filter; ``cpu_heavy`` ones in a thread with the budget enforced."""
         verdicts: list[Verdict] = []
         degraded: list[str] = []
-        for f in self.filters:
-            budget_s = self.settings_for(f.name).budget_ms / 1000.0
+        for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
             started = self._clock()
             try:
                 if f.cpu_heavy:
@@ -233,16 +256,23 @@ class Pipeline:
                 degraded.append(f.name)
                 v = self._failed(f, "filter_error", exc)
             else:
-                if not f.cpu_heavy and self._overran(f, started):
+                if not f.cpu_heavy and self._overran(f, started, budget_s):
                     degraded.append(f.name)
-            inp = self._step(inp, v, verdicts)
+            verdicts.append(v)
+            if v.action is Action.REDACT:
+                inp = self._redacted(inp, v)
         return self._finish(inp, verdicts, degraded)
 
     def statistics(self) -> PipelineStatistics:
         """Frozen snapshot of the counters."""
+        decisions = dict(self._decisions)
+        if self._plain:
+            decisions[("none", Action.ALLOW.value)] = (
+                decisions.get(("none", Action.ALLOW.value), 0) + self._plain
+            )
         return PipelineStatistics(
             messages=self._messages,
-            decisions=MappingProxyType(dict(self._decisions)),
+            decisions=MappingProxyType(decisions),
             failures=MappingProxyType(dict(self._failures)),
         )
 

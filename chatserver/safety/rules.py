@@ -84,13 +84,11 @@ class RuleSet:
 
     def candidates(self, tokens: frozenset[str]) -> list[Rule]:
         """Rules that can possibly match a text with these tokens, in declaration order."""
-        found: dict[int, Rule] = {}
-        for t in tokens & self.anchor_words:
-            for r in self._index[t]:
-                found[r.order] = r
+        keys = tokens & self.anchor_words
         if self.anchor_prefixes:
-            for t in tokens:
-                if len(t) > PREFIX_LEN:
-                    for r in self._index.get(t[:PREFIX_LEN] + "*", ()):
-                        found[r.order] = r
+            pre = {t[:PREFIX_LEN] + "*" for t in tokens if len(t) > PREFIX_LEN}
+            keys |= pre & self.anchor_prefixes
+        if not keys:
+            return []
+        found = {r.order: r for k in keys for r in self._index[k]}
         return [found[k] for k in sorted(found)]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from chatserver.safety.base import Action, FilterInput, Verdict
+from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
 from chatserver.safety.normalize import analyze
 
 __all__ = ["TraumaDumpFilter", "trauma_score"]
@@ -68,10 +68,12 @@ _CUES: dict[str, tuple[float, float, str]] = {
               r"grabbed me|rammed|bashed|attacked me|swung (?:it|at)|pushed me|pulled me|"
               r"dragged me|drag me|bang(?:ed)? my|slam(?:med)? my|crack(?:ed)? (?:against|my)|"
               r"pressed (?:into|against|down)|tore (?:my|at)|ripped (?:my|off)|cornered me|"
-              r"threw me|kicked me|stamped on|golpe\w*|me pegaba|trompada|patada|me empujo|me agarro|"
+              r"threw me|kicked me|stamped on|golpe\w*|"
+              r"me pegaba|trompada|patada|me empujo|me agarro|"
               r"me sostuvo|apunal\w+|frappait|frappe|coups|m a pousse|etrangl\w+|plaquee|gifl\w+|"
               r"geschlagen|getreten|gewurgt|gerammt|gestochen|gestossen|me bateu|espancou|"
-              r"empurrou|me segurou|segurou|me jogou|enforcou|apertava|socou|picchiat\w+|sbattut\w+|"
+              r"empurrou|me segurou|segurou|me jogou|enforcou|apertava|socou|picchiat\w+|"
+              r"sbattut\w+|"
               r"colpit\w+|strangolat\w+|spint[ao] contro)\b"),
     "body": (0.25, 1.5,
              r"\b(?:head|face|skull|scalp|neck|throat|chest|ribs?|stomach|belly|thighs?|hips?|"
@@ -123,6 +125,30 @@ _CUES: dict[str, tuple[float, float, str]] = {
 }
 _PATTERNS = {fam: (w, cap, re.compile(p)) for fam, (w, cap, p) in _CUES.items()}
 _CONCRETE = ("blood", "flow", "wound", "death", "impact")
+# A message needs one of these words before any regex runs. Graphic
+# accounts name blood, wounds, bone or bodies; long non-graphic posts stop here cheaply.
+_GATE_WORDS = frozenset(
+    str.split(
+        "blood bled bleed bleeding bloody bloodied sangue gash gashes wound wounds "
+        "laceration lacerations stitches staples sutures graft grafts gaping blister "
+        "blisters blistered scab scabs pus infected flesh muscle tendon tendons bone bones skull "
+        "brain brains intestines guts entrails organs caved crushed mangled severed stump "
+        "stumps snapped fracture fractured bruises bruised swollen concussion seizure chipped "
+        "choking vomit vomited charred herida heridas moretones moreton hueso huesos craneo "
+        "carne mandibula tripas quemaduras ampollas plaie plaies blessure blessures crane "
+        "hematome hematomes graisse brulures cloques arcade wunde wunden verletzungen genaht "
+        "stiche knochen schadel hautfetzen fleisch hamatom hamatome verbrennungen abgebunden "
+        "verblutet ferida feridas osso ossos cranio hematoma hematomas roxo roxos roxa roxas "
+        "queimaduras bolhas ferite ossa lividi bruciature vesciche corpse lifeless cadaver "
+        "cadavre leiche cadavere morto dead gushing spurting spraying pooling puddle soaked "
+        "dripping pulses sangre sangrando sangraba sangrado sangro sangrar saigne saignait "
+        "saignement saigner saignais blut bluten blutete blutig blutige blutigen blutend blutet "
+        "bloed bloeden bloedde bloedend empapado empapada empapados encharcou encharcado "
+        "encharcada chorreaba chorreando spritzte gespritzt spritzt durchgeweicht inzuppato "
+        "inzuppata decapitated dismembered sang explosion exploded shell shells bomb bombs "
+        "gunfire shrapnel trench wreck wreckage rubble escombros decombres macerie trummer"
+    )
+)
 _RESTRAINT = re.compile(
     r"\b(?:not (?:going|gonna) to (?:describe|share|get into|go into|say)|(?:wont|will not|rather "
     r"not|dont want to|not ready to) (?:describe|share|get into|go into)|without (?:going into )?"
@@ -142,6 +168,8 @@ def trauma_score(text: str) -> tuple[float, float, str]:
     """(score, concrete part, category) of a message; (0, 0, "") below ``MIN_WORDS``."""
     a = analyze(text)
     if a.n_words < MIN_WORDS:
+        return 0.0, 0.0, ""
+    if a.tokens.isdisjoint(_GATE_WORDS):
         return 0.0, 0.0, ""
     folded = a.text
     found: dict[str, float] = {}
@@ -174,6 +202,8 @@ class TraumaDumpFilter:
 
     def check(self, inp: FilterInput) -> Verdict:
         score, concrete, category = trauma_score(inp.text)
+        if score <= 0.0:
+            return ALLOW_VERDICT
         if score < THRESHOLD or concrete < MIN_CONCRETE:
             return Verdict(frozenset(), Action.ALLOW, "no_match",
                            score=round(max(0.0, min(score / THRESHOLD, 0.99)), 3))
