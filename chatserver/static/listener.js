@@ -217,7 +217,8 @@
     const title = isPrivate ? p.peer.handle + " \u00b7 " + words(p.topic) : words(f.room) + " group";
     const id = "chat-" + f.room.replace(/[^a-zA-Z0-9-]/g, "");
     const c = { room: f.room, title, handle: f.handle, typers: new Map(), refs: new Set() };
-    c.log = h("ol", { class: "log", role: "log", "aria-label": "Messages with " + title });
+    c.log = h("ol", { class: "log" });
+    const logBox = h("div", { class: "logbox", role: "log", "aria-label": "Messages with " + title, tabindex: "0" }, c.log);
     c.typing = h("p", { class: "typing", "aria-hidden": "true" });
     c.flag = h("p", { class: "flag", hidden: true });
     c.input = h("textarea", { id: id + "-input", rows: "2", on: { keydown: (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(c); } }, input: () => typed(c) } });
@@ -228,7 +229,7 @@
       h("div", { class: "chat-head" },
         h("h3", { id: id + "-title", text: title }),
         p && p.at_risk ? h("span", { class: "risk-mark", text: "\u26a0 at risk" }) : null),
-      c.flag, c.log, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
+      c.flag, logBox, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
     S.chats.set(f.room, c);
     $("chats").append(c.el);
     syncEmpty();
@@ -252,9 +253,10 @@
     const close = h("button", { type: "button", class: "secondary", text: "Close", on: { click: () => { c.el.remove(); S.chats.delete(c.room); syncEmpty(); $("accept-any").focus(); } } });
     c.el.querySelector(".actions").replaceChildren(close);
   }
+  function logScroll(c) { const box = c.log.parentElement; box.scrollTop = box.scrollHeight; }
   function system(c, text, cls) {
     c.log.append(h("li", { class: "system " + (cls || "") }, h("p", { text })));
-    c.log.scrollTop = c.log.scrollHeight;
+    logScroll(c);
   }
   function renderMessage(c, m) {
     const mine = m.handle === c.handle;
@@ -265,7 +267,7 @@
       ? h("details", { class: "cw" }, h("summary", { text: "Content warning: " + words(m.cw).toLowerCase() + ". Open to read." }), h("p", { class: "text", text: m.text }))
       : h("p", { class: "text", text: m.text });
     c.log.append(h("li", { class: "msg" + (mine ? " mine" : ""), "data-id": m.id, "data-seq": String(m.seq) }, meta, content));
-    c.log.scrollTop = c.log.scrollHeight;
+    logScroll(c);
   }
   function renderTyping(c) {
     const names = [...c.typers.keys()];

@@ -136,7 +136,8 @@
   // chat view parts, built once per room
   let log, typingLine, composer, input, heldBox, crisisBox, leaveBtn;
   function viewChat(members) {
-    log = h("ol", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+    log = h("ol", { class: "log" });
+    const logBox = h("div", { class: "logbox", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" }, log);
     typingLine = h("p", { class: "typing", "aria-hidden": "true" });
     crisisBox = h("div", { class: "crisis-slot", role: "alert", "aria-live": "assertive" });
     heldBox = h("div", { class: "held-slot" });
@@ -151,9 +152,10 @@
       : words(S.topic || S.room) + " group";
     show(h("div", { class: "chat-head" }, h("h3", { text: heading }), leaveBtn),
       h("p", { class: "muted small", text: "You are " + S.handle + ". Please don't share your name, address or phone number." }),
-      crisisBox, log, typingLine, heldBox, composer);
+      crisisBox, logBox, typingLine, heldBox, composer);
     if (members) system(private1 ? "You're connected. Say hello whenever you're ready." :
       (members.length > 1 ? members.length - 1 + " other" + (members.length > 2 ? "s" : "") + " here." : "You're the first one here. Others may join soon."));
+    if (S.carryNote) { system(S.carryNote, "back"); S.carryNote = null; }
     input.focus();
   }
 
@@ -173,7 +175,7 @@
   function system(text, cls) {
     if (!log) return;
     log.append(h("li", { class: "system " + (cls || "") }, h("p", { text })));
-    log.scrollTop = log.scrollHeight;
+    log.parentElement.scrollTop = log.parentElement.scrollHeight;
   }
 
   function renderMessage(m) {
@@ -191,7 +193,7 @@
       content = h("p", { class: "text", text: m.text });
     }
     log.append(h("li", { class: "msg" + (mine ? " mine" : "") + (m.role === "listener" ? " listener" : ""), "data-seq": String(m.seq) }, meta, content));
-    log.scrollTop = log.scrollHeight;
+    log.parentElement.scrollTop = log.parentElement.scrollHeight;
   }
 
   function renderTyping() {
@@ -434,10 +436,10 @@
     S.pendingWelcome = null;
     setStatus("");
     const note = "We were away too long to pick up the same conversation, so this is a fresh start.";
-    if (was && log) system(note, "back");
     stopChat();
     if (kind === "group" && topic) {
-      say(note + " Rejoining the group.");
+      S.carryNote = note + " We've brought you back to the group.";
+      say(S.carryNote);
       send({ type: "join", room: topic });
     } else if (kind === "private" && topic) {
       S.kind = "private";

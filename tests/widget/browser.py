@@ -1,0 +1,254 @@
+"""Real headless Chromium (Debian's package, never a download) driven by Playwright, and
+small page objects for the seeker widget and the listener console.
+
+Every wait is bounded: the contexts' default timeout is ``WAIT_MS``. Screenshots of the main
+states go to ``artifacts/screenshots/`` (gitignored); ``docs/img/`` holds a few copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 10_000
+SECRET = "widget-tests-secret"
+#: Text that the server's filters act on (checked with ``chatserver classify``).
+CRISIS_TEXT = "I have a plan to kill myself tonight"
+GRAPHIC_TEXT = (
+    "When I came home that night he grabbed me and slammed my head against the door, then "
+    "kicked me while I was on the floor. Blood was pouring from a gash above my eye and "
+    "dripping down my face onto my shirt, and my ribs were cracked. I could see the wound was "
+    "gaping open and the bruises on my arms were black and blue for weeks after. I still "
+    "remember every second of it and I cannot sleep."
+)
+INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>'
+
+expect.set_options(timeout=WAIT_MS)
+
+
+def listener_token(lid: str, name: str, topics: list[str], secret: str = SECRET) -> str:
+    """A token in the format of SPEC.md (``v1.<claims>.<hmac>``), signed with ``secret``."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    exp = int(time.time()) + 3600
+    claims = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": "listener"}
+    body = "v1." + b64(json.dumps(claims).encode())
+    return body + "." + b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+
+
+class Tab:
+    """A page in its own browser context (own sessionStorage), recording console errors."""
+
+    def __init__(self, context: BrowserContext, page: Page) -> None:
+        self.context = context
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(msg.text)
+
+    def real_errors(self) -> list[str]:
+        """Console errors other than a refused websocket while the server is away."""
+        return [e for e in self.errors if "WebSocket connection" not in e]
+
+    async def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    async def assert_accessible(self, what: str) -> None:
+        """axe-core: no serious or critical violations on the page as it is now.
+
+        axe itself sets inline styles while it measures colours, which our page's CSP
+        refuses (and logs): those refusals, during the run only, are axe's, not the page's.
+        """
+        seen = len(self.errors)
+        results = await Axe().run(self.page)
+        self.errors[seen:] = [e for e in self.errors[seen:] if "inline style" not in e]
+        bad = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"accessibility violations on {what}: {bad}"
+
+
+@contextlib.asynccontextmanager
+async def tab(browser: Browser, width: int = 420, height: int = 780) -> AsyncIterator[Tab]:
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(WAIT_MS)
+    page = await context.new_page()
+    try:
+        yield Tab(context, page)
+    finally:
+        await context.close()
+
+
+class Widget:
+    """The seeker widget on /demo. Playwright's CSS and role locators pierce the open
+    Shadow DOM, so these read like a person's actions."""
+
+    def __init__(self, t: Tab) -> None:
+        self.tab = t
+        self.page = t.page
+
+    async def load(self, base: str) -> Widget:
+        await self.page.goto(base + "/demo")
+        await expect(self.launcher).to_be_visible()
+        return self
+
+    @property
+    def launcher(self) -> Locator:
+        return self.page.get_by_role("button", name="Talk to someone")
+
+    @property
+    def log(self) -> Locator:
+        return self.page.locator("#chatserver-widget .log")
+
+    @property
+    def composer(self) -> Locator:
+        return self.page.get_by_label("Your message")
+
+    async def open(self) -> None:
+        await self.launcher.click()
+        await expect(self.page.get_by_text("What would you like to talk about?")).to_be_visible()
+
+    async def topic(self, name: str) -> None:
+        await self.page.get_by_role("button", name=name, exact=True).click()
+
+    async def join_group(self, topic: str) -> None:
+        await self.open()
+        await self.topic(topic)
+        await self.page.get_by_role("button", name=f"The {topic.lower()} group").click()
+        await expect(self.composer).to_be_focused()
+
+    async def send(self, text: str) -> None:
+        await self.composer.fill(text)
+        await self.composer.press("Enter")
+
+    def message(self, text: str) -> Locator:
+        return self.log.locator(".msg .text", has_text=text)
+
+    async def handle(self) -> str:
+        line = await self.page.locator("#chatserver-widget .body .muted.small").inner_text()
+        return line.removeprefix("You are ").split(".", 1)[0]
+
+    async def focused_text(self) -> str | None:
+        value: str | None = await self.page.evaluate(
+            "() => { const r = document.querySelector('#chatserver-widget');"
+            " const a = r && r.shadowRoot.activeElement; return a ? a.textContent : null; }"
+        )
+        return value
+
+    async def stored(self) -> dict[str, Any]:
+        """Everything the page keeps in sessionStorage, localStorage and cookies."""
+        value: dict[str, Any] = await self.page.evaluate(
+            "() => ({session: {...sessionStorage}, local: localStorage.length,"
+            " cookies: document.cookie})"
+        )
+        return value
+
+
+class Console:
+    """The listener console on /listener."""
+
+    def __init__(self, t: Tab) -> None:
+        self.tab = t
+        self.page = t.page
+
+    async def sign_in(self, base: str, token: str) -> None:
+        await self.page.goto(base + "/listener")
+        await self.page.get_by_label("Listener token").fill(token)
+        await self.page.get_by_role("button", name="Sign in").click()
+        await expect(self.page.get_by_text("Signed in as")).to_be_visible()
+
+    async def listen(self, capacity: int, *, auto: bool) -> None:
+        await self.page.get_by_label("Chats at once").fill(str(capacity))
+        await self.page.get_by_label("Accept waiting seekers automatically").set_checked(auto)
+        await self.page.get_by_role("button", name="Start listening").click()
+        await expect(self.page.get_by_text("Listening on")).to_be_visible()
+
+    def chat(self, title_part: str) -> Locator:
+        return self.page.locator("article.chat", has_text=title_part)
+
+
+class CuttableProxy:
+    """A TCP proxy in front of a server whose connections can be cut at once, as a network
+    drop would: the browser sees an abnormal close (1006) and the server a lost socket."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.server: asyncio.Server | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> CuttableProxy:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cut()
+        assert self.server is not None
+        self.server.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.wait_closed()
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self.writers |= {writer, up_writer}
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.ensure_future(self._pipe(src, dst))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+        dst.close()
+
+    def cut(self) -> None:
+        for writer in self.writers:
+            transport = writer.transport
+            transport.abort()
+        self.writers.clear()
