@@ -20,10 +20,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "classify":
         return _classify(argv[1:])
+    if argv and argv[0] == "listener-token":
+        from chatserver.tokens import token_main
+
+        return token_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="chatserver",
         description="Real-time server for anonymous peer support. "
-        "Other command: 'chatserver classify'.",
+        "Other commands: 'chatserver classify', 'chatserver listener-token'.",
     )
     add_arguments(parser)
     try:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from websockets.typing import Subprotocol
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
@@ -27,7 +27,10 @@ from chatserver.http import HttpRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
 from chatserver.observability import Metrics
+from chatserver.pairing.base import PairingStore
+from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.session import Session
+from chatserver.support import Support
 from protocol import SUBPROTOCOLS, CloseCode
 
 if TYPE_CHECKING:
@@ -66,6 +69,14 @@ def select_subprotocol(
     return None
 
 
+def make_pairing_store(settings: Settings) -> PairingStore:
+    if not settings.redis_url:
+        return MemoryPairingStore()
+    from chatserver.pairing.redis import RedisPairingStore
+
+    return RedisPairingStore(settings.redis_url)
+
+
 def _pipeline(settings: Settings) -> Pipeline | None:
     if not settings.filters:
         return None
@@ -90,12 +101,15 @@ class ChatServer:
                 max_text=settings.max_text,
                 room_capacity=settings.room_capacity,
                 resume_grace=settings.resume_grace,
+                listener_secret=settings.listener_secret,
+                revoked_listeners_file=settings.revoked_listeners_file,
             ),
             self.broker,
             self.hub,
             self.metrics,
             self.pipeline,
         )
+        self.support = Support(self.chat, make_pairing_store(settings))
         self.addresses = AddressCounter(settings.max_connections_per_address)
         self.handler = ConnectionHandler(self.chat, settings, self.metrics, self.addresses)
         self.port: int | None = None
@@ -145,6 +159,7 @@ class ChatServer:
     async def run(self) -> None:
         s = self.settings
         await self.broker.start(self.hub.deliver, self._on_health, self.chat.evicted)
+        await self.support.start()
         routes = HttpRoutes(self.health, self.ready, self.metrics.render, self.addresses)
         try:
             async with serve(
@@ -166,8 +181,10 @@ class ChatServer:
                 log.info("listening", host=s.host, port=self.port, node=s.node_id)
                 async with asyncio.TaskGroup() as tg:
                     sweeper = tg.create_task(self._sweep())
+                    inbox = tg.create_task(self.support.run())
                     await self._stop.wait()
                     sweeper.cancel()
+                    inbox.cancel()
                     await self._shutdown(server)
         finally:
             await self.broker.close()
@@ -188,12 +205,18 @@ class ChatServer:
                 await server.wait_closed()
 
     async def _sweep(self) -> None:
+        """Once a second: end expired sessions, retry matches, close idle sockets.
+        A failure (Redis down, say) is logged and retried next time, never fatal."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
-            await self.chat.reap()
-            for ws in self.handler.idle(time.monotonic(), self.settings.idle_timeout):
-                self.metrics.closes.labels(str(int(CloseCode.IDLE_TIMEOUT))).inc()
-                await ws.close(int(CloseCode.IDLE_TIMEOUT), "idle")
+            try:
+                await self.chat.reap()
+                await self.support.sweep()
+                for ws in self.handler.idle(time.monotonic(), self.settings.idle_timeout):
+                    self.metrics.closes.labels(str(int(CloseCode.IDLE_TIMEOUT))).inc()
+                    await ws.close(int(CloseCode.IDLE_TIMEOUT), "idle")
+            except Exception as exc:
+                log.warning("sweep_failed", error=type(exc).__name__)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

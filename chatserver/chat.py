@@ -1,17 +1,19 @@
 """The rules of the chat: what each client frame does to sessions and rooms.
 
-This is the one place that changes membership and session state. It never touches a
-socket directly: it sends frames through :meth:`Session.send` and relays room events
+This is the one place that changes room membership and session state. It never touches
+a socket directly: it sends frames through :meth:`Session.send` and relays room events
 through the broker, whose deliveries the hub fans out. The path of a message is
 decode -> safety pipeline -> broker (sequence + history + publish) -> hub fan-out.
+One-to-one support (queues, pairing) lives in :mod:`chatserver.support`.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 import structlog
@@ -22,10 +24,18 @@ from chatserver.hub import Hub, decode_payload
 from chatserver.observability import Metrics
 from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_resume_token, new_session_id
+from chatserver.tokens import RevocationList, TokenError, verify
 from protocol import ClientFrame, Codec, ErrorCode, frame_to_dict
 from protocol.messages import (
     Ack,
+    Auth,
+    Authed,
+    Consent,
+    ConsentGiven,
+    Crisis,
     Error,
+    Escalation,
+    Held,
     Join,
     Joined,
     Leave,
@@ -36,6 +46,7 @@ from protocol.messages import (
     Ping,
     Pong,
     Presence,
+    Resource,
     Resume,
     Resumed,
     Say,
@@ -45,7 +56,8 @@ from protocol.messages import (
 )
 
 if TYPE_CHECKING:
-    from chatserver.safety.pipeline import Pipeline
+    from chatserver.safety.pipeline import Pipeline, PipelineResult
+    from chatserver.support import Support
 
 log = structlog.get_logger("chatserver.chat")
 
@@ -54,12 +66,23 @@ UNAVAILABLE_TEXT = (
     "We couldn't send that just now because the service is having a brief hiccup. "
     "Your message is safe with you: please try again in a moment."
 )
-
 DEGRADED_TEXT = (
     "We're having a brief connection problem on our side. Messages may not send for a "
     "moment; nothing you've already sent is lost."
 )
 RESTORED_TEXT = "We're back to normal. Thank you for your patience."
+AUTH_TEXT = {
+    "bad": "That sign-in code didn't work. Please check it, or ask your coordinator for a new one.",
+    "expired": "That sign-in code has expired. Please ask your coordinator for a new one.",
+    "revoked": "That sign-in code is no longer active. Please contact your coordinator.",
+}
+CRISIS_TEXT = (
+    "It sounds like you're going through something really painful right now. You don't have "
+    "to face it alone: you can reach someone at any of these, right now."
+)
+#: Group rooms of a topic: the topic itself, then topic-2, topic-3, ...
+GROUP_ROOM = re.compile(r"^(?P<topic>[a-z0-9_]+)(?:-(?P<n>[1-9][0-9]{0,3}))?$")
+MAX_GROUP_ROOMS = 1000
 
 
 class RequestFailed(Exception):
@@ -79,9 +102,11 @@ class ChatConfig:
     max_text: int = 4000
     room_capacity: int = 8
     resume_grace: float = 60.0
+    listener_secret: str = ""
+    revoked_listeners_file: str = ""
 
 
-def pack(frame: Message | Presence | TypingEvent | Notice) -> bytes:
+def pack(frame: Any) -> bytes:
     """A room payload for the broker: the frame's wire map, as MessagePack."""
     data: bytes = msgpack.packb(frame_to_dict(frame))
     return data
@@ -89,6 +114,16 @@ def pack(frame: Message | Presence | TypingEvent | Notice) -> bytes:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def locale_of(ws: object) -> str | None:
+    """The first language of the socket's Accept-Language header ("en-GB"), if any."""
+    request = getattr(ws, "request", None)
+    header = request.headers.get("Accept-Language") if request is not None else None
+    if not header:
+        return None
+    first = header.split(",", 1)[0].split(";", 1)[0].strip()
+    return first[:35] or None
 
 
 class Chat:
@@ -107,8 +142,10 @@ class Chat:
         self.hub = hub
         self.metrics = metrics
         self.pipeline = pipeline
+        self.support: Support | None = None
         self._clock = clock
         self._topics = frozenset(config.topics)
+        self._revoked = RevocationList(config.revoked_listeners_file or None)
         self.sessions: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
 
@@ -123,6 +160,7 @@ class Chat:
             codec=codec,
             resume_token=new_resume_token(),
             ws=ws,
+            locale=locale_of(ws),
         )
         self.sessions[session.id] = session
         self._by_token[session.resume_token] = session
@@ -146,13 +184,16 @@ class Chat:
         if session.ws is not ws:
             return
         session.ws = None
-        if not clean and session.rooms and self.config.resume_grace > 0 and not session.closing:
+        keep = session.rooms or (self.support is not None and self.support.is_busy(session))
+        if not clean and keep and self.config.resume_grace > 0 and not session.closing:
             session.detached_at = self._clock()
             return
         await self.end(session)
 
     async def end(self, session: Session) -> None:
-        """Release every seat and forget the session."""
+        """Release every seat, queue place and pairing, and forget the session."""
+        if self.support is not None:
+            await self.support.session_ended(session)
         for room in list(session.rooms):
             await self._leave_room(session, room)
         self.sessions.pop(session.id, None)
@@ -181,6 +222,10 @@ class Chat:
             if session.ws is not None:
                 session.send(notice)
 
+    async def evicted(self, room: str, handle: str, member: bytes) -> None:
+        """A member of a dead node was removed from ``room``: tell the room it left."""
+        await self._publish_presence(room, "leave", handle, _role_of(member))
+
     # ------------------------------------------------------------------ frames
 
     async def handle(self, session: Session, frame: ClientFrame) -> Session:
@@ -201,6 +246,16 @@ class Chat:
                     session.send(Pong(ref=frame.ref))
                 case Resume():
                     return await self.resume(session, frame)
+                case Auth():
+                    self.auth(session, frame)
+                case Consent():
+                    await self.consent(session, frame)
+                case _:
+                    if self.support is None:
+                        raise RequestFailed(
+                            ErrorCode.UNKNOWN_TYPE, "One-to-one support is not offered here."
+                        )
+                    await self.support.handle(session, frame)
         except RequestFailed as exc:
             self.fail(session, exc.code, exc.message, ref, exc.retry_after)
         except BrokerUnavailable:
@@ -218,25 +273,74 @@ class Chat:
         self.metrics.errors.labels(code.value).inc()
         session.send(Error(code=code.value, message=message, ref=ref, retry_after=retry_after))
 
-    def _member_room(self, session: Session, room: str) -> str:
+    def member_handle(self, session: Session, room: str) -> str:
         handle = session.rooms.get(room)
         if handle is None:
             raise RequestFailed(ErrorCode.NOT_IN_ROOM, "You're not in that room. Join it first.")
         return handle
 
-    async def join(self, session: Session, frame: Join) -> None:
-        room = frame.room
-        if room in session.rooms:
-            raise RequestFailed(ErrorCode.ALREADY_JOINED, "You're already in that room.")
-        if room not in self._topics:
+    def auth(self, session: Session, frame: Auth) -> None:
+        if session.rooms:
+            raise RequestFailed(ErrorCode.FORBIDDEN, "Please sign in before joining any rooms.")
+        try:
+            claims = verify(frame.token, self.config.listener_secret, revoked=self._revoked)
+        except TokenError as exc:
+            log.info("auth_failed", session=session.id, reason=exc.reason)
+            raise RequestFailed(ErrorCode.AUTH_FAILED, AUTH_TEXT[exc.reason]) from exc
+        session.role = claims.role
+        session.display_name = claims.name
+        session.handle = claims.name
+        session.listener_id = claims.lid
+        session.listener_topics = tuple(t for t in claims.topics if t in self._topics)
+        log.info("authed", session=session.id, role=claims.role)
+        session.send(
+            Authed(
+                role=claims.role,
+                display_name=claims.name,
+                topics=session.listener_topics,
+                ref=frame.ref,
+            )
+        )
+
+    def _group_rooms(self, requested: str, role: str) -> list[str]:
+        """Room ids to try for a ``join``: a topic means its group rooms in order."""
+        match = GROUP_ROOM.match(requested)
+        if match is None or match["topic"] not in self._topics:
             raise RequestFailed(
                 ErrorCode.UNKNOWN_ROOM,
                 "We couldn't find that room. Please pick a topic from the list.",
             )
+        if match["n"] is not None or role != "seeker":
+            return [requested]
+        topic = match["topic"]
+        return [topic] + [f"{topic}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+
+    async def join(self, session: Session, frame: Join) -> None:
+        if frame.room in session.rooms:
+            raise RequestFailed(ErrorCode.ALREADY_JOINED, "You're already in that room.")
+        rooms = self._group_rooms(frame.room, session.role)
+        capacity = self.config.room_capacity if session.role == "seeker" else 0
+        for room in rooms:
+            if room in session.rooms:
+                continue
+            if await self.seat(session, room, capacity=capacity, ref=frame.ref):
+                return
+        raise RequestFailed(
+            ErrorCode.ROOM_FULL,
+            "That room is full right now. Please try the topic again to find a room with space.",
+        )
+
+    async def seat(
+        self, session: Session, room: str, *, capacity: int = 0, ref: str | None = None
+    ) -> bool:
+        """Give ``session`` a seat in ``room`` and send it ``joined``; False when full."""
         member = msgpack.packb({"role": session.role, "node": self.config.node_id, "s": session.id})
         handle = None
         for candidate in candidates(session.handle):
-            if await self.broker.claim(room, candidate, member) is Claim.OK:
+            claim = await self.broker.claim(room, candidate, member, capacity=capacity)
+            if claim is Claim.FULL:
+                return False
+            if claim is Claim.OK:
                 handle = candidate
                 break
         if handle is None:  # pragma: no cover - candidates() ends in unique numbered handles
@@ -260,17 +364,23 @@ class Chat:
                 role=session.role,
                 members=tuple(Member(h, _role_of(m)) for h, m in sorted(members.items())),
                 seq=seq,
-                ref=frame.ref,
+                ref=ref,
             )
         )
         self.metrics.rooms.set(self.hub.room_count)
         await self._publish_presence(room, "join", handle, session.role)
         log.debug("joined", session=session.id, room=room)
+        return True
 
     async def leave(self, session: Session, frame: Leave) -> None:
-        self._member_room(session, frame.room)
+        self.member_handle(session, frame.room)
+        if self.support is not None:
+            await self.support.leaving(session, frame.room)
         await self._leave_room(session, frame.room)
         session.send(Left(room=frame.room, ref=frame.ref))
+
+    async def leave_room(self, session: Session, room: str) -> None:
+        await self._leave_room(session, room)
 
     async def _leave_room(self, session: Session, room: str) -> None:
         handle = session.rooms.pop(room, None)
@@ -287,16 +397,18 @@ class Chat:
             log.warning("leave_unrelayed", room=room, session=session.id)
         log.debug("left", session=session.id, room=room)
 
-    async def evicted(self, room: str, handle: str, member: bytes) -> None:
-        """Broker callback: a dead node's member was removed; tell the room it left."""
-        await self._publish_presence(room, "leave", handle, _role_of(member))
-
     async def _publish_presence(self, room: str, event: str, handle: str, role: str) -> None:
         payload = pack(Presence(room=room, event=event, handle=handle, role=role))
         await self.broker.publish(room, payload, sequenced=False)
 
+    async def publish_event(self, room: str, frame: Any) -> None:
+        """Relay an unsequenced event (notice, escalation, ...) to a room's members."""
+        await self.broker.publish(room, pack(frame), sequenced=False)
+
+    # ------------------------------------------------------------------ messages
+
     async def say(self, session: Session, frame: Say) -> None:
-        handle = self._member_room(session, frame.room)
+        handle = self.member_handle(session, frame.room)
         text = frame.text
         if len(text) > self.config.max_text:
             raise RequestFailed(
@@ -306,22 +418,42 @@ class Chat:
             )
         if not text.strip():
             raise RequestFailed(ErrorCode.INVALID_FRAME, "That message is empty.")
-        before = session.remember(frame.room, text)
         cw = frame.cw
+        result = None
         if self.pipeline is not None:
             result = await self.pipeline.run(
                 FilterInput(
                     text=text,
                     role=session.role,
-                    recent=before,
+                    recent=tuple(session.recent.get(frame.room, ())),
                     lang=session.locale,
+                    room_consent=frame.room in self.hub.consented,
                     confirmed_warning=frame.cw,
                 )
             )
-            text = result.text
+            self._count(result)
             if result.block:
-                raise RequestFailed(ErrorCode.INVALID_FRAME, "That message can't be sent here.")
+                raise RequestFailed(
+                    ErrorCode.INVALID_FRAME,
+                    result.notices[0] if result.notices else "That message can't be sent here.",
+                )
+            if result.hold:
+                session.remember(frame.room, text)
+                session.send(
+                    Held(
+                        room=frame.room,
+                        reason=_reason(result, "trauma_dump"),
+                        category=_category(result),
+                        text=_notice(result, "trauma_dump")
+                        or "This message describes painful details. Could you add a content "
+                        "warning, so others can choose when to read it? You can also edit it.",
+                        ref=frame.ref,
+                    )
+                )
+                return
+            text = result.text
             cw = result.content_warning or cw
+        session.remember(frame.room, frame.text)
         started = self._clock()
         message = Message(
             room=frame.room,
@@ -337,11 +469,59 @@ class Chat:
         self.metrics.relay_latency.observe(self._clock() - started)
         self.metrics.messages.inc()
         session.send(Ack(room=frame.room, id=message.id, seq=seq, ref=frame.ref))
+        if result is not None:
+            await self._after_filters(session, frame.room, handle, message.id, result)
+
+    async def _after_filters(
+        self, session: Session, room: str, handle: str, message_id: str, result: PipelineResult
+    ) -> None:
+        if "pii" in result.labels:
+            session.send(
+                Notice(
+                    code="redacted",
+                    text=_notice(result, "pii")
+                    or "We removed contact details from your message to protect your anonymity.",
+                    room=room,
+                )
+            )
+        if result.at_risk and session.role == "seeker":
+            session.at_risk = True
+            session.send(
+                Crisis(text=CRISIS_TEXT, resources=self.resources(session.locale), room=room)
+            )
+            await self.publish_event(
+                room,
+                Escalation(
+                    room=room, handle=handle, reason=_reason(result, "crisis"), id=message_id
+                ),
+            )
+            if self.support is not None:
+                await self.support.mark_at_risk(session)
+            log.info("escalated", session=session.id, room=room)
+
+    def resources(self, locale: str | None) -> tuple[Resource, ...]:
+        from chatserver.safety.resources import resources_for
+
+        return tuple(
+            Resource(name=r.name, phone=r.phone, sms=r.sms, url=r.url)
+            for r in resources_for(locale)
+        )
+
+    def _count(self, result: PipelineResult) -> None:
+        action = result.action.value
+        for label in result.labels or ("none",):
+            self.metrics.filter_verdicts.labels(label, action).inc()
 
     async def typing(self, session: Session, frame: Typing) -> None:
-        handle = self._member_room(session, frame.room)
+        handle = self.member_handle(session, frame.room)
         payload = pack(TypingEvent(room=frame.room, handle=handle, active=frame.active))
         await self.broker.publish(frame.room, payload, sequenced=False)
+
+    async def consent(self, session: Session, frame: Consent) -> None:
+        handle = self.member_handle(session, frame.room)
+        await self.publish_event(frame.room, ConsentGiven(room=frame.room, handle=handle))
+
+    # ------------------------------------------------------------------ resume
 
     async def resume(self, fresh: Session, frame: Resume) -> Session:
         """Hand the socket of ``fresh`` to the session that ``frame.token`` names.
@@ -363,6 +543,7 @@ class Chat:
         old.resume_token = new_resume_token()
         self._by_token[old.resume_token] = old
         old.ws, old.codec, old.detached_at, old.closing = ws, fresh.codec, None, False
+        old.locale = fresh.locale or old.locale
         if previous_ws is not None and previous_ws is not ws:
             close = getattr(previous_ws, "close", None)
             if close is not None:
@@ -394,12 +575,11 @@ class Chat:
                 continue  # already sent from history
             if seq:
                 sent[room] = seq
-            self._send_payload(old, seq, payload)
+            old.send_bytes(old.codec.dumps(decode_payload(payload, seq)))
+        if self.support is not None:
+            self.support.resumed(old)
         log.info("resumed", session=old.id, rooms=len(old.rooms))
         return old
-
-    def _send_payload(self, session: Session, seq: int, payload: bytes) -> None:
-        session.send_bytes(session.codec.dumps(decode_payload(payload, seq)))
 
 
 def _role_of(member: bytes) -> str:
@@ -408,3 +588,24 @@ def _role_of(member: bytes) -> str:
         return str(data.get("role", "seeker"))
     except Exception:
         return "seeker"
+
+
+def _reason(result: PipelineResult, label: str) -> str:
+    for verdict in result.verdicts:
+        if label in verdict.labels:
+            return verdict.reason
+    return label
+
+
+def _category(result: PipelineResult) -> str:
+    for verdict in result.verdicts:
+        if verdict.category:
+            return verdict.category
+    return result.content_warning or "difficult_content"
+
+
+def _notice(result: PipelineResult, label: str) -> str | None:
+    for verdict in result.verdicts:
+        if label in verdict.labels and verdict.notice:
+            return verdict.notice
+    return None

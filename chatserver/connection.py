@@ -73,7 +73,7 @@ class ConnectionHandler:
                 except ProtocolError as exc:
                     bad += 1
                     self.metrics.frames_in.labels("invalid").inc()
-                    self.chat.fail(session, exc.code, exc.message)
+                    self.chat.fail(session, exc.code, exc.message, exc.ref)
                     if bad >= MAX_BAD_FRAMES:
                         await self.close(ws, CloseCode.TOO_MANY_ERRORS, "too many bad frames")
                         break

@@ -24,6 +24,10 @@ log = structlog.get_logger("chatserver.hub")
 
 Fanout = Callable[..., None]
 SlowConsumer = Callable[[Session], None]
+Control = Callable[[bytes], None]
+#: Room events only listeners and moderators receive.
+STAFF_ONLY = frozenset({"escalation"})
+STAFF = frozenset({"listener", "moderator"})
 
 
 class Hub:
@@ -42,6 +46,9 @@ class Hub:
         self._fanout = fanout
         self.frames_out = 0
         self.delivered = 0
+        #: rooms where a member said "I'm ready to hear it" (relaxes the trauma hold)
+        self.consented: set[str] = set()
+        self._control: dict[str, Control] = {}
 
     @property
     def room_count(self) -> int:
@@ -52,6 +59,11 @@ class Hub:
 
     def local_rooms(self) -> list[str]:
         return list(self._rooms)
+
+    async def listen_control(self, channel: str, callback: Control) -> None:
+        """Deliver payloads of a node-level control channel (``@...``) to ``callback``."""
+        self._control[channel] = callback
+        await self._broker.subscribe(channel)
 
     async def attach(self, room: str, session: Session) -> None:
         """Add a local member; the first one subscribes this node to the room."""
@@ -75,17 +87,30 @@ class Hub:
         members.pop(session, None)
         if not members:
             del self._rooms[room]
+            self.consented.discard(room)
             await self._broker.unsubscribe(room)
 
     def deliver(self, room: str, seq: int, payload: bytes) -> None:
         """Broker callback: fan one room payload out to local members. Never blocks."""
         members = self._rooms.get(room)
         if not members:
+            control = self._control.get(room)
+            if control is not None:
+                control(payload)
             return
         self.delivered += 1
         frame: dict[str, Any] | None = None
+        staff_only = False
+        if not seq:  # events: a few need a look before fan-out
+            frame = decode_payload(payload, seq)
+            kind = frame.get("type")
+            staff_only = kind in STAFF_ONLY
+            if kind == "consent":
+                self.consented.add(room)
         groups: dict[str, list[Any]] = {}
         for session in members:
+            if staff_only and session.role not in STAFF:
+                continue
             if session.pending is not None:
                 session.pending.append((room, seq, payload))
                 continue

@@ -40,6 +40,10 @@ class Session:
     ws: Any = None  # websockets ServerConnection, or a test double
     locale: str | None = None
     display_name: str | None = None
+    listener_id: str | None = None
+    listener_topics: tuple[str, ...] = ()
+    #: a safety filter saw a crisis signal from this person: first in line for a listener
+    at_risk: bool = False
     detached_at: float | None = None
     #: room -> the handle this session holds there
     rooms: dict[str, str] = field(default_factory=dict)

@@ -40,6 +40,8 @@ MAX_SHORT_STRING: Final = 128
 #: Free-text fields are bounded by the server's ``max_text`` setting; this is a hard ceiling.
 MAX_LONG_STRING: Final = 65_536
 LONG_STRING_FIELDS: Final = frozenset({"text", "message"})
+#: Signed tokens carry their claims, so they get more room than other short strings.
+MAX_TOKEN: Final = 2048
 #: Integers stay exact in JavaScript: 0 <= n <= 2**53 - 1.
 MAX_INT: Final = 2**53 - 1
 MAX_MAP_ENTRIES: Final = 256
@@ -118,7 +120,9 @@ def _validator_for(hint: Any, name: str) -> Validator:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if hint is str:
-        return _str_validator(MAX_LONG_STRING if name in LONG_STRING_FIELDS else MAX_SHORT_STRING)
+        if name in LONG_STRING_FIELDS:
+            return _str_validator(MAX_LONG_STRING)
+        return _str_validator(MAX_TOKEN if name == "token" else MAX_SHORT_STRING)
     if hint is int:
         return _int
     if hint is bool:
@@ -179,10 +183,16 @@ def frame_from_dict(data: Any, registry: Mapping[str, type[F]]) -> F:
     kind = data.get("type")
     if type(kind) is not str:
         raise ProtocolError(ErrorCode.INVALID_FRAME, "A frame needs a 'type' string.")
-    cls = registry.get(kind)
-    if cls is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown frame type '{kind[:40]}'.")
-    return cls(**_check_fields(data, _SPECS[cls], skip="type"))
+    try:
+        cls = registry.get(kind)
+        if cls is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown frame type '{kind[:40]}'.")
+        return cls(**_check_fields(data, _SPECS[cls], skip="type"))
+    except ProtocolError as exc:
+        ref = data.get("ref")
+        if type(ref) is str and len(ref) <= MAX_SHORT_STRING:
+            exc.ref = ref  # so the error frame can answer the request it refuses
+        raise
 
 
 def _plain(value: Any) -> Any:

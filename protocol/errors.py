@@ -73,6 +73,8 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        #: the ``ref`` of the refused frame, when it could be read
+        self.ref: str | None = None
 
     def __repr__(self) -> str:
         return f"ProtocolError({self.code.value!r}, {self.message!r})"

@@ -356,6 +356,7 @@ class ChatEnded:
     room: str
     reason: str
     text: str
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

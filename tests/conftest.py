@@ -8,6 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing belongs in benchmarks, not in tests: no per-example deadline (the machine is shared).
+settings.register_profile(
+    "chatserver", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("chatserver")
 
 from chatserver.app import ChatServer
 from chatserver.config import Settings

@@ -46,7 +46,7 @@ def strategy_for(hint: Any, name: str) -> st.SearchStrategy[Any]:
         return st.lists(strategy_for(args[0], name), max_size=4).map(tuple)
     if origin is dict:
         return st.dictionaries(short_text, strategy_for(args[1], name), max_size=4)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
         fields = {f.name: strategy_for(hints[f.name], f.name) for f in dataclasses.fields(hint)}
         return st.builds(hint, **fields)

@@ -1,0 +1,1 @@
+"""One-to-one support: topic queues of seekers, listener seats, and atomic pairing."""

@@ -1,0 +1,197 @@
+"""The in-process pairing store (embedded broker). Each method runs without awaiting
+anything, so on one event loop every operation is atomic."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+
+from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
+
+
+class MemoryPairingStore:
+    def __init__(self) -> None:
+        self._queues: dict[str, list[tuple[int, float, int, Waiting]]] = {}
+        self._where: dict[str, str] = {}
+        self._seats: dict[str, Seat] = {}
+        self._pairs: dict[str, Pair] = {}
+        self._order = itertools.count()
+
+    # ------------------------------------------------------------------ queue
+
+    def _insert(self, waiting: Waiting) -> int:
+        queue = self._queues.setdefault(waiting.topic, [])
+        key = (int(waiting.tier), waiting.since, next(self._order), waiting)
+        index = bisect.bisect(queue, key[:3], key=lambda item: item[:3])
+        queue.insert(index, key)
+        self._where[waiting.seeker] = waiting.topic
+        return index + 1
+
+    def _remove(self, seeker: str) -> Waiting | None:
+        topic = self._where.pop(seeker, None)
+        if topic is None:
+            return None
+        queue = self._queues[topic]
+        for index, item in enumerate(queue):
+            if item[3].seeker == seeker:
+                del queue[index]
+                if not queue:
+                    del self._queues[topic]
+                return item[3]
+        return None  # pragma: no cover - _where and _queues always agree
+
+    async def enqueue(self, waiting: Waiting) -> int:
+        if waiting.seeker in self._where:
+            raise AlreadyWaiting(waiting.seeker)
+        return self._insert(waiting)
+
+    async def cancel(self, seeker: str) -> Waiting | None:
+        return self._remove(seeker)
+
+    async def position(self, seeker: str) -> tuple[str, int] | None:
+        topic = self._where.get(seeker)
+        if topic is None:
+            return None
+        for index, item in enumerate(self._queues[topic]):
+            if item[3].seeker == seeker:
+                return topic, index + 1
+        return None  # pragma: no cover
+
+    async def mark_at_risk(self, seeker: str) -> bool:
+        topic = self._where.get(seeker)
+        if topic is None:
+            return False
+        current = next(i[3] for i in self._queues[topic] if i[3].seeker == seeker)
+        if current.tier <= Tier.AT_RISK:
+            return False
+        self._remove(seeker)
+        self._insert(replace(current, tier=Tier.AT_RISK))
+        return True
+
+    async def waiting(self, topic: str) -> list[Waiting]:
+        return [item[3] for item in self._queues.get(topic, ())]
+
+    async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
+        out = []
+        for topic in topics:
+            queue = self._queues.get(topic, [])
+            out.append(
+                TopicQueue(
+                    topic=topic,
+                    waiting=len(queue),
+                    oldest_since=min((i[3].since for i in queue), default=None),
+                    at_risk=sum(1 for i in queue if i[3].tier == Tier.AT_RISK),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ seats
+
+    async def offer(
+        self,
+        listener: str,
+        *,
+        node: str,
+        name: str,
+        topics: Sequence[str],
+        capacity: int,
+        auto: bool,
+    ) -> Seat:
+        old = self._seats.get(listener)
+        seat = Seat(listener, node, name, tuple(topics), capacity, old.active if old else 0, auto)
+        self._seats[listener] = seat
+        return seat
+
+    async def withdraw(self, listener: str) -> list[Pair]:
+        self._seats.pop(listener, None)
+        rooms = [room for room, pair in self._pairs.items() if pair.listener == listener]
+        return [self._pairs.pop(room) for room in rooms]
+
+    async def seat(self, listener: str) -> Seat | None:
+        return self._seats.get(listener)
+
+    def _free_listener(self, topic: str, exclude: str | None = None) -> Seat | None:
+        best: Seat | None = None
+        for seat in self._seats.values():
+            if (
+                seat.auto
+                and seat.listener != exclude
+                and topic in seat.topics
+                and seat.active < seat.capacity
+                and (best is None or seat.active * best.capacity < best.active * seat.capacity)
+            ):
+                best = seat
+        return best
+
+    def _take(self, seat: Seat, delta: int) -> Seat:
+        updated = replace(seat, active=max(0, seat.active + delta))
+        self._seats[seat.listener] = updated
+        return updated
+
+    def _pair(self, waiting: Waiting, seat: Seat, room: str, now: float) -> Pair:
+        self._remove(waiting.seeker)
+        self._take(seat, +1)
+        pair = Pair(
+            room=room,
+            topic=waiting.topic,
+            seeker=waiting.seeker,
+            seeker_node=waiting.node,
+            seeker_handle=waiting.handle,
+            listener=seat.listener,
+            listener_node=seat.node,
+            listener_name=seat.name,
+            at_risk=waiting.tier == Tier.AT_RISK,
+            waited=max(0.0, now - waiting.since),
+        )
+        self._pairs[room] = pair
+        return pair
+
+    async def match(self, topic: str, room: str, now: float) -> Pair | None:
+        queue = self._queues.get(topic)
+        if not queue:
+            return None
+        seat = self._free_listener(topic)
+        if seat is None:
+            return None
+        return self._pair(queue[0][3], seat, room, now)
+
+    async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
+        seat = self._seats.get(listener)
+        if seat is None or seat.active >= seat.capacity:
+            return None
+        topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
+        heads = [self._queues[t][0] for t in topics if self._queues.get(t)]
+        if not heads:
+            return None
+        first = min(heads, key=lambda item: item[:3])
+        return self._pair(first[3], seat, room, now)
+
+    async def pair_of(self, room: str) -> Pair | None:
+        return self._pairs.get(room)
+
+    async def end(self, room: str) -> Pair | None:
+        pair = self._pairs.pop(room, None)
+        if pair is not None:
+            seat = self._seats.get(pair.listener)
+            if seat is not None:
+                self._take(seat, -1)
+        return pair
+
+    async def handover(self, room: str) -> Pair | None:
+        pair = self._pairs.get(room)
+        if pair is None:
+            return None
+        seat = self._free_listener(pair.topic, exclude=pair.listener)
+        if seat is None:
+            return None
+        old = self._seats.get(pair.listener)
+        if old is not None:
+            self._take(old, -1)
+        self._take(seat, +1)
+        moved = replace(
+            pair, listener=seat.listener, listener_node=seat.node, listener_name=seat.name
+        )
+        self._pairs[room] = moved
+        return moved

@@ -1,0 +1,149 @@
+"""Signed role tokens for listeners and moderators, and the revocation list.
+
+Format: ``v1.<claims>.<signature>``, both parts base64url without padding; the signature is
+HMAC-SHA256 over ``v1.<claims>`` with the server's ``listener_secret``, compared in
+constant time. Claims: ``lid`` (listener id), ``name`` (display name shown to seekers),
+``topics``, ``exp`` (Unix seconds), ``role`` (``listener`` or ``moderator``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+ROLES = ("listener", "moderator")
+
+
+class TokenError(Exception):
+    """A token cannot be used; ``reason`` is a stable code (bad, expired, revoked)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    lid: str
+    name: str
+    topics: tuple[str, ...]
+    exp: int
+    role: str = "listener"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(body: str, secret: str) -> str:
+    return _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+
+
+def issue(claims: Claims, secret: str) -> str:
+    data = {
+        "lid": claims.lid,
+        "name": claims.name,
+        "topics": list(claims.topics),
+        "exp": claims.exp,
+        "role": claims.role,
+    }
+    body = "v1." + _b64(orjson.dumps(data))
+    return body + "." + _sign(body, secret)
+
+
+def verify(
+    token: str,
+    secret: str,
+    *,
+    now: float | None = None,
+    revoked: Callable[[str], bool] = lambda _lid: False,
+) -> Claims:
+    """The token's claims, or :class:`TokenError` (``bad``, ``expired``, ``revoked``)."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != "v1":
+        raise TokenError("bad")
+    body = parts[0] + "." + parts[1]
+    if not hmac.compare_digest(_sign(body, secret).encode(), parts[2].encode()):
+        raise TokenError("bad")
+    try:
+        data = orjson.loads(_unb64(parts[1]))
+        claims = Claims(
+            lid=str(data["lid"]),
+            name=str(data["name"])[:64],
+            topics=tuple(str(t) for t in data["topics"]),
+            exp=int(data["exp"]),
+            role=str(data.get("role", "listener")),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TokenError("bad") from exc
+    if claims.role not in ROLES:
+        raise TokenError("bad")
+    if claims.exp < (time.time() if now is None else now):
+        raise TokenError("expired")
+    if revoked(claims.lid):
+        raise TokenError("revoked")
+    return claims
+
+
+class RevocationList:
+    """Listener ids from a file (one per line, ``#`` comments), re-read when it changes, so
+    a revocation takes effect without a restart."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = Path(path) if path else None
+        self._stamp: float | None = None
+        self._ids: frozenset[str] = frozenset()
+
+    def __call__(self, lid: str) -> bool:
+        return lid in self.ids()
+
+    def ids(self) -> frozenset[str]:
+        if self.path is None:
+            return frozenset()
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except OSError:
+            return self._ids  # keep the last known list if the file is briefly missing
+        if stamp != self._stamp:
+            lines = self.path.read_text().splitlines()
+            self._ids = frozenset(
+                line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()
+            )
+            self._stamp = stamp
+        return self._ids
+
+
+def token_main(argv: Sequence[str]) -> int:
+    """``chatserver listener-token``: print a signed token for a listener or moderator."""
+    parser = argparse.ArgumentParser(
+        prog="chatserver listener-token",
+        description="Issue a signed listener (or moderator) token. The secret must be the "
+        "server's --listener-secret / CHATSERVER_LISTENER_SECRET.",
+    )
+    parser.add_argument("--id", required=True, help="listener id (used for revocation)")
+    parser.add_argument("--name", required=True, help="display name shown to seekers")
+    parser.add_argument("--topics", required=True, help="comma-separated topics")
+    parser.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until expiry")
+    parser.add_argument("--role", choices=ROLES, default="listener")
+    parser.add_argument("--secret", default=os.environ.get("CHATSERVER_LISTENER_SECRET", ""))
+    args = parser.parse_args(argv)
+    if not args.secret:
+        parser.error("set --secret or CHATSERVER_LISTENER_SECRET (the server's secret)")
+    topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+    claims = Claims(args.id, args.name, topics, int(time.time()) + args.ttl, args.role)
+    sys.stdout.write(issue(claims, args.secret) + "\n")
+    return 0

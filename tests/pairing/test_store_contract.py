@@ -1,0 +1,201 @@
+"""One stateful suite for every PairingStore twin: random arrivals, cancels, listeners
+offering, withdrawing and changing capacity, matches, accepts, ends and handovers; the
+invariants are checked after every step."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from chatserver.pairing.base import AlreadyWaiting, Pair, PairingStore, Tier, Waiting
+from chatserver.pairing.memory import MemoryPairingStore
+
+TOPICS = ("grief", "anxiety")
+StoreFactory = Callable[[], PairingStore]
+
+
+def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
+    class PairingMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loop = asyncio.new_event_loop()
+            self.store = factory()
+            self.clock = itertools.count(1)
+            self.seekers = itertools.count()
+            self.rooms = itertools.count()
+            self.waiting: dict[str, Waiting] = {}  # model: who should be waiting
+            self.paired_seekers: set[str] = set()
+            self.pairs: dict[str, Pair] = {}
+            self.listeners: dict[str, int] = {}  # listener -> capacity
+
+        def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+            return self.loop.run_until_complete(coro)
+
+        def teardown(self) -> None:
+            close = getattr(self.store, "aclose", None)
+            if close is not None:
+                self.run(close())
+            self.loop.close()
+
+        def now(self) -> float:
+            return float(next(self.clock))
+
+        @rule(topic=st.sampled_from(TOPICS), at_risk=st.booleans())
+        def arrive(self, topic: str, at_risk: bool) -> None:
+            seeker = f"s{next(self.seekers)}"
+            tier = Tier.AT_RISK if at_risk else Tier.NORMAL
+            waiting = Waiting(seeker, topic, "n1", seeker.upper(), self.now(), tier)
+            position = self.run(self.store.enqueue(waiting))
+            assert position >= 1
+            self.waiting[seeker] = waiting
+            with pytest.raises(AlreadyWaiting):
+                self.run(self.store.enqueue(waiting))
+
+        @precondition(lambda self: self.waiting)
+        @rule(data=st.data())
+        def cancel(self, data: st.DataObject) -> None:
+            seeker = data.draw(st.sampled_from(sorted(self.waiting)))
+            removed = self.run(self.store.cancel(seeker))
+            assert removed is not None and removed.seeker == seeker
+            del self.waiting[seeker]
+            assert self.run(self.store.cancel(seeker)) is None
+
+        @precondition(lambda self: self.waiting)
+        @rule(data=st.data())
+        def mark_at_risk(self, data: st.DataObject) -> None:
+            seeker = data.draw(st.sampled_from(sorted(self.waiting)))
+            self.run(self.store.mark_at_risk(seeker))
+            w = self.waiting[seeker]
+            if w.tier == Tier.NORMAL:
+                self.waiting[seeker] = Waiting(
+                    w.seeker, w.topic, w.node, w.handle, w.since, Tier.AT_RISK
+                )
+
+        @rule(
+            listener=st.sampled_from(["L1", "L2", "L3"]),
+            capacity=st.integers(0, 3),
+            topics=st.lists(st.sampled_from(TOPICS), min_size=1, unique=True),
+            auto=st.booleans(),
+        )
+        def offer(self, listener: str, capacity: int, topics: list[str], auto: bool) -> None:
+            seat = self.run(
+                self.store.offer(
+                    listener, node="n2", name=listener, topics=topics, capacity=capacity, auto=auto
+                )
+            )
+            assert seat.capacity == capacity
+            self.listeners[listener] = capacity
+
+        @precondition(lambda self: self.listeners)
+        @rule(data=st.data())
+        def withdraw(self, data: st.DataObject) -> None:
+            listener = data.draw(st.sampled_from(sorted(self.listeners)))
+            gone = self.run(self.store.withdraw(listener))
+            for pair in gone:
+                assert pair.listener == listener
+                del self.pairs[pair.room]
+            assert not any(p.listener == listener for p in self.pairs.values())
+            del self.listeners[listener]
+
+        def _took(self, pair: Pair | None) -> None:
+            if pair is None:
+                return
+            assert pair.seeker in self.waiting, "paired a seeker that was not waiting"
+            assert pair.seeker not in self.paired_seekers, "seeker paired twice"
+            expected = self.first_of([pair.topic])
+            assert expected is not None and expected.seeker == pair.seeker, "not FIFO within tier"
+            assert pair.at_risk == (self.waiting[pair.seeker].tier == Tier.AT_RISK)
+            del self.waiting[pair.seeker]
+            self.paired_seekers.add(pair.seeker)
+            self.pairs[pair.room] = pair
+            self.assert_within_capacity(pair.listener)
+
+        def assert_within_capacity(self, listener: str) -> None:
+            """A new pair never takes a listener past its capacity at that moment."""
+            held = sum(1 for p in self.pairs.values() if p.listener == listener)
+            assert held <= self.listeners[listener], "listener pushed over capacity"
+
+        def first_of(self, topics: list[str]) -> Waiting | None:
+            candidates = [w for w in self.waiting.values() if w.topic in topics]
+            return min(candidates, key=lambda w: (w.tier, w.since), default=None)
+
+        @rule(topic=st.sampled_from(TOPICS))
+        def match(self, topic: str) -> None:
+            room = f"p{next(self.rooms)}"
+            self._took(self.run(self.store.match(topic, room, self.now())))
+
+        @precondition(lambda self: self.listeners)
+        @rule(data=st.data(), topic=st.none() | st.sampled_from(TOPICS))
+        def accept(self, data: st.DataObject, topic: str | None) -> None:
+            listener = data.draw(st.sampled_from(sorted(self.listeners)))
+            seat = self.run(self.store.seat(listener))
+            assert seat is not None
+            pair = self.run(self.store.accept(listener, topic, f"p{next(self.rooms)}", self.now()))
+            if pair is not None:
+                assert pair.listener == listener
+                topics = (
+                    [topic] if topic is not None and topic in seat.topics else list(seat.topics)
+                )
+                expected = self.first_of(topics)
+                assert expected is not None and expected.seeker == pair.seeker
+                self._took(pair)
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def end(self, data: st.DataObject) -> None:
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            pair = self.run(self.store.end(room))
+            assert pair is not None and pair.seeker == self.pairs[room].seeker
+            del self.pairs[room]
+            assert self.run(self.store.end(room)) is None  # only the first caller gets it
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def handover(self, data: st.DataObject) -> None:
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            before = self.pairs[room]
+            moved = self.run(self.store.handover(room))
+            if moved is not None:
+                assert moved.listener != before.listener and moved.seeker == before.seeker
+                self.pairs[room] = moved
+                self.assert_within_capacity(moved.listener)
+
+        @invariant()
+        def seats_agree_with_pairs(self) -> None:
+            for listener, capacity in self.listeners.items():
+                seat = self.run(self.store.seat(listener))
+                assert seat is not None
+                held = sum(1 for p in self.pairs.values() if p.listener == listener)
+                assert seat.active == held, "seat count disagrees with pairs"
+                assert seat.capacity == capacity
+
+        @invariant()
+        def no_seeker_lost_and_order_kept(self) -> None:
+            for topic in TOPICS:
+                queue = self.run(self.store.waiting(topic))
+                expected = sorted(
+                    (w for w in self.waiting.values() if w.topic == topic),
+                    key=lambda w: (w.tier, w.since),
+                )
+                assert [w.seeker for w in queue] == [w.seeker for w in expected]
+                for index, w in enumerate(queue, 1):
+                    assert self.run(self.store.position(w.seeker)) == (topic, index)
+
+        @invariant()
+        def pairs_visible(self) -> None:
+            for room, pair in self.pairs.items():
+                assert self.run(self.store.pair_of(room)) == pair
+
+    return PairingMachine
+
+
+MemoryMachine = make_machine(MemoryPairingStore)
+MemoryMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestMemoryPairingStore = MemoryMachine.TestCase
