@@ -179,7 +179,11 @@ class Member:
 
 
 async def open_member(url: str, room: str, stats: Stats) -> Member:
-    ws = await connect(url, subprotocols=[Subprotocol("chat.v1.json")], open_timeout=20)
+    # no permessage-deflate: it would be negotiated per socket on both targets alike, and
+    # the client's decompression would dominate the load generator's own CPU budget
+    ws = await connect(
+        url, subprotocols=[Subprotocol("chat.v1.json")], open_timeout=20, compression=None
+    )
     await ws.recv()  # welcome
     await ws.send(orjson.dumps({"type": "join", "room": room, "ref": "j"}).decode())
     while True:

@@ -17,7 +17,7 @@ This module imports nothing from redis: only :mod:`chatserver.broker.redis` does
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SEQ_DIGITS = 16
 TS_DIGITS = 16
@@ -29,10 +29,10 @@ class Script:
 
     name: str
     source: str
+    sha: str = field(init=False)
 
-    @property
-    def sha(self) -> str:
-        return hashlib.sha1(self.source.encode()).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
 
 #: KEYS: seq, history. ARGV: channel, payload, now_ms, history_size, history_ms, publish
