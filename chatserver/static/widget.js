@@ -55,7 +55,7 @@
     topics: [], handle: "", topic: opts.topic || "", room: null, kind: null, maxText: 4000,
     refs: 0, pending: new Map(), pingTimer: 0, pongTimer: 0, retry: 0, retryTimer: 0,
     typingSent: 0, typingTimer: 0, typers: new Map(), escAt: 0, open: false, welcomed: false,
-    resuming: false, missed: 0, wantResume: !!saved, peer: null,
+    resuming: false, unread: 0, wantResume: !!saved, peer: null,
   };
 
   // ---- shadow DOM ----
@@ -68,7 +68,8 @@
   css.addEventListener("error", reveal);
   root.append(css, wrap);
 
-  const launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "cs-panel", text: opts.label || "Talk to someone" });
+  const unread = h("span", { class: "unread", hidden: true });
+  const launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "cs-panel" }, opts.label || "Talk to someone", unread);
   const exitBtn = h("button", { type: "button", class: "exit", text: "Quick exit", title: "Leave now. Pressing Escape twice does the same." });
   const closeBtn = h("button", { type: "button", class: "close", "aria-label": "Close the chat window", text: "\u00d7" });
   const title = h("h2", { id: "cs-title", text: "Talk to someone" });
@@ -350,7 +351,6 @@
       setStatus("");
       const note = missed ? "You're back \u2014 " + missed + (missed === 1 ? " message" : " messages") + " you missed." : "You're back. Nothing was missed.";
       system(note, "back");
-      say(note);
     },
     joined(f) {
       S.room = f.room; S.handle = f.handle;
@@ -368,6 +368,7 @@
       if (f.room !== S.room || !log) return;
       S.typers.delete(f.handle); renderTyping();
       renderMessage(f);
+      if (!S.open && f.handle !== S.handle) { S.unread += 1; unread.textContent = " (" + S.unread + " new)"; unread.hidden = false; }
     },
     ack(f) { S.pending.delete(f.ref); },
     typing(f) {
@@ -439,7 +440,6 @@
     stopChat();
     if (kind === "group" && topic) {
       S.carryNote = note + " We've brought you back to the group.";
-      say(S.carryNote);
       send({ type: "join", room: topic });
     } else if (kind === "private" && topic) {
       S.kind = "private";
@@ -453,7 +453,7 @@
 
   // ---- open/close, quick exit ----
   function openPanel() {
-    S.open = true;
+    S.open = true; S.unread = 0; unread.hidden = true;
     panel.hidden = false; launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     if (!S.ws && !S.welcomed) { viewConnecting(); connect(); }

@@ -356,7 +356,14 @@ async def test_console_escalation_stands_out(server: ServerProcess, browser: Bro
         await expect(lt.page.locator("#escalations")).to_have_attribute("aria-live", "assertive")
         await lt.shot("console-escalation")
         await lt.assert_accessible("the console with an escalation")
+        # Going off shift: pause, then hand the chat over. Nobody else is free, so the
+        # seeker goes back to the head of the queue, and is told so.
+        await lt.page.get_by_label("Chats at once").fill("0")
+        await lt.page.get_by_role("button", name="Update availability").click()
+        await expect(lt.page.get_by_text("Paused")).to_be_visible()
         await console.chat(handle).get_by_role("button", name="Hand over").click()
-        await expect(console.chat(handle).locator(".system").last).to_be_visible()
+        await expect(console.chat(handle)).to_have_class(re.compile(r"\bended\b"))
+        await expect(st.page.get_by_text("Waiting for a listener")).to_be_visible()
+        await expect(st.page.get_by_text("You're next in line.")).to_be_visible()
         no_errors(lt, st)
     publish("console-escalation")
