@@ -104,6 +104,12 @@ _MEDIA = re.compile(
     r"characters|game|games|level|boss|song|lyrics|album|news|article|podcast|anime|manga|"
     r"fic|fanfic|poem|scene|actor|actress|author|villain|protagonist|npc|quest|respawn\w*)\b"
 )
+_ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: me| us| him| her)? (?:if|whether)\b")
+_BENIGN_MEANS = re.compile(
+    r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting|range|cooking|kitchen|chef|"
+    r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
+    r"fishing|workshop|knife set|pocket knife|allergy|vitamins?)\b"
+)
 _BYE = re.compile(
     r"\b(?:bye|goodbye|good bye|farewell|adios|adieu|tschuss|ciao|tchau|chau|doei|addio|adeus"
     r"|thank(?:s| you) for everything|love you all|take care of yourselves|its time|so long)\b"
@@ -208,8 +214,11 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
         if (ends_question and not _FIRST.intersection(sent_tokens)
                 and _SECOND.intersection(sent_tokens)):
             return True
-        if not r.self_anchored and _MEDIA.search(sentence):
+        if not r.self_anchored and (_MEDIA.search(sentence)
+                                    or _ASKED.search(text, s0, m.start())):
             return True
+    if r.family == "means" and _BENIGN_MEANS.search(sentence):
+        return True
     return False
 
 

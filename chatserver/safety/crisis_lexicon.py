@@ -65,6 +65,11 @@ _MEANS_EN = (
     r"firearm|bullets?|shotgun|knife|knives|blades?|razors?|razor blades?|belt|cord|charcoal|"
     r"poison|bleach|antifreeze|bottle of \w+)"
 )
+_MEANS_STRONG = (
+    r"(?:pills|tablets|meds|medication|sleeping pills|painkillers|paracetamol|acetaminophen|"
+    r"tylenol|insulin|antidepressants|rope|noose|gun|pistol|rifle|firearm|bullets?|shotgun|"
+    r"charcoal|poison|antifreeze)"
+)
 _MEANS_ML = (
     r"(?:pastillas|pastis|cuerda|soga|pistola|cuchillo|navaja|cuchillas?|medicaments|cachets|"
     r"comprimes|corde|pistolet|couteau|lames?|tabletten|pillen|strick|seil|pistole|waffe|"
@@ -77,7 +82,7 @@ _TIME = (
     r"when (?:everyone|everybody|they|my \w+)(?:s| is| are)? (?:asleep|sleeping|gone|at work)|"
     r"after (?:my \w+|everyone|they) (?:go|goes|leave|leaves) (?:to bed|out|to work)|"
     r"before my birthday|at midnight|esta noche|manana|ce soir|demain|ce week end|heute nacht|"
-    r"morgen|am wochenende|hoje a noite|hoje|amanha|stanotte|stasera|domani|vannacht|morgen)"
+    r"morgen|am wochenende|hoje a noite|amanha|stanotte|stasera|domani|vannacht)"
 )
 
 _R: list[Rule] = [
@@ -101,11 +106,12 @@ _R: list[Rule] = [
          "die dead alive exist anymore wake existing disappear forever cease",
          rf"\b{_WANT} (?:just |fucking |really |honestly |literally |simply |finally )?"
          rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
-         r"stop existing|disappear forever|sleep forever|be gone forever|cease to exist)\b",
+         r"stop existing|disappear forever|(?:go to )?sleep forever|be gone forever|cease to exist)\b",
          humor=True),
     rule("ideation_wish_dead", "ideation", 1.0, "dead die born gone without alive",
          r"\bwish(?:ed|ing)? (?:that )?(?:i (?:was|were|could be|had been)|to be|id be) "
-         r"(?:dead|gone|never born|not alive)\b|\bwish(?:ed|ing)? i (?:would|could|will) "
+         r"(?:dead|gone|never born|not alive)\b|\bwish(?:ed|ing)? (?:that )?(?:id|i had|i would "
+         r"have|i was|i were) never (?:been )?born\b|\bwish(?:ed|ing)? i (?:would|could|will) "
          rf"(?:just )?die{_DIE_IDIOM}\b|\bbetter off dead\b|\b(?:everyone|everybody|world|family|"
          r"they|people|all) (?:would be|would all be|will be|d be|is|are) better off without me\b"),
     rule("ideation_no_live", "ideation", 1.0, "dont didnt not longer",
@@ -120,7 +126,8 @@ _R: list[Rule] = [
          r"life|dying\b|not (?:being here|existing|waking up)|how to (?:die|end it|kil+))"),
     rule("ideation_suicidal", "ideation", 1.0, _SUI_A,
          r"\b(?:im|i am|feel|feeling|felt|been|getting|so|very|really|pretty|extremely|super|"
-         r"kinda|kind of|quite|actively|passively|seriously|severely|always|still)\s+(?:\w+ )?"
+         r"kinda|kind of|quite|actively|passively|seriously|severely|always|still)\s+"
+         r"(?:(?!not |never |no )\w+ )?"
          r"su+i?[cs]+i?dal\b|\bsu+i?[cs]+i?dal (?:thoughts|ideation|urges|feelings|again|rn|"
          r"right now|tonight|today|lately|af|asf)\b"),
     rule("ideation_suicide_only_way", "ideation", 1.0,
@@ -141,11 +148,12 @@ _R: list[Rule] = [
          r"endless) (?:nap|sleep)\b", self_anchored=True),
     # ES / PT / FR / DE / IT / NL / PL / TR
     rule("ideation_es", "ideation", 1.0,
-         "suicidarme matarme quitarme quiero morir morirme desaparecer terminar acabar sentido",
+         "suicidarme matarme quitarme quiero morir morirme desaparecer terminar acabar sentido "
+         "estar",
          r"\b(?:suicidarme|matarme|quitarme la vida|me quiero (?:matar|morir|suicidar)|"
          r"(?:quiero|quisiera|voy a|pienso en|ganas de|deseo|necesito) (?:morir(?:me)?\b|"
          r"desaparecer para siempre|terminar con (?:todo|mi vida)|acabar con (?:todo|mi vida))|"
-         r"no quiero (?:seguir )?(?:vivir|viv[ao]|viviendo|existir)|no (?:le )?encuentro sentido "
+         r"no quiero (?:seguir )?(?:vivir|viv[ao]|viviendo|existir|estar aqui|estar viv[ao])|no (?:le )?encuentro sentido "
          r"a (?:la|mi) vida)"),
     rule("ideation_pt", "ideation", 1.0, "matar morrer sumir acabar tirar quero",
          r"\b(?:me matar|(?:quero|queria|vou|penso em|vontade de|desejo) (?:morrer|sumir para "
@@ -157,24 +165,31 @@ _R: list[Rule] = [
          r"(?:mourir|disparaitre pour toujours|en finir)|pour en finir|d en finir|plus envie de "
          r"vivre|mettre fin a (?:ma vie|mes jours)|plus (?:envie d|la force d) exister)"),
     rule("ideation_de", "ideation", 1.0,
-         "umbringen toten leben nehmen sterben tot selbstmord suizid",
+         "umbringen toten leben nehmen sterben tot selbstmord suizid denke",
          r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
          r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ )?(?:sterben|tot sein|nicht mehr leben)|"
+         r"denke (?:\w+ ){0,3}an (?:selbstmord|suizid|den tod|sterben)|"
          r"(?:selbstmord|suizid) (?:begehen|machen)|an (?:selbstmord|suizid) denken|nicht mehr "
          r"leben (?:will|mochte))"),
     rule("ideation_it", "ideation", 1.0,
          "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere",
          r"\b(?:uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|(?:voglio|vorrei) "
          r"morire|non voglio (?:piu )?vivere)"),
-    rule("ideation_nl", "ideation", 1.0, "mezelf dood sterven leven zelfmoord",
+    rule("ideation_nl", "ideation", 1.0, "mezelf dood sterven leven zelfmoord zijn wakker",
          r"\b(?:mezelf (?:van kant maken|doden|ombrengen)|(?:wil|wou|zou willen) (?:\w+ )?"
-         r"(?:dood|sterven|niet meer leven)|zelfmoord (?:plegen|doen))"),
+         r"(?:dood|sterven|niet meer leven)|zelfmoord (?:plegen|doen)|(?:wil|wou) er niet meer "
+         r"zijn|niet meer wakker (?:worden|te worden))"),
+    rule("ideation_thoughts_ml", "ideation", 1.0,
+         "suicidaires suicidaire suicidas suicida suicidi suizidgedanken suicidale suizidal",
+         r"\b(?:(?:idees|pensees) suicidaires|suicidaire|(?:pensamientos|ideas|ideacion) suicidas?|"
+         r"(?:pensamentos|ideias) suicidas|pensieri suicidi|suizidgedanken|suizidal|suicidale "
+         r"gedachten)\b"),
     rule("ideation_pl_tr", "ideation", 1.0, "umrzec zyc olmek yasamak",
          r"\b(?:chce umrzec|nie chce (?:juz )?zyc|olmek istiyorum|yasamak istemiyorum)"),
     # ---------------------------------------------------------------- passive ideation
     rule("passive_never_wake", "ideation", 1.0, "wake waking woke",
          r"\b(?:sleep|fall asleep|go to sleep|close my eyes|nap) and (?:never|not|dont) "
-         r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:dont|do not|never|"
+         r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:just |really )?(?:dont|do not|never|"
          r"wont|will not) wake up\b|\bdisappointed (?:that )?i (?:woke|wake|keep waking) up\b|"
          r"\b(?:dont|never) want to wake up\b"),
     rule("passive_wouldnt_mind", "ideation", 1.0, "wouldnt died wake woke hit ran",
@@ -185,6 +200,38 @@ _R: list[Rule] = [
          r"be )?if (?:a|the) (?:car|bus|truck|train) (?:just )?(?:hit me|didnt stop|ran me over)",
          ),
     rule("passive_last_day", "ideation", 1.0, "alive", r"\blast day alive\b"),
+    rule("passive_death_appeal", "ideation", 1.0, "death dying dead existing",
+         r"\b(?:death|dying|being dead|not existing|not being here|not being alive) (?:sounds|"
+         r"seems|feels|looks|would be|is) (?:so |really |kind of |kinda |pretty |more and more )?"
+         r"(?:peaceful|nice|good|appealing|tempting|like (?:a )?relief|like (?:the )?(?:only|best) "
+         r"(?:way|option)|better than this|comforting|like freedom|like the answer)\b"),
+    rule("ideation_no_way_out", "ideation", 1.0, "way escape option exit",
+         r"\b(?:no (?:other )?way out|only (?:way out|escape|exit|option|answer)) (?:(?:except|but|"
+         r"other than|is|left is) )?(?:to )?(?:dying|death|die|suicide|end it|ending it|kil+ing "
+         rf"{_ME}|kil+ {_ME})\b", negation=False),
+    rule("plan_and_means", "plan", 1.0, "plan means method",
+         r"\b(?:have|got|made|ive got|i have) (?:a plan|the means|a method) and (?:the means|a "
+         r"plan|a date|a time|the pills|a method)\b"),
+    rule("passive_no_point_living", "ideation", 1.0, "living life alive existing live",
+         r"\b(?:no|dont see the|dont see any|do not see the|cant see the|cant see any|whats the|"
+         r"what is the|lost (?:the|any)) (?:point|reason|will) (?:of|in|to|for) (?:living|life|"
+         r"being alive|going on|staying alive|existing|be alive|live|keep living)\b",
+         negation=False),
+    rule("passive_nobody_notice", "ideation", 1.0, "notice care miss",
+         r"\b(?:nobody|no one|noone|no body|would anyone|would anybody|will anyone|does anyone) "
+         r"(?:would |will )?(?:even |really )?(?:notice|care|miss me)\b(?: \w+){0,3}? if i "
+         r"(?:died|disappeared|was gone|were gone|killed|wasnt here|vanished|wasnt around|"
+         r"was dead|just died)\b", negation=False),
+    rule("ideation_make_it_stop", "ideation", 1.0, "permanently forever good",
+         r"\b(?:want|need|wish|just want) (?:it all|everything|it|this|my life|the pain|all of "
+         r"this) to (?:stop|end|be over)\b[.,!]? *(?:permanently|forever|for good)\b"),
+    rule("ideation_act_on_it", "ideation", 1.0, "act acting",
+         r"\b(?:want to|going to|gonna|might|will|afraid ill|scared ill|worried ill|about to|"
+         r"close to|tempted to) act(?:ing)? on (?:it|them|these thoughts|my thoughts|the urge)\b"),
+    rule("passive_easier_gone", "ideation", 1.0, "alive here around dead gone",
+         r"\b(?:easier|better|simpler|nicer|fine) (?:for (?:everyone|everybody|them|all) )?(?:if|"
+         r"when) i (?:was|were|wasnt|werent|was not|were not) (?:not )?(?:alive|here|around|dead|"
+         r"gone)\b", negation=False),
     rule("passive_tired_living", "ideation", 1.0, "living alive existing",
          r"\b(?:tired|sick|done) of (?:living|being alive|existing)\b"),
     rule("passive_ml", "ideation", 1.0,
@@ -208,6 +255,12 @@ _R: list[Rule] = [
          r"rooftop|cliff|train|balcony|window|overpass|tower|car|truck|bus)\b|\bstep(?:ping)? in "
          r"front of (?:a |the )?(?:train|bus|car|truck)\b|\bwalk(?:ing)? into (?:traffic|the "
          r"(?:sea|ocean|river|lake|water))\b"),
+    rule("plan_planned", "plan", 0.6, "planned",
+         r"\b(?:ive |i have |i )?planned (?:it|everything|my death|how|when|the whole thing)\b"
+         r"(?: all)?(?: out)?"),
+    rule("plan_on_edge", "means", 0.6, "roof edge ledge railing tracks",
+         r"\b(?:sitting|standing|stood|sat) on (?:the|a|this) (?:roof|rooftop|edge|ledge|railing|"
+         r"tracks|bridge railing|edge of)"),
     rule("plan_place", "means", 0.6,
          "bridge building roof rooftop cliff tracks ledge spot place overpass edge",
          r"\b(?:know|found|picked|chose|chosen|checked|scouted|decided on)\b(?: \w+){0,3}? "
@@ -217,9 +270,12 @@ _R: list[Rule] = [
     rule("means_possession", "means", 0.6, _MEANS_A,
          r"\b(?:have|got|bought|ordered|collect(?:ing|ed)|sav(?:ing|ed)|stockpil(?:ing|ed)|"
          r"hoard(?:ing|ed)|hid|hiding|keep|keeping|found|holding|counted|counting|lined up|laid "
-         r"out|sharpened|stole|took out|sitting with|on my (?:lap|bed|desk))\b(?: \S+){0,4}? "
-         rf"{_MEANS_EN}\b|\b{_MEANS_EN} (?:is |are )?(?:ready|on my (?:lap|bed|desk)|in front "
-         r"of me|next to me|in my (?:hand|pocket))\b"),
+         r"out|stole|took out|sitting with|on my (?:lap|bed|desk))\b(?: \S+){0,4}? "
+         rf"{_MEANS_STRONG}\b|\b{_MEANS_EN} (?:is |are )?(?:ready|on my (?:lap|bed|desk)|in "
+         r"front of me|next to me|in my (?:hand|pocket))\b"),
+    rule("means_possession_weak", "means", 0.4, _MEANS_A,
+         r"\b(?:have|got|bought|hid|hiding|keep|keeping|found|holding|sharpened|took out)\b"
+         rf"(?: \S+){{0,4}}? {_MEANS_EN}\b"),
     rule("means_intent", "plan", 1.0, _MEANS_A,
          rf"\b{_MEANS_EN}\b(?: \S+){{0,6}}? (?:to (?:die|end it|hang|kil+|overdose)|for when im "
          r"ready|for when i decide)\b"),
@@ -234,7 +290,8 @@ _R: list[Rule] = [
          "buttarmi spararmi vene ophangen verhangen doodschieten springen trein",
          r"\b(?:me (?:pendre|jeter (?:du|d un|de la|sous)|noyer|tirer une balle|ouvrir les "
          r"veines)|sauter (?:du|d un|de la|par la) (?:pont|toit|fenetre|falaise|immeuble)|"
-         r"colgarme|ahorcarme|tirarme (?:de|del|por|a|bajo)|pegarme un tiro|cortarme las venas|"
+         r"colgarme|ahorcarme|tirarme (?:de|del|por|a|bajo)|me (?:voy a|quiero|pienso) (?:tirar|"
+         r"lanzar|arrojar) (?:de|del|por|a|bajo)|vou me jogar|pegarme un tiro|cortarme las venas|"
          r"me enforcar|me jogar (?:de|da|do|na|no|em)|me dar um tiro|cortar (?:os|meus) pulsos|"
          r"mich (?:\w+ ){0,3}(?:aufhangen|aufhange|erhangen|erschiessen)|vor (?:einen|den) zug|"
          r"von der brucke springen|pulsadern|impiccarmi|buttarmi (?:giu|dal|dalla|sotto)|"
@@ -248,13 +305,20 @@ _R: list[Rule] = [
          r"(?:all (?:of )?(?:my|the|his|her|mums?|moms?|dads?|\w+s) (?:\S+ )?(?:pills|tablets|"
          r"meds|medication|medicine|capsules|sleeping pills|painkillers)|all of them\b|"
          r"the (?:whole|entire) (?:bottle|pack|box|packet|strip)|"
-         r"a (?:whole )?(?:bottle|handful|box|pack) of\b|"
-         r"\d{2,} (?:pills|tablets))"),
+         r"a (?:whole )?(?:bottle|handful|box|pack|bunch|lot) of\b|(?:too|so) many (?:of )?"
+         r"(?:my )?(?:pills|tablets|meds|sleeping pills|painkillers)|"
+         r"(?:like |about |around |maybe |over )?\d{2,} (?:of )?(?:my |the |her |his )?(?:\w+ )?"
+         r"(?:pills|tablets|meds))"),
+    rule("attempt_at_once", "attempt", 1.0,
+         "once time go",
+         r"\b(?:take|taking|swallow|swallowing|down|ate|took|swallowed)\s+(?:all|every|the whole|"
+         r"a bunch)\b.{0,40}\b(?:at once|at the same time|in one go)\b"),
     rule("attempt_intake", "attempt", 0.7,
          "take taking took taken swallow swallowed swallowing downed popped ate",
          r"\b(?:take|taking|took|taken|swallow(?:ed|ing)?|downed|popped|ate)\s+(?:all (?:of )?"
          r"(?:my|the|his|her|them|these|those|mums?|moms?|dads?|\w+s)?\s*(?:\S+ )?(?:pills|"
-         r"tablets|meds|medication|medicine|capsules|of them|sleeping pills|painkillers)|(?:them|"
+         r"tablets|meds|medication|medicine|capsules|of them|sleeping pills|painkillers|"
+         r"antidepressants|paracetamol|tylenol|acetaminophen|ibuprofen|xanax|insulin)|(?:them|"
          r"these|those) all\b|the (?:whole|entire) (?:bottle|pack|box|packet|strip|thing)|a "
          r"(?:whole )?(?:bottle|handful|bunch|box|pack) of\b|\d{2,} (?:pills|tablets|of))"),
     rule("attempt_intake_ml", "attempt", 0.7,
@@ -276,6 +340,10 @@ _R: list[Rule] = [
          r"\bi (?:just )?cut (?:again|tonight|today|last night|deep|deeper|really deep|so deep)\b"
          r"|\brelaps(?:e|ed|ing)\b(?: \S+){0,3}? (?:on |with )?(?:sh|self ?harm|cutting|"
          r"cut)\b"),
+    rule("self_harm_ongoing", "self_harm", 1.0, "cutting burning scratching hitting",
+         r"\b(?:im|i am|i keep|started|ive been|been) (?:cutting|burning|scratching|hitting) "
+         r"(?:myself |my \w+ )?(?:\w+ ){0,2}?(?:right now|rn|again|tonight|and i cant stop|"
+         r"now|at the moment)\b"),
     rule("self_harm_relapse_now", "self_harm", 0.7, "relapsed",
          r"\brelapsed (?:again |today |tonight |last night |this morning )"),
     rule("self_harm_urge", "self_harm", 0.6,
@@ -363,7 +431,8 @@ _R: list[Rule] = [
          r"\b(?:no voy a seguir (?:viv[ao]|aqui|viviendo)|(?:chau|adios) para siempre|la ultima "
          r"vez que me (?:van a|vas a) (?:leer|ver)|mi ultimo mensaje|mon dernier message|"
          r"je ne serai plus (?:la|en vie)|non ci saro piu|il mio ultimo messaggio|meine letzte "
-         r"nachricht|(?:ich werde|bin) (?:morgen |bald )?nicht mehr (?:da|hier|am leben)|"
+         r"nachricht|(?:ich werde|bin|bin ich|werde ich) (?:morgen |bald |dann )?nicht mehr "
+         r"(?:da|hier|am leben)|"
          r"minha ultima mensagem|nao vou (?:mais )?estar (?:aqui|viv[ao])|adeus (?:para sempre|"
          r"a todos)|mijn laatste bericht|afscheidsbrief|abschiedsbrief|carta de despedida)"),
     rule("intent_to_die_ml", "ideation", 1.0, "para pra pour um per om",
@@ -376,8 +445,11 @@ _R: list[Rule] = [
          r"addio|adieu|vaarwel|lebt wohl)\b"),
     # ---------------------------------------------------------------- despair (weak)
     rule("despair", "despair", 0.3,
-         "point reason cant better hopeless burden without aguanto peux kann aguento faccio kan",
-         r"\b(?:no (?:point|reason) (?:in|to) (?:living|going on|anything|trying|life|any of this)"
+         "point reason cant better hopeless burden without aguanto peux kann aguento faccio kan "
+         "done",
+         r"\b(?:(?:im|i am) (?:so |just |fucking |completely )?done(?=[.!,]|$| with (?:life|"
+         r"everything|it all|living|this life|all of this))|no (?:point|reason) (?:in|to) "
+         r"(?:living|going on|anything|trying|life|any of this)"
          r"|cant (?:go on|do this anymore|keep going|take (?:it|this) anymore)|(?:nothing|it) "
          r"(?:will|is gonna|is going to) (?:ever )?get better|hopeless|im (?:just )?a burden|"
          r"(?:better|easier) without me|ya no aguanto|j en peux plus|ich kann nicht mehr|nao "
@@ -427,42 +499,59 @@ _R: list[Rule] = [
          "threatening",
          r"\b(?:hes|he is|shes|she is|theyre|they are|my \w+(?: \w+)? is|(?:a|the|this|some) "
          r"(?:man|guy|stranger|dude|person|woman|men|guys)(?: \w+)? (?:is|are|keeps?)|someone is|"
-         r"somebody is|there is a (?:man|guy))\s+(?:\w+ )?(?:drunk|hitting|beating|punching|"
+         r"somebody is|there is a (?:man|guy)|theres a (?:man|guy|stranger|car))\s+(?:\w+ )?(?:drunk|hitting|beating|punching|"
          r"kicking|choking|strangling|screaming|yelling|trying to (?:get|break|come|open)|outside|"
          r"banging|breaking|smashing|following|coming (?:up|back|home|for|in|after)|waiting "
          r"(?:for me|outside)|threatening|angry|raging|high\b|armed)", subject=False),
-    rule("danger_door", "danger", 0.5, "handle door window lock trying leave away out",
+    rule("danger_door", "danger", 0.5,
+         "handle door window lock trying leave away out escape",
          r"\b(?:keeps|keep|is|are|started) (?:trying|banging|knocking|pounding|kicking|hitting|"
          r"rattling)(?: \w+){0,2}? (?:the |on |at |my )*(?:handle|door|window|lock)\b|\btrying to"
          r" (?:get|break) (?:into|in)\b|\b(?:wont|will not|refuses to) (?:leave|go away|let me "
-         r"(?:leave|out))\b", subject=False),
+         r"(?:leave|out|go))\b|\b(?:i )?(?:cant|can not|cannot) (?:get out|escape|get away|leave)"
+         r"\b", subject=False),
     rule("danger_hit_just", "danger", 0.5, "punched hit slapped choked strangled kicked pushed "
          "shoved grabbed smashed broke threw beat hurt",
          r"\b(?:just|has just|already)\s+(?:punched|hit|slapped|choked|strangled|kicked|pushed|"
          r"shoved|grabbed|smashed|broke|threw|beat)\b(?: \w+){0,3}? (?:me|my|a hole|the door|the "
          r"wall|us)\b|\blast time (?:he|she|they) (?:choked|hit|beat|hurt|strangled|broke)\b",
          subject=False),
+    rule("danger_fear_killed", "danger", 0.7, "scared afraid terrified worried",
+         r"\b(?:scared|afraid|terrified|worried) (?:that )?(?:he|she|they|hes|shes|theyre)(?:ll| "
+         r"will| is going to| is gonna| s going to| s gonna| going to| gonna)? (?:kill|hurt|beat|"
+         r"rape|strangle) (?:me|us)\b", subject=False),
+    rule("danger_intruder", "danger", 0.5, "broke breaking break",
+         r"\b(?:someone|somebody|a man|a guy|he|they|people)(?: just)? (?:broke|is breaking|are "
+         r"breaking|tried to break|has broken) (?:in|into)\b", subject=False),
+    rule("danger_blocking", "danger", 0.5, "blocking",
+         r"\b(?:blocking|standing in) (?:the|my) (?:door|doorway|way|exit)\b", subject=False),
     rule("danger_hear_him", "danger", 0.4, "hear heard",
          r"\bi (?:can )?hear (?:him|her|them) (?:coming|outside|in the|yelling|screaming|walking|"
          r"on the stairs|looking|banging)|\bheard (?:him|her) (?:looking for|coming|getting)",
          subject=False),
     rule("danger_weapon", "danger", 0.5, "knife gun weapon bat hammer keys pistol rifle",
-         r"\b(?:he|she|they|hes|shes|theyre) (?:has|got|grabbed|is holding|took|is looking for|"
+         r"\b(?:he|she|they|hes|shes|theyre|my \w+) (?:has|got|grabbed|is holding|took|is looking "
+         r"for|"
          r"went to get|is waving|pulled)(?: \w+)? (?:a |my |the |his |her |their )?(?:knife|gun|"
          r"weapon|bat|hammer|pistol|rifle)\b|\b(?:he|she) has the keys\b", subject=False),
-    rule("danger_ml", "danger", 0.5, "train betrunken besoffen bewaffnet messer waffe pistole "
-         "borracho armado pegandome golpeando gritando cuchillo arma pistola bebado batendo "
-         "faca ubriaco armato coltello couteau arme armee ivre bourre bourree saoul saoule",
-         r"\b(?:en train de (?:frapper|taper|casser|me frapper|hurler|defoncer)|(?:il|elle) "
-         r"(?:a|est) (?:un couteau|une arme|armee?|ivre|bourree?|saoule?)|(?:ist|sind) "
-         r"(?:betrunken|besoffen|bewaffnet)|hat (?:ein|eine|einen) (?:messer|waffe|pistole)|"
-         r"(?:esta|anda) (?:borracho|armado|pegandome|golpeando|gritando)|tiene un (?:cuchillo|"
-         r"arma|pistola)|(?:esta|ta) (?:bebado|armado|me batendo|batendo)|tem uma (?:faca|arma)|"
-         r"(?:e|sta) (?:ubriaco|armato)|ha un coltello)\b", subject=False),
+    rule("danger_ml_act", "danger", 0.5, "train pegandome golpeando gritando batendo schlagt "
+         "schreit picchiando",
+         r"\b(?:en train de (?:frapper|taper|casser|me frapper|hurler|defoncer)|(?:esta|anda) "
+         r"(?:pegandome|golpeando|gritando)|(?:esta|ta) (?:me batendo|batendo)|(?:schlagt|"
+         r"schreit) (?:mich|uns|meine)|sta (?:picchiando|urlando))\b", subject=False),
+    rule("danger_ml_state", "danger", 0.5, "betrunken besoffen bewaffnet messer waffe pistole "
+         "borracho armado cuchillo arma pistola bebado faca ubriaco armato coltello couteau "
+         "arme armee ivre bourre bourree saoul saoule",
+         r"\b(?:(?:il|elle) (?:a|est) (?:un couteau|une arme|armee?|ivre|bourree?|saoule?)|(?:ist|"
+         r"sind) (?:betrunken|besoffen|bewaffnet)|hat (?:ein|eine|einen) (?:messer|waffe|pistole)"
+         r"|(?:esta|anda) (?:borracho|armado)|tiene un (?:cuchillo|arma|pistola)|(?:esta|ta) "
+         r"(?:bebado|armado)|tem uma (?:faca|arma)|(?:e|sta) (?:ubriaco|armato)|ha un coltello)"
+         r"\b", subject=False),
     rule("danger_hurting_me", "danger", 1.0, "hurting hitting attacking following chasing "
-         "touching raping beating choking",
-         r"\b(?:someone|somebody|he|she|they|hes|shes|theyre|a man|a guy)(?: is| are|s)? "
-         r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking) me\b"
+         "touching raping beating choking strangling",
+         r"\b(?:someone|somebody|he|she|they|hes|shes|theyre|a man|a guy|my \w+(?: \w+)?)"
+         r"(?: is| are|s| keeps)? "
+         r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking|strangling) me\b"
          r"(?:.{0,20}\b(?:right now|now|rn|again))?", subject=False),
     # ---------------------------------------------------------------- amplifiers
     rule("now_timing", "now", 0.4,
@@ -472,15 +561,20 @@ _R: list[Rule] = [
          "demain nacht morgen wochenende noite hoje amanha stanotte stasera domani vannacht",
          rf"\b{_TIME}\b", negation=False, past=False, subject=False),
     rule("now_recent", "now", 0.4,
-         "again tonight today rn now ago bleeding morning night bad badly unbearable acabei "
+         "again tonight rn now ago bleeding morning night bad badly unbearable acabei "
          "acabo viens gerade appena net",
-         r"\b(?:again|tonight|today|just now|rn|right now|last night|this morning|still "
+         r"\b(?:again|tonight|just now|rn|right now|last night|this morning|still "
          r"bleeding|\d+ (?:mins?|minutes|hours?|hrs?) ago|an hour ago|so bad|so badly|"
          r"unbearable|acabei de|acabo de|je viens d|gerade|ho appena|ik heb net)\b",
          negation=False, past=False, subject=False),
+    rule("decided_where_how", "decided", 0.5, "know do",
+         r"\bi know (?:exactly )?(?:where|how|when) (?:ill|i will|im going to|to|i can) "
+         r"(?:do it|go|jump|end it)\b|\b(?:ill|i will|im going to|gonna) do it (?:tonight|tomorrow|"
+         r"soon|this weekend|when|after|before)\b", negation=False, past=False, subject=False),
     rule("decided", "decided", 0.5,
-         "decided ready time mind back",
-         r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\bi think im ready\b|\bits "
+         "decided ready time mind back night day",
+         r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\b(?:tonight|today) is the "
+         r"(?:night|day)\b|\bi think im ready\b|\bits "
          r"time\b(?=[.!]|$)|\bmade up my mind\b|\bno going back\b", negation=False, past=False,
          subject=False),
 ]
