@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from chatserver.pairing.base import AlreadyWaiting, Pair, PairingStore, Tier, Waiting
 from chatserver.pairing.memory import MemoryPairingStore
+from chatserver.pairing.redis import RedisPairingStore
 
 TOPICS = ("grief", "anxiety")
 StoreFactory = Callable[[], PairingStore]
@@ -196,6 +197,53 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
     return PairingMachine
 
 
+SETTINGS = settings(max_examples=150, stateful_step_count=40, deadline=None)
+REDIS_SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None)
+
 MemoryMachine = make_machine(MemoryPairingStore)
-MemoryMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+MemoryMachine.TestCase.settings = SETTINGS
 TestMemoryPairingStore = MemoryMachine.TestCase
+
+URLS: dict[str, str] = {}
+
+
+def redis_store(kind: str) -> StoreFactory:
+    """A fresh Redis store per example: the pairing keys are deleted first."""
+
+    def factory() -> PairingStore:
+        store = RedisPairingStore(URLS[kind])
+
+        async def wipe() -> None:
+            # a script routed by the tag runs on the shard that holds every pairing key
+            wipe_all = (
+                "for _, k in ipairs(redis.call('KEYS', '{pairing}*')) do redis.call('DEL', k) end"
+            )
+            await store._redis.eval(wipe_all, 1, "{pairing}:route")
+
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(wipe())
+            loop.run_until_complete(store.aclose())
+        finally:
+            loop.close()
+        return RedisPairingStore(URLS[kind])
+
+    return factory
+
+
+@pytest.fixture(autouse=True)
+def _redis_urls(request: pytest.FixtureRequest) -> None:
+    name = request.node.nodeid
+    if "Standalone" in name:
+        URLS["standalone"] = request.getfixturevalue("redis_server").url
+    elif "Cluster" in name:
+        URLS["cluster"] = request.getfixturevalue("redis_cluster").url
+
+
+StandaloneMachine = make_machine(redis_store("standalone"))
+StandaloneMachine.TestCase.settings = REDIS_SETTINGS
+TestRedisStandalonePairingStore = StandaloneMachine.TestCase
+
+ClusterMachine = make_machine(redis_store("cluster"))
+ClusterMachine.TestCase.settings = REDIS_SETTINGS
+TestRedisClusterPairingStore = ClusterMachine.TestCase

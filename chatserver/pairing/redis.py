@@ -1,0 +1,364 @@
+"""The Redis pairing store: queues, seats and pairs shared by every node, one Lua script per
+decision so that two nodes can never pair the same seeker or overfill a listener.
+
+Keys (all share the hash tag ``{pairing}``, so every script runs on one shard of a
+cluster: pairing is a few operations per chat, not the message hot path):
+
+* ``{pairing}:q:<topic>``  sorted set of waiting seekers; score = tier * 1e14 + since (ms)
+* ``{pairing}:w:<seeker>`` hash of a waiting seeker (topic, node, handle, since, tier)
+* ``{pairing}:seats``      set of listener ids with a seat
+* ``{pairing}:s:<lid>``    hash of a seat (node, name, topics, capacity, active, auto)
+* ``{pairing}:p:<room>``   hash of a pair; ``{pairing}:lp:<lid>`` set of a listener's rooms
+
+Only this module (and the broker adapter) import ``redis``; errors become
+:class:`~chatserver.broker.base.BrokerUnavailable`, chained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
+
+from chatserver.broker.base import BrokerUnavailable
+from chatserver.broker.redis import parse_url
+from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
+
+P = "{pairing}"
+TIER_SCALE = 1e14
+POOL_SIZE = 20
+
+_COMMON = """
+local P = '{pairing}'
+local function score(tier, since) return tonumber(tier) * 1e14 + math.floor(tonumber(since) * 1000) end
+local function has_topic(topics, topic)
+  for t in string.gmatch(topics, '[^,]+') do if t == topic then return true end end
+  return false
+end
+local function free_seat(topic, exclude)
+  local best, ba, bc
+  for _, l in ipairs(redis.call('SMEMBERS', P .. ':seats')) do
+    if l ~= exclude then
+      local s = redis.call('HMGET', P .. ':s:' .. l, 'auto', 'capacity', 'active', 'topics')
+      local cap, act = tonumber(s[2]), tonumber(s[3])
+      if s[1] == '1' and act < cap and has_topic(s[4], topic) then
+        if best == nil or act * bc < ba * cap or (act * bc == ba * cap and l < best) then
+          best, ba, bc = l, act, cap
+        end
+      end
+    end
+  end
+  return best
+end
+local PAIR_FIELDS = {'room', 'topic', 'seeker', 'seeker_node', 'seeker_handle', 'listener',
+                     'listener_node', 'listener_name', 'at_risk', 'waited'}
+local function read_pair(room)
+  local v = redis.call('HMGET', P .. ':p:' .. room, unpack(PAIR_FIELDS))
+  if not v[1] then return nil end
+  return v
+end
+local function make_pair(seeker, listener, room, now)
+  local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier')
+  local s = redis.call('HMGET', P .. ':s:' .. listener, 'node', 'name')
+  redis.call('ZREM', P .. ':q:' .. w[1], seeker)
+  redis.call('DEL', P .. ':w:' .. seeker)
+  redis.call('HINCRBY', P .. ':s:' .. listener, 'active', 1)
+  local waited = math.max(0, tonumber(now) - tonumber(w[4]))
+  local at_risk = (tonumber(w[5]) == 1) and '1' or '0'
+  local v = {room, w[1], seeker, w[2], w[3], listener, s[1], s[2], at_risk, tostring(waited)}
+  local flat = {}
+  for i, f in ipairs(PAIR_FIELDS) do flat[#flat + 1] = f; flat[#flat + 1] = v[i] end
+  redis.call('HSET', P .. ':p:' .. room, unpack(flat))
+  redis.call('SADD', P .. ':lp:' .. listener, room)
+  return v
+end
+"""
+
+ENQUEUE = """
+local seeker, topic, node, handle, since, tier = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if redis.call('EXISTS', P .. ':w:' .. seeker) == 1 then return -1 end
+redis.call('HSET', P .. ':w:' .. seeker, 'topic', topic, 'node', node, 'handle', handle,
+           'since', since, 'tier', tier)
+redis.call('ZADD', P .. ':q:' .. topic, score(tier, since), seeker)
+return redis.call('ZRANK', P .. ':q:' .. topic, seeker) + 1
+"""
+
+CANCEL = """
+local seeker = ARGV[1]
+local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier')
+if not w[1] then return nil end
+redis.call('ZREM', P .. ':q:' .. w[1], seeker)
+redis.call('DEL', P .. ':w:' .. seeker)
+return w
+"""
+
+MARK_AT_RISK = """
+local seeker = ARGV[1]
+local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'since', 'tier')
+if not w[1] or tonumber(w[3]) <= 1 then return 0 end
+redis.call('HSET', P .. ':w:' .. seeker, 'tier', 1)
+redis.call('ZADD', P .. ':q:' .. w[1], score(1, w[2]), seeker)
+return 1
+"""
+
+OFFER = """
+local l, node, name, topics, capacity, auto = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local active = redis.call('HGET', P .. ':s:' .. l, 'active') or '0'
+redis.call('HSET', P .. ':s:' .. l, 'node', node, 'name', name, 'topics', topics,
+           'capacity', capacity, 'active', active, 'auto', auto)
+redis.call('SADD', P .. ':seats', l)
+return active
+"""
+
+WITHDRAW = """
+local l = ARGV[1]
+local out = {}
+for _, room in ipairs(redis.call('SMEMBERS', P .. ':lp:' .. l)) do
+  local v = read_pair(room)
+  if v then out[#out + 1] = v; redis.call('DEL', P .. ':p:' .. room) end
+end
+redis.call('DEL', P .. ':lp:' .. l, P .. ':s:' .. l)
+redis.call('SREM', P .. ':seats', l)
+return out
+"""
+
+MATCH = """
+local topic, room, now = ARGV[1], ARGV[2], ARGV[3]
+local first = redis.call('ZRANGE', P .. ':q:' .. topic, 0, 0)[1]
+if not first then return nil end
+local l = free_seat(topic, nil)
+if not l then return nil end
+return make_pair(first, l, room, now)
+"""
+
+ACCEPT = """
+local l, topic, room, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local s = redis.call('HMGET', P .. ':s:' .. l, 'capacity', 'active', 'topics')
+if not s[1] or tonumber(s[2]) >= tonumber(s[1]) then return nil end
+local topics = {}
+if topic ~= '' and has_topic(s[3], topic) then topics = {topic}
+else for t in string.gmatch(s[3], '[^,]+') do topics[#topics + 1] = t end end
+local best, bs
+for _, t in ipairs(topics) do
+  local head = redis.call('ZRANGE', P .. ':q:' .. t, 0, 0, 'WITHSCORES')
+  if head[1] and (bs == nil or tonumber(head[2]) < bs) then best, bs = head[1], tonumber(head[2]) end
+end
+if not best then return nil end
+return make_pair(best, l, room, now)
+"""
+
+END = """
+local room = ARGV[1]
+local v = read_pair(room)
+if not v then return nil end
+redis.call('DEL', P .. ':p:' .. room)
+redis.call('SREM', P .. ':lp:' .. v[6], room)
+if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
+  local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
+  if a > 0 then redis.call('HINCRBY', P .. ':s:' .. v[6], 'active', -1) end
+end
+return v
+"""
+
+HANDOVER = """
+local room = ARGV[1]
+local v = read_pair(room)
+if not v then return nil end
+local l = free_seat(v[2], v[6])
+if not l then return nil end
+if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
+  local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
+  if a > 0 then redis.call('HINCRBY', P .. ':s:' .. v[6], 'active', -1) end
+end
+redis.call('SREM', P .. ':lp:' .. v[6], room)
+redis.call('HINCRBY', P .. ':s:' .. l, 'active', 1)
+redis.call('SADD', P .. ':lp:' .. l, room)
+local s = redis.call('HMGET', P .. ':s:' .. l, 'node', 'name')
+redis.call('HSET', P .. ':p:' .. room, 'listener', l, 'listener_node', s[1], 'listener_name', s[2])
+return read_pair(room)
+"""
+
+PAIR_OF = """
+return read_pair(ARGV[1])
+"""
+
+
+def _pair(values: Sequence[Any] | None) -> Pair | None:
+    if not values:
+        return None
+    v = [x.decode() if isinstance(x, bytes) else x for x in values]
+    return Pair(
+        room=v[0],
+        topic=v[1],
+        seeker=v[2],
+        seeker_node=v[3],
+        seeker_handle=v[4],
+        listener=v[5],
+        listener_node=v[6],
+        listener_name=v[7],
+        at_risk=v[8] == "1",
+        waited=float(v[9]),
+    )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisPairingStore:
+    def __init__(self, url: str) -> None:
+        address, cluster = parse_url(url)
+        self._redis: Any = (
+            RedisCluster.from_url(address, max_connections=POOL_SIZE)
+            if cluster
+            else Redis.from_url(address, max_connections=POOL_SIZE)
+        )
+        self._scripts = {
+            name: self._redis.register_script(_COMMON + body)
+            for name, body in (
+                ("enqueue", ENQUEUE),
+                ("cancel", CANCEL),
+                ("mark", MARK_AT_RISK),
+                ("offer", OFFER),
+                ("withdraw", WITHDRAW),
+                ("match", MATCH),
+                ("accept", ACCEPT),
+                ("end", END),
+                ("handover", HANDOVER),
+                ("pair_of", PAIR_OF),
+            )
+        }
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        try:
+            return await self._scripts[name](keys=[P + ":route"], args=list(args))
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
+
+    async def _call(self, *command: Any) -> Any:
+        try:
+            return await self._redis.execute_command(*command)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
+
+    async def enqueue(self, waiting: Waiting) -> int:
+        position = int(
+            await self._run(
+                "enqueue",
+                waiting.seeker,
+                waiting.topic,
+                waiting.node,
+                waiting.handle,
+                repr(waiting.since),
+                int(waiting.tier),
+            )
+        )
+        if position < 0:
+            raise AlreadyWaiting(waiting.seeker)
+        return position
+
+    async def cancel(self, seeker: str) -> Waiting | None:
+        w = await self._run("cancel", seeker)
+        if not w:
+            return None
+        topic, node, handle, since, tier = (_text(x) for x in w)
+        return Waiting(seeker, topic, node, handle, float(since), Tier(int(tier)))
+
+    async def position(self, seeker: str) -> tuple[str, int] | None:
+        topic = await self._call("HGET", f"{P}:w:{seeker}", "topic")
+        if topic is None:
+            return None
+        rank = await self._call("ZRANK", f"{P}:q:{_text(topic)}", seeker)
+        return None if rank is None else (_text(topic), int(rank) + 1)
+
+    async def mark_at_risk(self, seeker: str) -> bool:
+        return bool(await self._run("mark", seeker))
+
+    async def waiting(self, topic: str) -> list[Waiting]:
+        out = []
+        for seeker in await self._call("ZRANGE", f"{P}:q:{topic}", 0, -1):
+            name = _text(seeker)
+            w = await self._call("HMGET", f"{P}:w:{name}", "node", "handle", "since", "tier")
+            if w[0] is None:
+                continue
+            node, handle, since, tier = (_text(x) for x in w)
+            out.append(Waiting(name, topic, node, handle, float(since), Tier(int(tier))))
+        return out
+
+    async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
+        out = []
+        for topic in topics:
+            key = f"{P}:q:{topic}"
+            count = int(await self._call("ZCARD", key))
+            oldest: float | None = None
+            at_risk = 0
+            if count:
+                at_risk = int(await self._call("ZCOUNT", key, TIER_SCALE, 2 * TIER_SCALE - 1))
+                members = await self._call("ZRANGE", key, 0, -1)
+                sinces = []
+                for m in members[:200]:
+                    since = await self._call("HGET", f"{P}:w:{_text(m)}", "since")
+                    if since is not None:
+                        sinces.append(float(_text(since)))
+                oldest = min(sinces, default=None)
+            out.append(TopicQueue(topic, count, oldest, at_risk))
+        return out
+
+    async def offer(
+        self,
+        listener: str,
+        *,
+        node: str,
+        name: str,
+        topics: Sequence[str],
+        capacity: int,
+        auto: bool,
+    ) -> Seat:
+        active = int(
+            await self._run(
+                "offer", listener, node, name, ",".join(topics), capacity, "1" if auto else "0"
+            )
+        )
+        return Seat(listener, node, name, tuple(topics), capacity, active, auto)
+
+    async def withdraw(self, listener: str) -> list[Pair]:
+        rows = await self._run("withdraw", listener) or []
+        return [p for p in (_pair(row) for row in rows) if p is not None]
+
+    async def seat(self, listener: str) -> Seat | None:
+        s = await self._call(
+            "HMGET", f"{P}:s:{listener}", "node", "name", "topics", "capacity", "active", "auto"
+        )
+        if s[0] is None:
+            return None
+        node, name, topics, capacity, active, auto = (_text(x) for x in s)
+        return Seat(
+            listener,
+            node,
+            name,
+            tuple(t for t in topics.split(",") if t),
+            int(capacity),
+            int(active),
+            auto == "1",
+        )
+
+    async def match(self, topic: str, room: str, now: float) -> Pair | None:
+        return _pair(await self._run("match", topic, room, repr(now)))
+
+    async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
+        return _pair(await self._run("accept", listener, topic or "", room, repr(now)))
+
+    async def pair_of(self, room: str) -> Pair | None:
+        return _pair(await self._run("pair_of", room))
+
+    async def end(self, room: str) -> Pair | None:
+        return _pair(await self._run("end", room))
+
+    async def handover(self, room: str) -> Pair | None:
+        return _pair(await self._run("handover", room))
