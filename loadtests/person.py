@@ -73,6 +73,8 @@ class Person:
         self.wait_echo: tuple[int, asyncio.Future[dict[str, Any]]] | None = None
         self.n = 0
         self.refs = 0
+        #: ref -> frame type of recent requests, to say what an error refused
+        self.requests: dict[str, str] = {}
 
     # ------------------------------------------------------------------ connection
 
@@ -134,13 +136,17 @@ class Person:
             self._message(frame, stats)
             return
         stats.counts[f"rx_{kind}"] += 1
+        if kind == "chat_ended":
+            stats.counts[f"chat_ended_{frame.get('reason')}"] += 1
         if kind == "ack":
             self._ack(frame)
         elif kind == "error":
             stats.errors[str(frame.get("code"))] += 1
+            what = self.requests.pop(str(frame.get("ref")), "?")
+            stats.counts[f"error_{frame.get('code')}_on_{what}"] += 1
         elif kind == "joined":
             seq = frame.get("seq")
-            if isinstance(seq, int):
+            if isinstance(seq, int) and not self.ctx.bare:
                 self.last_seq[str(frame.get("room"))] = seq
         elif kind == "welcome":
             if self.welcome is not None and not self.welcome.done():
@@ -166,7 +172,7 @@ class Person:
         mark = parse_marker(text) if isinstance(text, str) else None
         if mark is not None:
             stats.record("delivery", now_us() - mark[2])
-        seq = frame.get("seq")
+        seq = None if self.ctx.bare else frame.get("seq")  # the bare relay's seq is per node
         if isinstance(seq, int):
             last = self.last_seq.get(room)
             if last is not None:
@@ -203,7 +209,7 @@ class Person:
             stats.record("ack", now_us() - sent)
         stats.counts["acked"] += 1
         room, seq, mid = frame.get("room"), frame.get("seq"), frame.get("id")
-        if isinstance(room, str) and isinstance(seq, int):
+        if isinstance(room, str) and isinstance(seq, int) and not self.ctx.bare:
             room_max = self.ctx.room_max
             if seq > room_max.get(room, 0):
                 room_max[room] = seq
@@ -231,6 +237,9 @@ class Person:
         ref = frame["ref"] = ("j" if frame["type"] == "join" else "") + self.ref()
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[ref] = fut
+        self.requests[ref] = frame["type"]
+        if len(self.requests) > 64:
+            self.requests.pop(next(iter(self.requests)))
         if not self.send(frame):
             self.pending.pop(ref, None)
             return {"type": "_closed"}
@@ -252,6 +261,9 @@ class Person:
         text = self.maker.text(marker(self.gid, n, intended_us or sent), kind)
         ref = f"s{n}"
         self.sent_at[ref] = sent
+        self.requests[ref] = "say"
+        if len(self.requests) > 64:
+            self.requests.pop(next(iter(self.requests)))
         stats = self.ctx.stats
         if self.send({"type": "say", "room": room, "text": text, "ref": ref}):
             stats.counts["sent"] += 1

@@ -87,9 +87,19 @@ async def run_person(person: Person, offset: float) -> None:
 # ---------------------------------------------------------------------- roles
 
 
+def _room_to_join(person: Person) -> str:
+    """The topic to join; on the bare relay, the room a node would fill (see
+    ``Scenario.room_capacity``), so both have rooms of the same size."""
+    topics = person.pop.topics
+    topic = topics[person.index % len(topics)]
+    if not person.ctx.bare:
+        return topic
+    return f"{topic}-{person.index // len(topics) // person.ctx.scenario.room_capacity + 1}"
+
+
 async def group(person: Person, session_end: float) -> None:
     pop = person.pop
-    room = await person.join(pop.topics[person.index % len(pop.topics)])
+    room = await person.join(_room_to_join(person))
     if room is None:
         return
     ctx = person.ctx
@@ -120,7 +130,7 @@ async def _fixed_rate(person: Person, room: str, until: float) -> None:
 
 async def idle(person: Person, session_end: float) -> None:
     pop = person.pop
-    if pop.join and await person.join(pop.topics[person.index % len(pop.topics)]) is None:
+    if pop.join and await person.join(_room_to_join(person)) is None:
         return
     if pop.join:
         await person.idle_until(session_end)
@@ -180,7 +190,9 @@ async def _chat(person: Person, room: str, messages: int, until: float) -> None:
         if _loop_time() >= until:
             return
         await person.say_and_wait(room)
-        frame = await _next(person, {"message", "chat_ended"}, _loop_time() + REPLY_TIMEOUT)
+        frame = await _next(
+            person, {"message", "chat_ended"}, min(until, _loop_time() + REPLY_TIMEOUT)
+        )
         if frame is None or frame.get("type") == "chat_ended":
             person.last_seq.pop(room, None)
             return

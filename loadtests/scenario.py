@@ -88,6 +88,9 @@ class Scenario:
     listener_secret: str = ""
     server_args: tuple[str, ...] = ()
     scrape_metrics: bool = True
+    #: the nodes' room capacity: on the bare relay (no capacity of its own) the harness
+    #: joins rooms topic-1, topic-2, ... of this size, the layout a node would make
+    room_capacity: int = 8
     ramp: tuple[Stage, ...] = ()
     populations: tuple[Population, ...] = ()
     slo: Slo = field(default_factory=Slo)

@@ -177,6 +177,8 @@ def parse_metrics(body: str) -> dict[str, float]:
     for line in body.splitlines():
         if not line.startswith("chatserver_"):
             continue
+        if "_created" in line.split(" ", 1)[0]:
+            continue  # prometheus_client's creation timestamps
         name, _, value = line.rpartition(" ")
         with contextlib.suppress(ValueError):
             out[name] = float(value)

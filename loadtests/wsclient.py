@@ -72,6 +72,8 @@ class LeanConnection(asyncio.Protocol):
                     self._frame(bytes(event.data))
             elif isinstance(event, Response) and not self.opened.done():
                 if self.proto.state is State.OPEN:
+                    # no subprotocol echoed: the node speaks JSON (SPEC, section 1)
+                    self.msgpack = self.proto.subprotocol == MSGPACK_SUBPROTOCOL
                     self.opened.set_result(None)
                 else:
                     self.opened.set_exception(ConnectFailed(f"http_{event.status_code}"))
