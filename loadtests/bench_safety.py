@@ -74,7 +74,8 @@ def generate(n: int, seed: int = 7) -> list[str]:
         if roll < 0.55:
             text = f"{rng.choice(_OPENERS)} {rng.choice(_SHORT)}"
         elif roll < 0.75:
-            text = f"{rng.choice(_OPENERS)}, feeling {rng.choice(_FEELINGS)} about {rng.choice(_TOPICS)}"
+            feeling, topic = rng.choice(_FEELINGS), rng.choice(_TOPICS)
+            text = f"{rng.choice(_OPENERS)}, feeling {feeling} about {topic}"
         elif roll < 0.85:
             text = rng.choice(_LONG).format(
                 f=rng.choice(_FEELINGS), f2=rng.choice(_FEELINGS), t=rng.choice(_TOPICS),

@@ -217,9 +217,7 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
         if not r.self_anchored and (_MEDIA.search(sentence)
                                     or _ASKED.search(text, s0, m.start())):
             return True
-    if r.family == "means" and _BENIGN_MEANS.search(sentence):
-        return True
-    return False
+    return r.family == "means" and _BENIGN_MEANS.search(sentence) is not None
 
 
 _LONG = 160  # longer texts are matched sentence by sentence

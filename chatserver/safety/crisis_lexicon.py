@@ -106,7 +106,8 @@ _R: list[Rule] = [
          "die dead alive exist anymore wake existing disappear forever cease",
          rf"\b{_WANT} (?:just |fucking |really |honestly |literally |simply |finally )?"
          rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
-         r"stop existing|disappear forever|(?:go to )?sleep forever|be gone forever|cease to exist)\b",
+         r"stop existing|disappear forever|(?:go to )?sleep forever|be gone forever|"
+         r"cease to exist)\b",
          humor=True),
     rule("ideation_wish_dead", "ideation", 1.0, "dead die born gone without alive",
          r"\bwish(?:ed|ing)? (?:that )?(?:i (?:was|were|could be|had been)|to be|id be) "
@@ -153,7 +154,8 @@ _R: list[Rule] = [
          r"\b(?:suicidarme|matarme|quitarme la vida|me quiero (?:matar|morir|suicidar)|"
          r"(?:quiero|quisiera|voy a|pienso en|ganas de|deseo|necesito) (?:morir(?:me)?\b|"
          r"desaparecer para siempre|terminar con (?:todo|mi vida)|acabar con (?:todo|mi vida))|"
-         r"no quiero (?:seguir )?(?:vivir|viv[ao]|viviendo|existir|estar aqui|estar viv[ao])|no (?:le )?encuentro sentido "
+         r"no quiero (?:seguir )?(?:vivir|viv[ao]|viviendo|existir|estar aqui|estar viv[ao])|"
+         r"no (?:le )?encuentro sentido "
          r"a (?:la|mi) vida)"),
     rule("ideation_pt", "ideation", 1.0, "matar morrer sumir acabar tirar quero",
          r"\b(?:me matar|(?:quero|queria|vou|penso em|vontade de|desejo) (?:morrer|sumir para "
@@ -189,7 +191,8 @@ _R: list[Rule] = [
     # ---------------------------------------------------------------- passive ideation
     rule("passive_never_wake", "ideation", 1.0, "wake waking woke",
          r"\b(?:sleep|fall asleep|go to sleep|close my eyes|nap) and (?:never|not|dont) "
-         r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:just |really )?(?:dont|do not|never|"
+         r"(?:wake|waking)|\b(?:hope|hoping|wish|pray|praying) (?:that )?i (?:just |"
+         r"really )?(?:dont|do not|never|"
          r"wont|will not) wake up\b|\bdisappointed (?:that )?i (?:woke|wake|keep waking) up\b|"
          r"\b(?:dont|never) want to wake up\b"),
     rule("passive_wouldnt_mind", "ideation", 1.0, "wouldnt died wake woke hit ran",
@@ -499,7 +502,8 @@ _R: list[Rule] = [
          "threatening",
          r"\b(?:hes|he is|shes|she is|theyre|they are|my \w+(?: \w+)? is|(?:a|the|this|some) "
          r"(?:man|guy|stranger|dude|person|woman|men|guys)(?: \w+)? (?:is|are|keeps?)|someone is|"
-         r"somebody is|there is a (?:man|guy)|theres a (?:man|guy|stranger|car))\s+(?:\w+ )?(?:drunk|hitting|beating|punching|"
+         r"somebody is|there is a (?:man|guy)|theres a (?:man|guy|stranger|"
+         r"car))\s+(?:\w+ )?(?:drunk|hitting|beating|punching|"
          r"kicking|choking|strangling|screaming|yelling|trying to (?:get|break|come|open)|outside|"
          r"banging|breaking|smashing|following|coming (?:up|back|home|for|in|after)|waiting "
          r"(?:for me|outside)|threatening|angry|raging|high\b|armed)", subject=False),
