@@ -208,13 +208,21 @@
       h("p", { class: "rname", text: r.name + (r.hours ? " (" + r.hours + ")" : "") }),
       h("p", { class: "rlinks" },
         r.phone ? h("a", { href: "tel:" + r.phone.replace(/[^0-9+*#]/g, ""), text: "Call " + r.phone }) : null,
-        r.sms ? h("a", { href: "sms:" + r.sms.replace(/[^0-9+*#]/g, ""), text: "Text " + r.sms }) : null,
+        r.sms ? smsLink(r.sms) : null,
         r.url && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: "Visit " + r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) : null))));
+    const slot = crisisBox || body;
+    const reopen = h("button", { type: "button", class: "link", text: "Show the support lines again", on: { click: () => { slot.replaceChildren(card); card.querySelector("a, button").focus(); } } });
     const card = h("div", { class: "crisis" },
       h("p", { class: "crisis-text", text: f.text }), list,
-      h("button", { type: "button", class: "link", text: "Hide this card", on: { click: () => { card.remove(); if (input) input.focus(); } } }));
-    const slot = crisisBox || body;
+      h("button", { type: "button", class: "link", text: "Hide this card", on: { click: () => { slot.replaceChildren(reopen); if (input) input.focus(); } } }));
     slot.replaceChildren(card);
+  }
+  // "741741", or "Text HOME to 741741": the number, and the word to send as the body.
+  function smsLink(sms) {
+    const m = /^(?:text\s+)?(.+?)\s+to\s+([0-9+]+)$/i.exec(sms.trim());
+    const number = m ? m[2] : sms.replace(/[^0-9+*#]/g, "");
+    const href = "sms:" + number + (m ? "?&body=" + encodeURIComponent(m[1]) : "");
+    return h("a", { href, text: /^text\b/i.test(sms) ? sms : "Text " + sms });
   }
 
   function renderHeld(f, pending) {

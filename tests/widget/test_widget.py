@@ -116,7 +116,7 @@ async def test_seeker_and_listener_hold_a_conversation(
         await expect(chat.get_by_role("button", name="Close")).to_be_visible()
         await st.shot("widget-ended")
         no_errors(lt, st)
-    publish("widget-topics", "widget-queue", "widget-chat", "console-chat")
+    publish("widget-topics", "widget-queue", "widget-chat")
 
 
 async def test_group_room_with_two_seekers_by_keyboard(
@@ -221,11 +221,15 @@ async def test_crisis_card(server: ServerProcess, browser: Browser) -> None:
         hrefs = [await links.nth(i).get_attribute("href") or "" for i in range(await links.count())]
         assert all(h.startswith(("tel:", "sms:", "https://")) for h in hrefs), hrefs
         assert any(h.startswith("tel:") for h in hrefs), hrefs
+        sms = [h for h in hrefs if h.startswith("sms:")]
+        assert all(re.fullmatch(r"sms:[0-9+]+(\?&body=\w+)?", h) for h in sms), sms
         await st.shot("widget-crisis")
         await st.assert_accessible("the widget with the crisis card")
         await card.get_by_role("button", name="Hide this card").click()
         await expect(card).to_have_count(0)
         await expect(s.composer).to_be_focused()
+        await st.page.get_by_role("button", name="Show the support lines again").click()
+        await expect(card).to_be_visible()
         no_errors(st)
     publish("widget-crisis")
 
