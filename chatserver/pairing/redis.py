@@ -33,7 +33,9 @@ POOL_SIZE = 20
 
 _COMMON = """
 local P = '{pairing}'
-local function score(tier, since) return tonumber(tier) * 1e14 + math.floor(tonumber(since) * 1000) end
+local function score(tier, since)
+  return tonumber(tier) * 1e14 + math.floor(tonumber(since) * 1000)
+end
 local function has_topic(topics, topic)
   for t in string.gmatch(topics, '[^,]+') do if t == topic then return true end end
   return false
@@ -78,7 +80,8 @@ end
 """
 
 ENQUEUE = """
-local seeker, topic, node, handle, since, tier = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local seeker, topic, node = ARGV[1], ARGV[2], ARGV[3]
+local handle, since, tier = ARGV[4], ARGV[5], ARGV[6]
 if redis.call('EXISTS', P .. ':w:' .. seeker) == 1 then return -1 end
 redis.call('HSET', P .. ':w:' .. seeker, 'topic', topic, 'node', node, 'handle', handle,
            'since', since, 'tier', tier)
@@ -144,7 +147,9 @@ else for t in string.gmatch(s[3], '[^,]+') do topics[#topics + 1] = t end end
 local best, bs
 for _, t in ipairs(topics) do
   local head = redis.call('ZRANGE', P .. ':q:' .. t, 0, 0, 'WITHSCORES')
-  if head[1] and (bs == nil or tonumber(head[2]) < bs) then best, bs = head[1], tonumber(head[2]) end
+  if head[1] and (bs == nil or tonumber(head[2]) < bs) then
+    best, bs = head[1], tonumber(head[2])
+  end
 end
 if not best then return nil end
 return make_pair(best, l, room, now)
