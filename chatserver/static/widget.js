@@ -93,7 +93,7 @@
 
   // ---- views ----
   function show(...nodes) {
-    body.replaceChildren(...nodes);
+    body.replaceChildren(...nodes.filter((n) => n != null));
     const first = body.querySelector("h3, button, textarea, [tabindex]");
     if (first && S.open) {
       if (first.matches("h3")) first.setAttribute("tabindex", "-1");
@@ -130,7 +130,7 @@
     show(h("h3", { text: "Waiting for a listener" }),
       note ? h("p", { class: "note", text: note }) : null,
       queueInfo,
-      h("p", { class: "muted", text: "You can keep this window open and come back to it. If you are in danger right now, please call your local emergency number." }),
+      h("p", { class: "muted", text: "When a listener is free, your chat opens here. You can close this window and come back to it. If you are in danger right now, please call your local emergency number." }),
       h("button", { type: "button", class: "secondary", text: "Stop waiting", on: { click: () => send({ type: "cancel_support" }) } }));
   }
 

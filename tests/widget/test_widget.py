@@ -81,6 +81,7 @@ async def test_seeker_and_listener_hold_a_conversation(
         await seeker.topic("Grief")
         await st.page.get_by_role("button", name="One-to-one with a listener").click()
         await expect(st.page.get_by_text("You're next in line.")).to_be_visible()
+        assert "null" not in await st.page.locator("#chatserver-widget .body").inner_text()
         await st.shot("widget-queue")
 
         row = lt.page.locator("#queue-rows tr", has_text="Grief")
@@ -293,6 +294,13 @@ async def test_resume_after_a_network_drop_shows_what_was_missed(
         await st.shot("widget-resumed")
         s_handle = await s.handle()
         await expect(other.log.get_by_text(f"{s_handle} left.")).to_have_count(0)
+
+        # A reload in the same tab picks the conversation up again (nothing was missed).
+        await st.page.reload()
+        await expect(s.log.get_by_text("You're back. Nothing was missed.")).to_be_visible()
+        assert await s.handle() == s_handle
+        await other.send("fourth")
+        await expect(s.message("fourth")).to_be_visible()
         no_errors(st, ot)
     publish("widget-resumed")
 
