@@ -90,7 +90,9 @@ _R: list[Rule] = [
     rule("ideation_kill_self", "ideation", 1.0, _ME_A,
          rf"\b(?:kil+(?:ing|ed|s)?|murder(?:ing)?|off(?:ing)?|end(?:ing)?|unaliv\w*) {_ME}\b"
          r"(?! (?:for|over) (?:forgetting|being|not|that|this|saying|doing|eating|buying))",
-         self_anchored=True, humor=True),
+         self_anchored=True, humor=True,
+         requires="kill kil killing kiling killed kiled kills murder murdering off offing end "
+         "ending unalive unaliving unalived unaliv"),
     rule("ideation_euphemism", "ideation", 1.0,
          "unalive unaliving unalived alive kms ctb sewer sewerslide soup soupslide delete "
          "deleting deleted terminate terminating selfdelete",
@@ -120,7 +122,8 @@ _R: list[Rule] = [
          r"wish) (?:to )?(?:live|be alive|exist|wake up|keep living|keep going|be here (?:anymore|"
          r"any more|tomorrow)|go on(?:$|[.,!?]| anymore| like this| living))|\bdont (?:think i )?"
          r"want to be (?:here|alive|around) (?:tomorrow|anymore|any more|much longer)\b",
-         negation=False),
+         negation=False,
+         requires="live alive exist wake living going here go"),
     rule("ideation_think_suicide", "ideation", 1.0, _SUI_A + " killing kiling kill kil ending "
          "taking dying being existing waking die end", rf"\b{_THINK} (?:about |of |on )?"
          rf"(?:{_SUI}\b|kil+ing {_ME}|ending (?:my life|it all|it\b|things)|taking my (?:own )?"
@@ -252,7 +255,8 @@ _R: list[Rule] = [
          r"veins)\b|\b(?:going to|gonna|will|want to|plan to|planning to) overdose\b",
          self_anchored=True),
     rule("plan_use_on_self", "plan", 1.0, _ME_A,
-         rf"\b(?:use|using) (?:it|them|that|this|the \w+) on {_ME}\b", self_anchored=True),
+         rf"\b(?:use|using) (?:it|them|that|this|the \w+) on {_ME}\b", self_anchored=True,
+         requires="use using"),
     rule("plan_jump", "plan", 0.7, "jump jumping front traffic sea ocean river lake water",
          r"\bjump(?:ing)? (?:off|from|in front of)\b(?: \w+){0,3}? (?:bridge|building|roof|"
          r"rooftop|cliff|train|balcony|window|overpass|tower|car|truck|bus)\b|\bstep(?:ping)? in "
@@ -338,7 +342,10 @@ _R: list[Rule] = [
          rf"hitting|punched|punching|harmed|harming|hurt|hurting|bit|biting|sliced) (?:{_ME}|"
          r"my (?:\w+ )?(?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?|ankles?|face|head|"
          r"hands?|chest|forearms?))\b(?! (?:shaving|cooking|on (?:a|the)|by accident|"
-         r"accidentally|at (?:work|the gym)|playing))"),
+         r"accidentally|at (?:work|the gym)|playing))",
+         requires="myself self mysalf meself myslef mysef mysefl wrist wrists arm arms leg legs "
+         "thigh thighs skin stomach hip hips ankle ankles face head hand hands chest forearm "
+         "forearms"),
     rule("self_harm_did", "self_harm", 1.0, "cut relapsed relapse relapsing",
          r"\bi (?:just )?cut (?:again|tonight|today|last night|deep|deeper|really deep|so deep)\b"
          r"|\brelaps(?:e|ed|ing)\b(?: \S+){0,3}? (?:on |with )?(?:sh|self ?harm|cutting|"
@@ -383,7 +390,8 @@ _R: list[Rule] = [
          r"\b(?:wont|will not|not going to|never going to|im not going to|not gonna) be (?:alive|"
          r"here|around|breathing) (?:tomorrow|much longer|anymore|any more|by (?:tomorrow|morning"
          r"|the weekend|then|monday|friday)|next (?:week|year|month)|for (?:long|much longer))\b",
-         negation=False),
+         negation=False,
+         requires="alive here around breathing"),
     rule("goodbye_by_the_time", "goodbye", 1.0, "time",
          r"\bby the time (?:you|anyone|someone|somebody|they|people|u) (?:reads?|sees?|finds?|"
          r"gets?) (?:this|these|my)"),
@@ -416,7 +424,8 @@ _R: list[Rule] = [
          r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b"),
     rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
          r"\bim sorry i (?:couldnt|cant|wasnt strong enough to) (?:stay|keep going|hold on|be "
-         r"stronger|do this anymore|keep fighting|stay longer)"),
+         r"stronger|do this anymore|keep fighting|stay longer)",
+         requires="couldnt cant wasnt"),
     rule("goodbye_not_your_fault", "goodbye_weak", 0.4, "fault",
          r"\b(?:its|it is|this is|its really) not (?:anyones|anybodys|your|yours|their|you guys|"
          r"your guys) fault\b|\bnobodys fault\b|\bno ones fault\b|\bno one is to blame\b"),
@@ -425,7 +434,8 @@ _R: list[Rule] = [
     rule("goodbye_not_logging", "goodbye_weak", 0.6, "wont never not",
          r"\b(?:wont|will not|never|not going to) (?:be )?(?:logging|log|coming|signing|checking)"
          r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)"
-         r"|\bnever (?:log|come) (?:on|in|back) again\b"),
+         r"|\bnever (?:log|come) (?:on|in|back) again\b",
+         requires="logging log coming signing checking come"),
     rule("goodbye_before_i_die", "goodbye_weak", 0.4, "before",
          r"\bbefore i (?:die|go|leave)\b(?! (?:for|to|on|at|in|home|work|school))"),
     rule("goodbye_ml", "goodbye", 1.0,
@@ -469,7 +479,9 @@ _R: list[Rule] = [
          r"|shoot|rape|strangle|choke|end|murder|get) (?:me|us)\b|\bnobody will (?:ever )?find "
          r"(?:me|my body)\b|\bno one will (?:ever )?find (?:me|my body)\b|\bi(?:ll| will) "
          r"regret it\b|\bwhen (?:he|she|they) (?:comes?|gets?) (?:back|home),? (?:im|i am|ill be)"
-         r" dead\b", subject=False, humor=True),
+         r" dead\b", subject=False, humor=True,
+         requires="hurt kill kil beat stab shoot rape strangle choke end murder get find "
+         "regret dead"),
     rule("danger_threat_ml", "danger", 0.7, "tuer frapper buter mal umbringen toten schlagen "
          "abstechen matar pegar lastimar bater machucar ammazza uccide matarme pegarme",
          r"\b(?:(?:va|vont|veut|allait) (?:me|nous) (?:tuer|frapper|buter|faire du mal)|(?:will|"

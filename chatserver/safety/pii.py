@@ -23,7 +23,7 @@ __all__ = ["PiiFilter", "redact"]
 
 LABEL = "pii"
 
-_DIGIT = re.compile(r"\d")
+_DIGIT_BYTES = b"0123456789"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _PHONE = re.compile(
     r"(?<![\w/.:,-])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d(?![\w/:-]|[.,]\d)"
@@ -97,12 +97,13 @@ def _digits(s: str) -> str:
 def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Return ``text`` with PII replaced and the kinds removed (in order of first removal)."""
     kinds: list[str] = []
-    has_digit = _DIGIT.search(text) is not None
+    raw = text.encode()
+    n_digits = len(raw) - len(raw.translate(None, _DIGIT_BYTES))  # C-speed count
     if "@" in text:
         text, n = _EMAIL.subn("[email removed]", text)
         if n:
             kinds.append("email")
-    if has_digit:
+    if n_digits >= 1:
         def phone(m: re.Match[str]) -> str:
             raw = m.group(0).strip()
             digits = _digits(raw)
@@ -111,7 +112,8 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
             if "phone" not in kinds:
                 kinds.append("phone")
             return "[phone removed]"
-        text = _PHONE.sub(phone, text)
+        if n_digits >= 7:  # a phone number has at least seven digits
+            text = _PHONE.sub(phone, text)
         if _maybe_address(text):
             text, n = _ADDRESS.subn("[address removed]", text)
             if n:

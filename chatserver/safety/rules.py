@@ -31,6 +31,7 @@ class Rule:
     anchors: frozenset[str]
     pattern: re.Pattern[str]
     self_anchored: bool = False  # the match itself names the sender ("myself", "my life")
+    requires: frozenset[str] = frozenset()  # if set, one of these words must occur too
     negation: bool = True  # vetoed by a negator just before it
     past: bool = True  # vetoed by a long-ago marker in its sentence / recovery talk
     humor: bool = False  # vetoed by "lol", "jk", laughing emoji in its sentence
@@ -44,15 +45,18 @@ def rule(
     weight: float,
     anchors: str,
     pattern: str,
+    requires: str = "",
     **checks: bool,
 ) -> Rule:
-    """Build a rule; ``anchors`` is space-separated, ``pattern`` is compiled here."""
+    """Build a rule; ``anchors`` and ``requires`` are space-separated word lists (a rule runs
+    when the text has one anchor and, if ``requires`` is given, one required word too)."""
     return Rule(
         name=name,
         family=family,
         weight=weight,
         anchors=frozenset(anchors.split()),
         pattern=re.compile(pattern),
+        requires=frozenset(requires.split()),
         **checks,
     )
 
@@ -90,5 +94,6 @@ class RuleSet:
             keys |= pre & self.anchor_prefixes
         if not keys:
             return []
-        found = {r.order: r for k in keys for r in self._index[k]}
+        found = {r.order: r for k in keys for r in self._index[k]
+                 if not r.requires or not r.requires.isdisjoint(tokens)}
         return [found[k] for k in sorted(found)]
