@@ -28,6 +28,7 @@ import orjson
 from loadtests.person import REPLY_TIMEOUT, Person, now_us
 
 RETRY_PAUSE = 1.0
+MAX_RETRY_PAUSE = 16.0
 
 
 def listener_token(secret: str, lid: str, name: str, topics: list[str], ttl: int = 86400) -> str:
@@ -60,10 +61,14 @@ async def run_person(person: Person, offset: float) -> None:
     await _sleep_until(ctx.start + offset)
     rooms: dict[str, int] = {}
     unechoed = 0
+    pause = RETRY_PAUSE
     while _loop_time() < ctx.send_until:
         if not await person.connect():
-            await asyncio.sleep(RETRY_PAUSE * (0.5 + ctx.rng.random()))
+            # back off, as a real client does, so failures do not snowball into a storm
+            await asyncio.sleep(pause * (0.5 + ctx.rng.random()))
+            pause = min(pause * 2, MAX_RETRY_PAUSE)
             continue
+        pause = RETRY_PAUSE
         session_end = ctx.end
         if person.pop.session_seconds > 0:
             session_end = min(ctx.end, _loop_time() + person.pop.session_seconds)

@@ -54,6 +54,8 @@ class LeanConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
+        # a handshake that fails after open_connection gave up must not log a warning
+        self.opened.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.closed: asyncio.Future[int] = loop.create_future()
 
     # ---------------------------------------------------------------- asyncio.Protocol
