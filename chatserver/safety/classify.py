@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 import orjson
-import structlog
 
 from chatserver.safety.base import FilterInput
-from chatserver.safety.pipeline import Pipeline, build_pipeline
+from chatserver.safety.pipeline import Logger, Pipeline, build_pipeline
 
 __all__ = ["DEFAULT_FILTERS", "main", "run_classify"]
 
@@ -60,15 +59,29 @@ def run_classify(stdin: TextIO, stdout: TextIO, pipeline: Pipeline) -> int:
     return 0
 
 
+class _StderrLogger:
+    """structlog, configured to stderr on first use (keeps start-up fast)."""
+
+    def __init__(self) -> None:
+        self._log: Logger | None = None
+
+    def warning(self, event: str, **kw: Any) -> Any:
+        if self._log is None:
+            import structlog
+
+            structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+            self._log = structlog.get_logger("chatserver.safety")
+        return self._log.warning(event, **kw)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m chatserver.safety.classify [filter ...]``.
 
     stdout carries decisions only, so structlog is pointed at stderr here (the library
     modules never configure logging themselves).
     """
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     args = list(sys.argv[1:] if argv is None else argv)
-    pipeline = build_pipeline(args or DEFAULT_FILTERS)
+    pipeline = build_pipeline(args or DEFAULT_FILTERS, logger=_StderrLogger())
     return run_classify(sys.stdin, sys.stdout, pipeline)
 
 

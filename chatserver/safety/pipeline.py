@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-import structlog
+from typing import Any, NamedTuple, Protocol
 
 from chatserver.safety.base import Action, Filter, FilterInput, Verdict
 
@@ -50,7 +48,21 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "chatserver.filters"
-_log = structlog.get_logger("chatserver.safety")
+
+
+class Logger(Protocol):
+    """The slice of a structlog logger the pipeline uses."""
+
+    def warning(self, event: str, **kw: Any) -> Any: ...
+
+
+def _default_logger() -> Logger:
+    # Imported on first use: failures are rare, and structlog's import is slow enough to
+    # show in the classify command's start-up time.
+    import structlog
+
+    logger: Logger = structlog.get_logger("chatserver.safety")
+    return logger
 
 _SEVERITY = (Action.BLOCK, Action.HOLD, Action.ESCALATE, Action.CONTENT_WARNING, Action.REDACT)
 _FAIL_CLOSED_NOTICE = (
@@ -160,16 +172,25 @@ class Pipeline:
         settings: Mapping[str, FilterSettings] | None = None,
         *,
         clock: Callable[[], float] = time.perf_counter,
+        logger: Logger | None = None,
     ) -> None:
         self.filters: tuple[Filter, ...] = tuple(filters)
         self._settings = dict(settings or {})
         self._names = [f.name for f in self.filters]
         self._budgets_s = [self.settings_for(n).budget_ms / 1000.0 for n in self._names]
         self._clock = clock
+        self._logger = logger
         self._messages = 0
         self._plain = 0
         self._decisions: Counter[tuple[str, str]] = Counter()
         self._failures: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def log(self) -> Logger:
+        """structlog by default (resolved lazily); never given message text."""
+        if self._logger is None:
+            self._logger = _default_logger()
+        return self._logger
 
     def settings_for(self, name: str) -> FilterSettings:
         return self._settings.get(name, FilterSettings())
@@ -179,7 +200,7 @@ class Pipeline:
         s = self.settings_for(f.name)
         self._failures[(f.name, reason)] += 1
         # Never log the text, nor the exception message (it may quote the text).
-        _log.warning("safety_filter_failed", filter=f.name, reason=reason,
+        self.log.warning("safety_filter_failed", filter=f.name, reason=reason,
                      error_type=type(exc).__name__ if exc else None, fail_open=s.fail_open)
         if s.fail_open:
             return Verdict(frozenset(), Action.ALLOW, reason)
@@ -191,7 +212,7 @@ class Pipeline:
         if elapsed > budget_s:
             elapsed_ms = elapsed * 1000.0
             self._failures[(f.name, "over_budget")] += 1
-            _log.warning("safety_filter_over_budget", filter=f.name, reason="over_budget",
+            self.log.warning("safety_filter_over_budget", filter=f.name, reason="over_budget",
                          elapsed_ms=round(elapsed_ms, 3))
             return True
         return False
@@ -304,6 +325,7 @@ def build_pipeline(
     budget_ms: float = 50,
     fail_open: Mapping[str, bool] | None = None,
     resources_path: Path | str | None = None,
+    logger: Logger | None = None,
 ) -> Pipeline:
     """Load filters by entry-point name, in the given order. ``[]`` allows everything.
 
@@ -331,4 +353,4 @@ def build_pipeline(
         f.name: FilterSettings(budget_ms=budget_ms, fail_open=policy.get(n, True))
         for n, f in zip(names, filters, strict=True)
     }
-    return Pipeline(filters, settings)
+    return Pipeline(filters, settings, logger=logger)
