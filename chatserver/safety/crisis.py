@@ -57,13 +57,17 @@ _FIRST = _words(
 )
 _OTHER = _words(
     "you youre youve youd youll your yours yourself u ur he hes she shes they theyre "
-    "theyve them his her people someone somebody anyone anybody tu te toi vous usted voce "
-    "voces du dich dir jij ti lui lei ele ela il elle ils er sie hij zij friend friends "
-    "sister brother mom mum dad father mother son daughter cousin boyfriend girlfriend "
-    "partner husband wife kid kids character guy girl man woman person patient client "
-    "grandma grandpa aunt uncle neighbor neighbour roommate classmate coworker colleague "
-    "author"
+    "theyve people someone somebody anyone anybody tu toi vous usted voce voces du jij lui "
+    "lei ele ela il elle ils er sie hij zij"
 )
+# Third-person nouns count as the subject unless a preposition governs them ("to my kids").
+_OTHER_NOUNS = _words(
+    "friend friends sister brother mom mum dad father mother son daughter cousin boyfriend "
+    "girlfriend partner husband wife kid kids character guy girl man woman person patient "
+    "client grandma grandpa aunt uncle neighbor neighbour roommate classmate coworker "
+    "colleague author"
+)
+_PREPOSITIONS = _words("to for with at from about of by on in into like than a para con")
 _SECOND = _words("you youre youve youd youll your yourself u ur tu te vous voce du dich jij")
 _PAST = re.compile(
     r"\b(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|few|several|many|couple "
@@ -110,6 +114,12 @@ _BENIGN_MEANS = re.compile(
     r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
     r"fishing|workshop|knife set|pocket knife|allergy|vitamins?)\b"
 )
+# A whole sentence typed with spaced letters folds into one long word ("iwanttodie").
+_BLOB_RISK = re.compile(
+    r"kil+(?:ing)?my ?self|wan(?:t|na)(?:to)?(?:die|bedead)|end(?:ing)?mylife|hang(?:ing)?myself|"
+    r"su+i?[cs]+i?d(?:e|al)|unaliv|selfharm|cutmyself|hurtmyself|takemylife"
+)
+_BLOB_MIN = 9
 _BYE = re.compile(
     r"\b(?:bye|goodbye|good bye|farewell|adios|adieu|tschuss|ciao|tchau|chau|doei|addio|adeus"
     r"|thank(?:s| you) for everything|love you all|take care of yourselves|its time|so long)\b"
@@ -158,10 +168,14 @@ def _negated(before: list[str]) -> bool:
 
 
 def _other_subject(before: list[str]) -> bool:
-    for tok in reversed(before[-8:]):
+    window = before[-8:]
+    for i in range(len(window) - 1, -1, -1):
+        tok = window[i]
         if tok in _FIRST:
             return False
         if tok in _OTHER:
+            return True
+        if tok in _OTHER_NOUNS and not _PREPOSITIONS.intersection(window[max(0, i - 2):i]):
             return True
     return False
 
@@ -302,6 +316,10 @@ def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_R
                 core = {f: v for f, v in fams.items() if f not in AMPLIFIERS}
                 top = max(core, key=lambda f: core[f][0])
                 best = CrisisAssessment(total, top, frozenset(fams))
+    if best.score < THRESHOLD and a.joined_letters and any(
+        _BLOB_RISK.search(t) for t in a.tokens if len(t) >= _BLOB_MIN
+    ):
+        best = CrisisAssessment(THRESHOLD, "ideation", best.families | {"ideation"})
     if best.score < THRESHOLD and recent and _BYE.search(a.text):
         prior = max((assess(t, rules=rules, gated=gated).score for t in recent[-5:]), default=0)
         if prior >= 0.3:

@@ -172,7 +172,8 @@ _R: list[Rule] = [
     rule("ideation_de", "ideation", 1.0,
          "umbringen toten leben nehmen sterben tot selbstmord suizid denke",
          r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
-         r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ )?(?:sterben|tot sein|nicht mehr leben)|"
+         r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ ){0,3}(?:sterben|tot sein|"
+         r"nicht mehr leben)|"
          r"denke (?:\w+ ){0,3}an (?:selbstmord|suizid|den tod|sterben)|"
          r"(?:selbstmord|suizid) (?:begehen|machen)|an (?:selbstmord|suizid) denken|nicht mehr "
          r"leben (?:will|mochte))"),
@@ -206,6 +207,20 @@ _R: list[Rule] = [
          r"be )?if (?:a|the) (?:car|bus|truck|train) (?:just )?(?:hit me|didnt stop|ran me over)",
          ),
     rule("passive_last_day", "ideation", 1.0, "alive", r"\blast day alive\b"),
+    rule("passive_easy_to", "ideation", 1.0, "easy",
+         r"\b(?:how )?easy it (?:would|could) be to (?:just )?(?:step off|jump|end it|die|let go|"
+         r"drive off|crash|swerve|fall|not wake|disappear|stop breathing|take them all)\b"),
+    rule("ideation_crash_car", "ideation", 1.0, "driving drive crash crashing swerve swerving "
+         "steering",
+         r"\b(?:think|thinking|thought|fantasi[sz]e|fantasi[sz]ing|want|wanted|tempted|urge|keep)"
+         r"\b(?: \w+){0,3}? (?:driving|drive|crash|crashing|swerve|swerving|steering|steer) "
+         r"(?:my car |the car |my bike )?(?:into|off) (?:a |the )?(?:wall|tree|bridge|cliff|"
+         r"oncoming|traffic|truck|pole|river|barrier)"),
+    rule("means_stockpile", "plan", 1.0, "hoarding hoarded stockpiling stockpiled stashing "
+         "stashed saving saved",
+         r"\b(?:hoard(?:ing|ed)|stockpil(?:ing|ed)|stash(?:ing|ed)|sav(?:ing|ed) up) (?:up )?"
+         r"(?:my |all my |the |some |enough )?(?:pills|meds|medication|tablets|sleeping pills|"
+         r"painkillers|antidepressants|insulin)\b"),
     rule("passive_death_appeal", "ideation", 1.0, "death dying dead existing",
          r"\b(?:death|dying|being dead|not existing|not being here|not being alive) (?:sounds|"
          r"seems|feels|looks|would be|is) (?:so |really |kind of |kinda |pretty |more and more )?"
@@ -328,6 +343,12 @@ _R: list[Rule] = [
          r"antidepressants|paracetamol|tylenol|acetaminophen|ibuprofen|xanax|insulin)|(?:them|"
          r"these|those) all\b|the (?:whole|entire) (?:bottle|pack|box|packet|strip|thing)|a "
          r"(?:whole )?(?:bottle|handful|bunch|box|pack) of\b|\d{2,} (?:pills|tablets|of))"),
+    rule("attempt_poison", "attempt", 1.0, "bleach antifreeze poison cleaner fluid killer",
+         r"\b(?:i |ive |i just |just )(?:drank|drunk|swallowed|ingested|took|ate)\b(?: \w+){0,3}? "
+         r"(?:bleach|antifreeze|poison|rat poison|weed killer|drain cleaner|lighter fluid)\b"),
+    rule("attempt_kicking_in", "attempt", 0.7, "pills tablets meds overdose",
+         r"\b(?:pills|tablets|meds|overdose) (?:are |is )?(?:kicking in|starting to work|taking "
+         r"effect|working)\b"),
     rule("attempt_intake_ml", "attempt", 0.7,
          "tomar tome tomei tomado avale avaler pris genommen geschluckt preso ingoiato "
          "genomen geslikt tout",
@@ -354,6 +375,10 @@ _R: list[Rule] = [
          r"\b(?:im|i am|i keep|started|ive been|been) (?:cutting|burning|scratching|hitting) "
          r"(?:myself |my \w+ )?(?:\w+ ){0,2}?(?:right now|rn|again|tonight|and i cant stop|"
          r"now|at the moment)\b"),
+    rule("self_harm_till_bleed", "self_harm", 1.0, "bleed bled bleeds bleeding",
+         r"\b(?:cut|cutting|scratch(?:ed|ing)?|pick(?:ed|ing)?|burn(?:ed|ing|t)?|hit(?:ting)?|bit|"
+         r"biting|dig(?:ging)?) (?:my|myself|at my)\b(?: \w+){0,3}? (?:until|till|til|so) "
+         r"(?:they|it|i) (?:bleed|bled|bleeds|was bleeding|were bleeding|started bleeding)"),
     rule("self_harm_relapse_now", "self_harm", 0.7, "relapsed",
          r"\brelapsed (?:again |today |tonight |last night |this morning )"),
     rule("self_harm_urge", "self_harm", 0.6,
@@ -398,6 +423,22 @@ _R: list[Rule] = [
     rule("goodbye_ill_be_gone", "goodbye", 1.0, "gone",
          r"\b(?:ill|i will|i am going to|im going to|im gonna) be gone (?:by|tomorrow|soon|"
          r"forever|tonight|before)|\bi(?:ll| will) be gone\b(?=.{0,60}\b(?:fault|sorry|love))"),
+    rule("goodbye_last_time", "goodbye", 1.0, "last",
+         r"\bthis (?:is|will be) the last time (?:ill|i will|youll|you will|anyone will|you all "
+         r"will|im going to) (?:talk|hear|see|write|post|speak|be)\b"),
+    rule("goodbye_wont_make_it", "goodbye", 1.0, "make live survive",
+         r"\b(?:wont|will not|not going to|dont think ill|im not gonna) (?:make it|live|be alive|"
+         r"survive) (?:to|until|till|through|past|another) (?:my birthday|christmas|tomorrow|the "
+         r"weekend|next week|new year|morning|the end of|day|night|week)\b", negation=False),
+    rule("goodbye_saying_bye", "goodbye_weak", 0.5, "saying",
+         r"\b(?:im|i am) (?:saying|here to say) (?:goodbye|bye|my goodbyes)\b"),
+    rule("goodbye_dont_blame", "goodbye_weak", 0.5, "blame",
+         r"\b(?:please )?(?:dont|do not) blame (?:yourself|yourselves|anyone|my \w+|u)\b",
+         negation=False),
+    rule("goodbye_at_peace", "goodbye_weak", 0.4, "peace",
+         r"\b(?:im|i am|feel) (?:finally )?at peace with (?:it|my decision|this|dying|leaving)\b"),
+    rule("goodbye_sorry_end", "goodbye_weak", 0.3, "sorry",
+         r"\b(?:im|i am) (?:so |really )?sorry(?: for everything)?(?=[.!]*$)"),
     rule("goodbye_when_gone", "goodbye_weak", 0.4, "gone",
          r"\b(?:when|after|once) im gone\b"),
     rule("goodbye_said_bye", "goodbye_weak", 0.6, "goodbye goodbyes bye",
@@ -541,6 +582,12 @@ _R: list[Rule] = [
          r"breaking|tried to break|has broken) (?:in|into)\b", subject=False),
     rule("danger_blocking", "danger", 0.5, "blocking",
          r"\b(?:blocking|standing in) (?:the|my) (?:door|doorway|way|exit)\b", subject=False),
+    rule("danger_abduction", "danger", 1.0, "grabbed pulled dragged forced pushed threw",
+         r"\b(?:grabbed|pulled|dragged|forced|pushed|threw|shoved) me (?:\w+ ){0,2}(?:into|in) "
+         r"(?:his|her|their|a|the) (?:car|van|truck|room|house|trunk|boot)\b", subject=False),
+    rule("danger_with_weapon", "danger", 0.5, "gun knife weapon machete bat hammer",
+         r"\bwith (?:a|his|her|their) (?:gun|knife|weapon|machete|bat|hammer|rifle|pistol)\b",
+         subject=False),
     rule("danger_hear_him", "danger", 0.4, "hear heard",
          r"\bi (?:can )?hear (?:him|her|them) (?:coming|outside|in the|yelling|screaming|walking|"
          r"on the stairs|looking|banging)|\bheard (?:him|her) (?:looking for|coming|getting)",

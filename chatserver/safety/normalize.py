@@ -52,6 +52,10 @@ _HOMOGLYPHS = str.maketrans(
         # Latin oddities NFKC keeps
         "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
         "ɡ": "g", "ɑ": "a", "ʀ": "r",
+        # small capitals (NFKC keeps them)
+        "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h",
+        "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
+        "ǫ": "q", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
         # punctuation that changes tokenisation
         "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
         "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
@@ -89,6 +93,7 @@ class Analysis(NamedTuple):
     variants: tuple[str, ...]  # text plus alternative foldings (zero-width as space)
     tokens: frozenset[str]  # ASCII letter runs of all variants
     n_words: int  # words of the folded text
+    joined_letters: bool = False  # spaced or dotted letters were joined ("k i l l")
 
 
 def _leet_token(match: re.Match[str]) -> str:
@@ -119,20 +124,24 @@ def _join_letters(match: re.Match[str]) -> str:
     return _SEPARATORS.sub("", match.group(0))
 
 
-def _fold(text: str) -> str:
+def _fold(text: str) -> tuple[str, bool]:
+    """Folded text, and whether spaced/dotted letters were joined into words."""
     shape = _shape(text)
+    joined = False
     if b"a1" in shape or b"1a" in shape:  # a digit or symbol touching a letter: "d13"
         text = _LEET_TOKEN.sub(_leet_token, text)
     if "'" in text:
         text = _CONTRACTION.sub("", text)
         text = _APOSTROPHE.sub(" ", text)
     if b"a.a.a" in shape:  # "k.i.l.l", "s-e-l-f"
-        text = _DOTTED.sub(_join_letters, text)
+        text, n = _DOTTED.subn(_join_letters, text)
+        joined = n > 0
     if b" a a a a " in shape:  # "k i l l"
-        text = _SPACED.sub(_join_letters, text)
+        text, n = _SPACED.subn(_join_letters, text)
+        joined = joined or n > 0
     if _STRETCH_HINT.search(text):
         text = _STRETCH.sub(r"\1", text)
-    return " ".join(text.split())
+    return " ".join(text.split()), joined
 
 
 def _tokens(text: str) -> frozenset[str]:
@@ -155,13 +164,13 @@ def analyze(text: str) -> Analysis:
     """Fold ``text`` for rule matching (see the module docstring). Cached; never raises."""
     base = _prefold(text)
     if base.isascii() or not any(ch in _ZERO_WIDTH for ch in base):
-        folded = _fold(base)
-        return Analysis(folded, (folded,), _tokens(folded), folded.count(" ") + 1)
-    joined = _fold(base.translate(_ZW_DROP))
-    spaced = _fold(base.translate(_ZW_SPACE))
+        folded, jl = _fold(base)
+        return Analysis(folded, (folded,), _tokens(folded), folded.count(" ") + 1, jl)
+    joined, jl1 = _fold(base.translate(_ZW_DROP))
+    spaced, jl2 = _fold(base.translate(_ZW_SPACE))
     variants = (spaced, joined) if spaced != joined else (spaced,)
     tokens = _tokens(spaced) | _tokens(joined)
-    return Analysis(spaced, variants, tokens, spaced.count(" ") + 1)
+    return Analysis(spaced, variants, tokens, spaced.count(" ") + 1, jl1 or jl2)
 
 
 def normalize(text: str) -> str:
