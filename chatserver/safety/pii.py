@@ -30,6 +30,7 @@ _PHONE = re.compile(
 )
 _DATE_OR_TIME = re.compile(
     r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$|^\d{1,2}:\d{2}|^\d{4}\s*[-/]\s*\d{4}$|^\d{1,2}\s*-\s*\d{1,2}$"
+    r"|^\d+[.,]\d+$"
 )
 _STREET_WORDS_EN = (
     r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl|"
@@ -64,6 +65,9 @@ _PLATFORM_TOKENS = frozenset(
     )
 )
 _NOT_HANDLES = frozenset({"is", "the", "and", "me", "there", "here", "if", "but", "now"})
+# Room-wide mentions, not people.
+_MENTIONS = frozenset({"@everyone", "@here", "@all", "@channel", "@mods", "@listeners",
+                       "@moderators", "@room"})
 
 _NOTICE = (
     "We removed {what} from your message to protect your anonymity here. Please keep contact "
@@ -129,9 +133,13 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
             return m.group(0)[:start] + "[handle removed]"
         text = _HANDLE_PHRASE.sub(handle, text)
     if "@" in text:
-        text, n = _HANDLE_AT.subn("[handle removed]", text)
-        if n and "handle" not in kinds:
-            kinds.append("handle")
+        def at_handle(m: re.Match[str]) -> str:
+            if m.group(0).lower() in _MENTIONS:
+                return m.group(0)
+            if "handle" not in kinds:
+                kinds.append("handle")
+            return "[handle removed]"
+        text = _HANDLE_AT.sub(at_handle, text)
     return text, kinds
 
 

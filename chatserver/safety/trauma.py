@@ -34,8 +34,11 @@ MIN_CONCRETE = 1.0
 _CUES: dict[str, tuple[float, float, str]] = {
     # family: (weight per match, cap, pattern)
     "blood": (1.0, 2.0,
-              r"\b(?:blood\w*|bled|bleed\w*|bloody|bloodied|sangre|sangr\w+|(?:du|le|de|mon|son|"
-              r"en|au|plein) sang|saign\w+|sangue|sanguin\w+|blut\w*|geblutet|bloed\w*)\b"),
+              r"(?<!gave )(?<!give )(?<!donate )(?<!donated )(?<!donating )(?<!giving )"
+              r"\b(?:blood(?! (?:test|tests|work|pressure|sugar|type|drive|donation|bank|orange|"
+              r"moon|cells?|count|panel|donor))\w*|bled|bleed\w*|bloody|bloodied|sangre|sangr\w+|"
+              r"(?:du|le|de|mon|son|en|au|plein) sang|saign\w+|sangue|sanguin\w+|blut\w*|geblutet|"
+              r"bloed\w*)\b"),
     "flow": (1.0, 2.0,
              r"\b(?:pour(?:ing|ed)|gush(?:ing|ed)|spurt(?:ing|ed|s)?|spray(?:ing|ed)|pool(?:ing|"
              r"ed)|puddle|soak(?:ed|ing)|drip(?:ping|ped)|stream(?:ing|ed)|running down|ran down|"

@@ -347,3 +347,98 @@ TRAUMA_NEGATIVE: list[str] = [
     "this is the end of the world but i'm so tired of feeling like nobody respects me, at "
     "work or at home. i just want one week where things go okay. sorry for the rant, thanks.",
 ]
+
+TRAUMA_POSITIVE += [
+    "when i was twelve a neighbour's dog got loose and went for me in the street. it bit "
+    'into my calf and shook its head and i felt the muscle tear. when i finally got free '
+    'there was a flap of skin hanging off and i could see the fat underneath, and blood '
+    'was running into my shoe. my mum wrapped it in a tea towel that went red in seconds. '
+    "i needed thirty stitches and surgery. i'm fine now, i just flinch when big dogs "
+    'bark.',
+    "i worked in a warehouse and a forklift reversed over a coworker's foot right in "
+    'front of me. his boot was flattened and blood was coming out of the laces. when the '
+    'paramedics cut the boot off his toes were crushed into a purple mess and one was '
+    'hanging by a strip of skin. he was screaming the whole time and i was holding his '
+    "shoulders down. i keep hearing that scream when i'm trying to sleep, every night for "
+    'months now.',
+    'my stepfather used to beat me with his belt buckle when he was drunk. one night he '
+    'hit me so hard the buckle split the skin on my back open and i could feel the blood '
+    'soaking through my shirt and sticking to it. the next morning the shirt was glued to '
+    'the wounds and i had to peel it off in the shower, and the water ran pink. i had '
+    "welts and bruises all over my legs for weeks. i moved out at eighteen and i'm doing "
+    'okay, but belts still make me freeze.',
+    'es muy duro contarlo pero necesito sacarlo. cuando tenía quince años mi padre me '
+    'pegó con un cinturón hasta que me sangraron las piernas. tenía heridas abiertas en '
+    'los muslos y la sangre se pegaba a la ropa. al día siguiente no podía caminar y '
+    'tenía moretones negros en toda la espalda. mi madre me curó en silencio con alcohol '
+    'y algodón. ya no vivo con él y estoy en terapia, pero todavía me acuerdo del ruido '
+    'de la hebilla.',
+    'during my deployment our convoy hit an ied. the truck in front of us was torn open '
+    'and when i got there the driver was still in his seat but his legs were gone below '
+    'the knee, just shredded meat and bone and blood pumping out onto the floor of the '
+    'cab. i put tourniquets on both and my hands were slick with his blood. he died '
+    "before the helicopter came. it's been six years and the smell of burning rubber "
+    'still takes me right back there.',
+]
+
+TRAUMA_NEGATIVE += [
+    'i had my wisdom teeth out yesterday and honestly it was fine. the dentist was super '
+    'gentle, i was numb the whole time, and the worst part was the sound of the drill. '
+    "today my cheeks are a bit swollen and i'm living on smoothies and ice cream, which "
+    'is not the worst thing. my partner has been really sweet and keeps bringing me '
+    'pudding. anyone have tips for sleeping comfortably while it heals? i keep waking up '
+    'with my jaw aching a bit.',
+    "my grandmother had surgery on her hip last week and i've been staying with her to "
+    "help. she's recovering well but she gets frustrated that she can't do things "
+    "herself, and i get frustrated trying to help someone who doesn't want help. the "
+    "physio comes twice a week and she's walking a little further every day. i love her "
+    "so much and i'm scared of losing her, but i'm also exhausted from sleeping on her "
+    'couch. i guess i just needed to say it somewhere.',
+    'we watched a horror movie last night and it was way too much for me. there was so '
+    'much fake blood and screaming and i had to watch half of it through my fingers. my '
+    "friends thought it was hilarious that i jumped every five minutes. i don't know why "
+    "i agreed to it, i hate gore. anyway i couldn't sleep and now i'm tired and grumpy at "
+    "work. next movie night i'm picking a comedy, no arguments. what are your favourite "
+    'comfort films?',
+    "i got my first tattoo today! it's a small wave on my forearm and it took about two "
+    'hours. people warned me it would hurt and it did a bit, like a cat scratching the '
+    'same spot over and over, but it was bearable. there was a little bit of blood and '
+    "ink wiped away as he went, which was weird to watch. now it's wrapped up and i'm "
+    "supposed to keep it clean and moisturised. i'm so happy with it, i've wanted one "
+    'since i was sixteen.',
+    "i was a victim of domestic violence for six years. i'm not going to describe what he "
+    'did, but i want to say that leaving was the hardest and best thing i ever did. i '
+    'stayed in a shelter for three months, got a restraining order, and rebuilt my life '
+    'from nothing. today i signed the lease on my own apartment with my own name on it. '
+    "if you're still in it, i believe you, and there is a way out. the people at the "
+    'shelter saved my life.',
+    "i broke my arm skateboarding last month and it's been such a pain. i fell wrong off "
+    'a curb and heard a crack, and the doctor said it was a clean break in two places. '
+    "the cast is itchy and i can't shower properly or play guitar, which is the worst "
+    'part. my friends signed the cast and drew dumb pictures on it. it comes off in two '
+    "weeks and i'm counting the days. anyone else break a bone and have tips for the "
+    'itch?',
+    "ok so i gave blood for the first time today and i'm weirdly proud. i was so nervous "
+    'about the needle that my hands were shaking, but the nurse was lovely and talked to '
+    'me about her cats the whole time. it took about ten minutes and then they gave me '
+    'juice and cookies. i felt a bit lightheaded after so i sat for a while. they said my '
+    'blood could help up to three people, which made me tear up a little. anyone else '
+    'donate regularly?',
+    'period rant incoming. my cramps have been so bad this month that i had to leave work '
+    'early, and the bleeding has been heavier than usual too. my doctor thinks it might '
+    'be endometriosis and wants to do more tests, which is scary but also a relief '
+    "because i've been told for years that it's normal pain. i'm tired of being brushed "
+    "off. i've got a heating pad and a lot of tea and i'm trying to be gentle with myself "
+    'tonight.',
+    "i've been reading about the history of medicine for my thesis and some of the old "
+    'surgery practices are wild. they used to do amputations without anaesthetic, with '
+    'people holding the patient down, and surgeons were judged on how fast they could cut '
+    "through the bone. it's fascinating and horrifying at the same time. my supervisor "
+    "thinks i should focus on the nineteenth century. anyway, it's keeping me busy and "
+    'distracted from everything else going on, which is good.',
+    'my grandfather was in the war and he never talked about it, but after he died we '
+    "found his letters. he wrote about the mud and the cold and friends who didn't come "
+    'back, and about being wounded in the leg. reading them made me cry, he was so young. '
+    "my mum wants to donate them to a museum and i think that's right. i'm glad we know a "
+    'little more about who he was before he was our grandpa.',
+]
