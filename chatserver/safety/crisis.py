@@ -68,6 +68,11 @@ _OTHER_NOUNS = _words(
     "colleague author"
 )
 _PREPOSITIONS = _words("to for with at from about of by on in into like than a para con")
+# "you" after these is an object ("thank you", "love you"), not who the sentence is about.
+_OBJECT_GOVERNORS = _words(
+    "thank thanks love miss see tell told bless with to for at ask asked help helped trust "
+    "need want about of"
+)
 _SECOND = _words("you youre youve youd youll your yourself u ur tu te vous voce du dich jij")
 _PAST = re.compile(
     r"\b(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|few|several|many|couple "
@@ -108,7 +113,7 @@ _MEDIA = re.compile(
     r"characters|game|games|level|boss|song|lyrics|album|news|article|podcast|anime|manga|"
     r"fic|fanfic|poem|scene|actor|actress|author|villain|protagonist|npc|quest|respawn\w*)\b"
 )
-_ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: me| us| him| her)? (?:if|whether)\b")
+_ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: \w+){0,3}? (?:if|whether)\b")
 _BENIGN_MEANS = re.compile(
     r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting|range|cooking|kitchen|chef|"
     r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
@@ -174,6 +179,8 @@ def _other_subject(before: list[str]) -> bool:
         if tok in _FIRST:
             return False
         if tok in _OTHER:
+            if tok in _SECOND and i > 0 and window[i - 1] in _OBJECT_GOVERNORS:
+                continue
             return True
         if tok in _OTHER_NOUNS and not _PREPOSITIONS.intersection(window[max(0, i - 2):i]):
             return True
@@ -228,8 +235,9 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
         if (ends_question and not _FIRST.intersection(sent_tokens)
                 and _SECOND.intersection(sent_tokens)):
             return True
-        if not r.self_anchored and (_MEDIA.search(sentence)
-                                    or _ASKED.search(text, s0, m.start())):
+        if not r.self_anchored and _MEDIA.search(sentence):
+            return True
+        if _ASKED.search(text, s0, m.start()):  # "she asked me if i ever think about ..."
             return True
     return r.family == "means" and _BENIGN_MEANS.search(sentence) is not None
 

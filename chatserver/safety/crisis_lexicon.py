@@ -168,7 +168,9 @@ _R: list[Rule] = [
          "tuer suicider mourir disparaitre finir vivre fin exister",
          r"\b(?:me tuer|me suicider|(?:veux|voudrais|envie de|vais|pense a|besoin de) "
          r"(?:mourir|disparaitre pour toujours|en finir)|pour en finir|d en finir|plus envie de "
-         r"vivre|mettre fin a (?:ma vie|mes jours)|plus (?:envie d|la force d) exister)"),
+         r"vivre|mettre fin a (?:ma vie|mes jours)|plus (?:envie d|la force d) exister|"
+         r"(?:ne )?veux "
+         r"plus vivre|pense a (?:me tuer|mourir|me suicider))"),
     rule("ideation_de", "ideation", 1.0,
          "umbringen toten leben nehmen sterben tot selbstmord suizid denke",
          r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
@@ -250,9 +252,18 @@ _R: list[Rule] = [
          r"\b(?:want to|going to|gonna|might|will|afraid ill|scared ill|worried ill|about to|"
          r"close to|tempted to) act(?:ing)? on (?:it|them|these thoughts|my thoughts|the urge)\b"),
     rule("passive_easier_gone", "ideation", 1.0, "alive here around dead gone",
-         r"\b(?:easier|better|simpler|nicer|fine) (?:for (?:everyone|everybody|them|all) )?(?:if|"
-         r"when) i (?:was|were|wasnt|werent|was not|were not) (?:not )?(?:alive|here|around|dead|"
-         r"gone)\b", negation=False),
+         r"\b(?:easier|better|better off|simpler|nicer|fine|happier) (?:for (?:everyone|everybody|"
+         r"them|all) )?(?:if|when) i (?:just )?(?:was|were|wasnt|werent|was not|were not) (?:not )?"
+         r"(?:alive|here|around|dead|gone|in the picture)\b", negation=False),
+    rule("ideation_think_death_often", "ideation", 1.0, "death dying mort",
+         r"\b(?:think|thinking|thought) (?:about|of) (?:death|dying) (?:all the time|constantly|"
+         r"every day|nonstop|non stop|every night|more and more)\b|\bpense (?:tout le temps |sans "
+         r"arret |souvent )?a la mort (?:tout le temps|sans arret|chaque jour)"),
+    rule("plan_dose_research", "plan", 1.0, "pills tablets meds antidepressants painkillers "
+         "paracetamol tylenol acetaminophen insulin ibuprofen xanax",
+         r"\bhow (?:many|much) (?:of )?(?:my |the |these |those )?(?:\w+ )?(?:pills|tablets|meds|"
+         r"antidepressants|painkillers|paracetamol|tylenol|acetaminophen|insulin|ibuprofen|xanax)"
+         r"\b(?: \w+){0,3}? (?:take|kill|lethal|fatal|overdose|die|enough)\b"),
     rule("passive_tired_living", "ideation", 1.0, "living alive existing",
          r"\b(?:tired|sick|done) of (?:living|being alive|existing)\b"),
     rule("passive_ml", "ideation", 1.0,
@@ -301,6 +312,9 @@ _R: list[Rule] = [
     rule("means_intent", "plan", 1.0, _MEANS_A,
          rf"\b{_MEANS_EN}\b(?: \S+){{0,6}}? (?:to (?:die|end it|hang|kil+|overdose)|for when im "
          r"ready|for when i decide)\b"),
+    rule("means_in_hand_ml", "means", 0.6, _MEANS_ML_A,
+         rf"\b(?:con|avec|com|mit) (?:las|los|les|os|as|den|die|mes|mis|meus|minhas|meinen) "
+         rf"{_MEANS_ML} (?:en la mano|a la main|na mao|in der hand|en mano)\b"),
     rule("means_ml", "means", 0.7, _MEANS_ML_A,
          r"\b(?:tengo|compre|guarde|junte|juntando|ahorrando|j ai|achete|garde|devant moi|hab|"
          r"habe|gekauft|gesammelt|tenho|comprei|guardei|ho comprato|ho messo da parte|ik heb|"
@@ -432,11 +446,16 @@ _R: list[Rule] = [
          r"weekend|next week|new year|morning|the end of|day|night|week)\b", negation=False),
     rule("goodbye_saying_bye", "goodbye_weak", 0.5, "saying",
          r"\b(?:im|i am) (?:saying|here to say) (?:goodbye|bye|my goodbyes)\b"),
-    rule("goodbye_dont_blame", "goodbye_weak", 0.5, "blame",
-         r"\b(?:please )?(?:dont|do not) blame (?:yourself|yourselves|anyone|my \w+|u)\b",
+    rule("goodbye_dont_blame", "goodbye_weak", 0.5, "blame upset sad angry cry guilty miss",
+         r"\b(?:please )?(?:dont|do not) (?:blame (?:yourself|yourselves|anyone|my \w+|u)|be "
+         r"(?:upset|sad|angry) (?:with me|at me)?|cry for me|feel guilty|miss me too much)\b",
          negation=False),
     rule("goodbye_at_peace", "goodbye_weak", 0.4, "peace",
          r"\b(?:im|i am|feel) (?:finally )?at peace with (?:it|my decision|this|dying|leaving)\b"),
+    rule("goodbye_someone_know", "goodbye_weak", 0.3, "know supiera soubesse ecrire weiss",
+         r"\b(?:just )?wanted (?:someone|somebody|anyone|you all|you) to know\b|queria que "
+         r"alguien (?:lo )?supiera|queria que alguem soubesse|voulais juste l ecrire|wollte nur, "
+         r"dass (?:es )?jemand weiss"),
     rule("goodbye_sorry_end", "goodbye_weak", 0.3, "sorry",
          r"\b(?:im|i am) (?:so |really )?sorry(?: for everything)?(?=[.!]*$)"),
     rule("goodbye_when_gone", "goodbye_weak", 0.4, "gone",
@@ -457,10 +476,14 @@ _R: list[Rule] = [
     rule("goodbye_suicide_note", "goodbye", 1.0, _SUI_A,
          rf"\b(?:wrote|written|writing|left|finished|my) (?:a |my )?{_SUI} (?:note|letter)"),
     rule("goodbye_arrangements", "goodbye_weak", 0.5,
-         "arrangements affairs papers order sorted",
+         "arrangements affairs papers order sorted looked taken fed rehomed home paid",
          r"\b(?:made|making) (?:all )?(?:the |my )?arrangements\b|\bput (?:my )?affairs in order|"
          r"\bknows where (?:the|my) (?:\w+ )?(?:papers|documents|passwords|will)\b|\b(?:sorted|"
-         r"sorting|organi[sz]ed) (?:out )?(?:my|all my) (?:affairs|finances|things|stuff)"),
+         r"sorting|organi[sz]ed) (?:out )?(?:my|all my) (?:affairs|finances|things|stuff)|"
+         r"\bmade sure "
+         r"(?:my|the) \w+ (?:will be|is|gets|are|will get) (?:looked after|taken care of|fed|"
+         r"rehomed)|\bfound a (?:new )?home for my (?:cat|dog|pets?|\w+)|\bpaid (?:off|back) "
+         r"(?:what i owe|my debts|everyone)"),
     rule("goodbye_take_care_for_me", "goodbye_weak", 0.5, "care after",
          r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b"),
     rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
@@ -500,9 +523,10 @@ _R: list[Rule] = [
     # ---------------------------------------------------------------- despair (weak)
     rule("despair", "despair", 0.3,
          "point reason cant better hopeless burden without aguanto peux kann aguento faccio kan "
-         "done",
+         "done seguir",
          r"\b(?:(?:im|i am) (?:so |just |fucking |completely )?done(?=[.!,]|$| with (?:life|"
-         r"everything|it all|living|this life|all of this))|no (?:point|reason) (?:in|to) "
+         r"everything|it all|living|this life|all of this))|no quiero seguir asi|no (?:point|"
+         r"reason) (?:in|to) "
          r"(?:living|going on|anything|trying|life|any of this)"
          r"|cant (?:go on|do this anymore|keep going|take (?:it|this) anymore)|(?:nothing|it) "
          r"(?:will|is gonna|is going to) (?:ever )?get better|hopeless|im (?:just )?a burden|"
@@ -634,6 +658,9 @@ _R: list[Rule] = [
          r"\bi know (?:exactly )?(?:where|how|when) (?:ill|i will|im going to|to|i can) "
          r"(?:do it|go|jump|end it)\b|\b(?:ill|i will|im going to|gonna) do it (?:tonight|tomorrow|"
          r"soon|this weekend|when|after|before)\b", negation=False, past=False, subject=False),
+    rule("decided_right_time", "decided", 0.5, "time",
+         r"\b(?:feels like|it is|its|this is) the right time\b", negation=False, past=False,
+         subject=False),
     rule("decided", "decided", 0.5,
          "decided ready time mind back night day",
          r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\b(?:tonight|today) is the "

@@ -442,3 +442,62 @@ TRAUMA_NEGATIVE += [
     "my mum wants to donate them to a museum and i think that's right. i'm glad we know a "
     'little more about who he was before he was our grandpa.',
 ]
+
+CRISIS_POSITIVE["long"] = [
+    "i don't really know why i'm posting this. the last few months have been a blur. "
+    'i lost my job in march, my girlfriend left in june, and now my landlord wants me '
+    "out by the end of the month. i've stopped answering my family's calls because i "
+    "don't know what to say. every night i lie awake thinking everyone would be "
+    "better off if i just wasn't here. i don't have a plan or anything, i just can't "
+    'stop thinking it.',
+    "sorry this is long. i've been on this site for a while and you've all helped "
+    "more than you know. i wanted to say thank you before i go. i've made sure my cat "
+    "will be looked after and i've paid off what i owe. i'm not sad anymore, just "
+    "tired, and it feels like the right time. please don't be upset. you were all so "
+    'kind to me.',
+    "my mom keeps telling me it's a phase, but it's been two years of feeling like "
+    "this. i go to school, i come home, i sleep. i don't enjoy anything anymore, not "
+    "even drawing. lately i've been googling how many of my antidepressants it would "
+    "take. i know that's bad. i haven't done anything. i just don't know who else to "
+    "tell, and i'm scared of what i'll do if it gets worse.",
+    'hoy fue un día horrible. mi jefe me gritó delante de todos y cuando llegué a '
+    'casa mi pareja me dijo que se iba. estoy sentada en el baño con las pastillas en '
+    'la mano y no sé qué hacer. no quiero seguir así, de verdad que no. solo quería '
+    'que alguien supiera.',
+    'je sais pas trop comment dire ça. depuis des semaines je pense à la mort tout le '
+    "temps. hier soir j'ai regardé le pont près de chez moi pendant une heure. je ne "
+    'veux plus vivre comme ça, je suis épuisée et personne ne le voit. je voulais '
+    "juste l'écrire quelque part.",
+]
+
+CRISIS_NEGATIVE["long"] = [
+    "this week has been a lot. my car died on the highway, my sister's wedding "
+    'planning is killing me, and i bombed a presentation at work. i know none of it '
+    "is life or death but i'm running on fumes. tonight i'm ordering pizza, turning "
+    "off my phone and watching bad tv. i'm ready for this week to be over. anyone "
+    'else just surviving until friday?',
+    'i wanted to share some good news. a year ago i was in a really dark place, i had '
+    'a plan and everything, and my sister found me before i could go through with it. '
+    'i spent two weeks in the hospital and started therapy. today i got accepted into '
+    "the art program i've dreamed about for years. if you're where i was, please hang "
+    'on. it really can get better.',
+    'my grandma died last week. she was 94 and she went peacefully in her sleep, '
+    "which is what she always wanted. i'm sad but also grateful for all the time we "
+    'had. at the funeral everyone told stories about her terrible cooking and we '
+    'laughed so hard. i keep reaching for my phone to call her. i guess that will '
+    'fade eventually. thanks for letting me share.',
+    "can i vent about my job? i'm a pharmacist and today someone yelled at me for "
+    "twenty minutes because their pills weren't ready. i explained the insurance "
+    'issue three times. my feet hurt, i skipped lunch, and i still have to finish my '
+    'continuing education tonight. i love helping people but some days i want to '
+    "scream. anyway, i'm done complaining, thanks for listening.",
+    'my therapist asked me today whether i ever think about ending my life, because '
+    "of how low i've been. i told her honestly that no, i don't, i'm just exhausted "
+    'and sad. she believed me and we made a plan for self-care instead: walks, '
+    'calling my friend on sundays, and getting back to the gym. it felt good to be '
+    'asked straight out, honestly.',
+    'we finally watched that war movie everyone talks about. it was so intense, the '
+    'main character shoots himself at the end and my boyfriend and i just sat there '
+    "in silence. the acting was incredible though. i don't think i could watch it "
+    "again, but i get why people love it. what's the saddest movie you've seen?",
+]
