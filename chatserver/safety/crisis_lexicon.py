@@ -244,17 +244,20 @@ _R: list[Rule] = [
          r"\b(?:nobody|no one|noone|no body|would anyone|would anybody|will anyone|does anyone) "
          r"(?:would |will )?(?:even |really )?(?:notice|care|miss me)\b(?: \w+){0,3}? if i "
          r"(?:died|disappeared|was gone|were gone|killed|wasnt here|vanished|wasnt around|"
-         r"was dead|just died)\b", negation=False),
+         r"was dead|just died)\b", negation=False,
+         requires="died disappeared gone killed wasnt vanished dead"),
     rule("ideation_make_it_stop", "ideation", 1.0, "permanently forever good",
          r"\b(?:want|need|wish|just want) (?:it all|everything|it|this|my life|the pain|all of "
-         r"this) to (?:stop|end|be over)\b[.,!]? *(?:permanently|forever|for good)\b"),
+         r"this) to (?:stop|end|be over)\b[.,!]? *(?:permanently|forever|for good)\b",
+         requires="stop end over"),
     rule("ideation_act_on_it", "ideation", 1.0, "act acting",
          r"\b(?:want to|going to|gonna|might|will|afraid ill|scared ill|worried ill|about to|"
          r"close to|tempted to) act(?:ing)? on (?:it|them|these thoughts|my thoughts|the urge)\b"),
-    rule("passive_easier_gone", "ideation", 1.0, "alive here around dead gone",
+    rule("passive_easier_gone", "ideation", 1.0, "easier better simpler nicer fine happier",
          r"\b(?:easier|better|better off|simpler|nicer|fine|happier) (?:for (?:everyone|everybody|"
          r"them|all) )?(?:if|when) i (?:just )?(?:was|were|wasnt|werent|was not|were not) (?:not )?"
-         r"(?:alive|here|around|dead|gone|in the picture)\b", negation=False),
+         r"(?:alive|here|around|dead|gone|in the picture)\b", negation=False,
+         requires="alive here around dead gone picture"),
     rule("ideation_think_death_often", "ideation", 1.0, "death dying mort",
          r"\b(?:think|thinking|thought) (?:about|of) (?:death|dying) (?:all the time|constantly|"
          r"every day|nonstop|non stop|every night|more and more)\b|\bpense (?:tout le temps |sans "
@@ -348,7 +351,8 @@ _R: list[Rule] = [
     rule("attempt_at_once", "attempt", 1.0,
          "once time go",
          r"\b(?:take|taking|swallow|swallowing|down|ate|took|swallowed)\s+(?:all|every|the whole|"
-         r"a bunch)\b.{0,40}\b(?:at once|at the same time|in one go)\b"),
+         r"a bunch)\b.{0,40}\b(?:at once|at the same time|in one go)\b",
+         requires="all every whole bunch"),
     rule("attempt_intake", "attempt", 0.7,
          "take taking took taken swallow swallowed swallowing downed popped ate",
          r"\b(?:take|taking|took|taken|swallow(?:ed|ing)?|downed|popped|ate)\s+(?:all (?:of )?"
@@ -452,7 +456,7 @@ _R: list[Rule] = [
          negation=False),
     rule("goodbye_at_peace", "goodbye_weak", 0.4, "peace",
          r"\b(?:im|i am|feel) (?:finally )?at peace with (?:it|my decision|this|dying|leaving)\b"),
-    rule("goodbye_someone_know", "goodbye_weak", 0.3, "know supiera soubesse ecrire weiss",
+    rule("goodbye_someone_know", "goodbye_weak", 0.3, "wanted supiera soubesse ecrire weiss",
          r"\b(?:just )?wanted (?:someone|somebody|anyone|you all|you) to know\b|queria que "
          r"alguien (?:lo )?supiera|queria que alguem soubesse|voulais juste l ecrire|wollte nur, "
          r"dass (?:es )?jemand weiss"),
@@ -476,14 +480,17 @@ _R: list[Rule] = [
     rule("goodbye_suicide_note", "goodbye", 1.0, _SUI_A,
          rf"\b(?:wrote|written|writing|left|finished|my) (?:a |my )?{_SUI} (?:note|letter)"),
     rule("goodbye_arrangements", "goodbye_weak", 0.5,
-         "arrangements affairs papers order sorted looked taken fed rehomed home paid",
+         "arrangements affairs papers documents passwords sorted sorting organised organized sure "
+         "found paid",
          r"\b(?:made|making) (?:all )?(?:the |my )?arrangements\b|\bput (?:my )?affairs in order|"
          r"\bknows where (?:the|my) (?:\w+ )?(?:papers|documents|passwords|will)\b|\b(?:sorted|"
          r"sorting|organi[sz]ed) (?:out )?(?:my|all my) (?:affairs|finances|things|stuff)|"
          r"\bmade sure "
          r"(?:my|the) \w+ (?:will be|is|gets|are|will get) (?:looked after|taken care of|fed|"
          r"rehomed)|\bfound a (?:new )?home for my (?:cat|dog|pets?|\w+)|\bpaid (?:off|back) "
-         r"(?:what i owe|my debts|everyone)"),
+         r"(?:what i owe|my debts|everyone)",
+         requires="arrangements affairs papers documents passwords finances things stuff looked "
+                  "taken fed rehomed home owe debts everyone"),
     rule("goodbye_take_care_for_me", "goodbye_weak", 0.5, "care after",
          r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b"),
     rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
@@ -657,7 +664,8 @@ _R: list[Rule] = [
     rule("decided_where_how", "decided", 0.5, "know do",
          r"\bi know (?:exactly )?(?:where|how|when) (?:ill|i will|im going to|to|i can) "
          r"(?:do it|go|jump|end it)\b|\b(?:ill|i will|im going to|gonna) do it (?:tonight|tomorrow|"
-         r"soon|this weekend|when|after|before)\b", negation=False, past=False, subject=False),
+         r"soon|this weekend|when|after|before)\b", negation=False, past=False, subject=False,
+         requires="where how when tonight tomorrow soon weekend after before"),
     rule("decided_right_time", "decided", 0.5, "time",
          r"\b(?:feels like|it is|its|this is) the right time\b", negation=False, past=False,
          subject=False),

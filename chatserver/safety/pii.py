@@ -83,15 +83,15 @@ _STREET_TOKENS = frozenset(
         "viale piazza corso vicolo straat laan weg plein"
     )
 )
-_STREET_SUFFIXES = ("strasse", "str", "weg", "gasse", "platz", "allee", "ring", "damm",
-                    "straat", "laan", "gracht", "plein")
+_STREET_SUFFIXES = ("strasse", "straße", "str.", "weg ", "gasse", "platz", "allee", "ring ",
+                    "damm", "straat", "laan", "gracht", "plein")
 
 
 def _maybe_address(text: str) -> bool:
-    tokens = analyze(text).tokens
-    return not tokens.isdisjoint(_STREET_TOKENS) or any(
-        t.endswith(_STREET_SUFFIXES) for t in tokens
-    )
+    if not analyze(text).tokens.isdisjoint(_STREET_TOKENS):
+        return True
+    lowered = text.lower()
+    return any(suffix in lowered for suffix in _STREET_SUFFIXES)  # C-level substring scans
 
 
 def _digits(s: str) -> str:
