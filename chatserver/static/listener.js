@@ -39,7 +39,7 @@
     const ws = new WebSocket(WS_URL, ["chat.v1.json"]);
     S.ws = ws;
     status("Connecting\u2026");
-    ws.onmessage = (e) => { let f; try { f = JSON.parse(e.data); } catch { return; } (HANDLERS[f.type] || (() => {}))(f); };
+    ws.onmessage = (e) => { let f; try { f = JSON.parse(e.data); } catch { return; } if (f && typeof f.type === "string" && Object.hasOwn(HANDLERS, f.type)) HANDLERS[f.type](f); };
     ws.onclose = (e) => {
       if (S.ws !== ws) return;
       S.ws = null; clearInterval(S.pingTimer); clearTimeout(S.pongTimer);

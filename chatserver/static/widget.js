@@ -322,8 +322,7 @@
 
   // ---- incoming frames ----
   function onFrame(f) {
-    const handler = HANDLERS[f.type];
-    if (handler) handler(f);
+    if (f && typeof f.type === "string" && Object.hasOwn(HANDLERS, f.type)) HANDLERS[f.type](f);
   }
   const HANDLERS = {
     welcome(f) {
