@@ -93,13 +93,15 @@ async def run_person(person: Person, offset: float) -> None:
 
 
 def _room_to_join(person: Person) -> str:
-    """The topic to join; on the bare relay, the room a node would fill (see
-    ``Scenario.room_capacity``), so both have rooms of the same size."""
+    """The topic to join; with ``explicit_rooms`` and on the bare relay (no capacity of
+    its own), the id of the room a node would fill (``topic``, ``topic-2``, ... of
+    ``Scenario.room_capacity`` each), so rooms have the same size everywhere."""
     topics = person.pop.topics
     topic = topics[person.index % len(topics)]
-    if not person.ctx.bare:
+    if not (person.ctx.bare or person.pop.explicit_rooms):
         return topic
-    return f"{topic}-{person.index // len(topics) // person.ctx.scenario.room_capacity + 1}"
+    n = person.index // len(topics) // person.ctx.scenario.room_capacity + 1
+    return topic if n == 1 else f"{topic}-{n}"
 
 
 async def group(person: Person, session_end: float) -> None:

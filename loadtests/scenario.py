@@ -61,6 +61,9 @@ class Population:
     capacity: int = 2
     #: offer permessage-deflate, as browsers do
     deflate: bool = False
+    #: join room ids (topic, topic-2, ...) filled ``room_capacity`` at a time, instead of
+    #: the topic: skips the node's search for a room with a free seat
+    explicit_rooms: bool = False
 
 
 @dataclass(frozen=True, slots=True)
