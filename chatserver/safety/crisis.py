@@ -25,7 +25,12 @@ import re
 from dataclasses import dataclass
 
 from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
-from chatserver.safety.crisis_lexicon import AMPLIFIERS, CRISIS_RULES, FAMILY_CAPS
+from chatserver.safety.crisis_lexicon import (
+    AMPLIFIER_RULES,
+    AMPLIFIERS,
+    CRISIS_RULES,
+    FAMILY_CAPS,
+)
 from chatserver.safety.normalize import _tokens, analyze
 from chatserver.safety.rules import Rule, RuleSet
 
@@ -260,7 +265,8 @@ def _segments(text: str) -> list[str]:
     return out
 
 
-def _score_text(text: str, rules: list[Rule], gated: bool) -> dict[str, tuple[float, str]]:
+def _score_text(text: str, rules: list[Rule], gated: bool, tokens: frozenset[str],
+                amplifier_rules: RuleSet) -> dict[str, tuple[float, str]]:
     """Family scores of one folded text. Rules run only on the sentences holding one of
     their anchors, so a long message costs little more than its risky sentences."""
     recovery = _Recovery(text)
@@ -276,19 +282,22 @@ def _score_text(text: str, rules: list[Rule], gated: bool) -> dict[str, tuple[fl
             seg_rules = [r for r in rules if not r.anchors.isdisjoint(seg_tokens)]
         if seg_rules:
             per_segment.append((_Context(seg, recovery), seg_rules))
-    for amplifiers in (False, True):
-        if amplifiers and not families:
-            break  # amplifiers only matter next to a core hit
-        for ctx, seg_rules in per_segment:
-            _apply(seg_rules, ctx, families, fired, amplifiers=amplifiers)
+    for ctx, seg_rules in per_segment:
+        _apply(seg_rules, ctx, families, fired)
+    if families:  # amplifiers only matter next to a core hit
+        amps = (amplifier_rules.candidates(tokens) if gated
+                else list(amplifier_rules.all_rules))
+        if amps:
+            for seg in segments:
+                _apply(amps, _Context(seg, recovery), families, fired)
     return families
 
 
 def _apply(rules: list[Rule], ctx: _Context, families: dict[str, tuple[float, str]],
-           fired: set[str], *, amplifiers: bool) -> None:
+           fired: set[str]) -> None:
     text = ctx.text
     for r in rules:
-        if (r.family in AMPLIFIERS) is not amplifiers or r.name in fired:
+        if r.name in fired:
             continue
         for m in r.pattern.finditer(text):
             if not _vetoed(r, m, ctx):
@@ -307,7 +316,7 @@ def _total(families: dict[str, tuple[float, str]]) -> float:
 
 
 def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_RULES,
-           gated: bool = True) -> CrisisAssessment:
+           amplifier_rules: RuleSet = AMPLIFIER_RULES, gated: bool = True) -> CrisisAssessment:
     """Crisis score of ``text`` from the sender's point of view (no role handling).
 
     ``gated=False`` runs every rule regardless of anchors; tests use it to prove the anchor
@@ -318,7 +327,7 @@ def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_R
     best = _NONE
     if candidates:
         for variant in a.variants:
-            fams = _score_text(variant, candidates, gated)
+            fams = _score_text(variant, candidates, gated, a.tokens, amplifier_rules)
             total = _total(fams)
             if total > best.score:
                 core = {f: v for f, v in fams.items() if f not in AMPLIFIERS}
@@ -329,7 +338,8 @@ def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_R
     ):
         best = CrisisAssessment(THRESHOLD, "ideation", best.families | {"ideation"})
     if best.score < THRESHOLD and recent and _BYE.search(a.text):
-        prior = max((assess(t, rules=rules, gated=gated).score for t in recent[-5:]), default=0)
+        prior = max((assess(t, rules=rules, amplifier_rules=amplifier_rules, gated=gated).score
+                     for t in recent[-5:]), default=0)
         if prior >= 0.3:
             return CrisisAssessment(max(best.score, THRESHOLD), "goodbye_after_hopelessness",
                                     best.families | {"goodbye"})

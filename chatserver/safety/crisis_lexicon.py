@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from chatserver.safety.rules import Rule, RuleSet, rule
 
-__all__ = ["AMPLIFIERS", "CRISIS_RULES", "FAMILY_CAPS"]
+__all__ = ["AMPLIFIERS", "AMPLIFIER_RULES", "CRISIS_RULES", "FAMILY_CAPS"]
 
 # Amplifier families add to a core hit but cannot fire alone.
 AMPLIFIERS = frozenset({"now", "decided"})
@@ -677,4 +677,6 @@ _R: list[Rule] = [
          subject=False),
 ]
 
-CRISIS_RULES = RuleSet(_R)
+# Core rules are indexed for every message; amplifiers are looked up only after a core hit.
+CRISIS_RULES = RuleSet([r for r in _R if r.family not in AMPLIFIERS])
+AMPLIFIER_RULES = RuleSet([r for r in _R if r.family in AMPLIFIERS])

@@ -139,9 +139,9 @@ _NO_LABELS: frozenset[str] = frozenset()
 
 
 def _combine(text: str, verdicts: list[Verdict], names: list[str],
-             degraded: list[str]) -> PipelineResult:
+             degraded: list[str], plain: bool) -> PipelineResult:
     scores = MappingProxyType({n: v.score for n, v in zip(names, verdicts, strict=True)})
-    if all(v.action is Action.ALLOW and not v.labels for v in verdicts):  # the common case
+    if plain:  # the common case: every filter allowed without a label
         return PipelineResult(text, _NO_LABELS, _NO_ACTIONS, tuple(verdicts), (), False, False,
                               False, None, False, scores, tuple(degraded) if degraded else ())
     labels = frozenset(lab for v in verdicts for lab in v.labels)
@@ -226,10 +226,10 @@ class Pipeline:
                            inp.confirmed_warning)
 
     def _finish(self, inp: FilterInput, verdicts: list[Verdict],
-                degraded: list[str]) -> PipelineResult:
-        result = _combine(inp.text, verdicts, self._names, degraded)
+                degraded: list[str], plain: bool) -> PipelineResult:
+        result = _combine(inp.text, verdicts, self._names, degraded, plain)
         self._messages += 1
-        if not result.labels and not result.actions:
+        if plain:
             self._plain += 1  # counted apart: the hot path skips hashing a tuple key
             return result
         action = result.action.value
@@ -244,25 +244,30 @@ class Pipeline:
         """Run every filter in this thread (classify command, benchmarks, tests)."""
         verdicts: list[Verdict] = []
         degraded: list[str] = []
+        plain = True
+        clock = self._clock
         for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
-            started = self._clock()
+            started = clock()
             try:
                 v = f.check(inp)
             except Exception as exc:
                 degraded.append(f.name)
                 v = self._failed(f, "filter_error", exc)
             else:
-                if self._clock() - started > budget_s and self._overran(f, started, budget_s):
+                if clock() - started > budget_s and self._overran(f, started, budget_s):
                     degraded.append(f.name)
             verdicts.append(v)
-            if v.action is Action.REDACT:
-                inp = self._redacted(inp, v)
-        return self._finish(inp, verdicts, degraded)
+            if v.action is not Action.ALLOW or v.labels:
+                plain = False
+                if v.action is Action.REDACT:
+                    inp = self._redacted(inp, v)
+        return self._finish(inp, verdicts, degraded, plain)
 
     async def run(self, inp: FilterInput) -> PipelineResult:
         """Run every filter; ``cpu_heavy`` ones in a thread with the budget enforced."""
         verdicts: list[Verdict] = []
         degraded: list[str] = []
+        plain = True
         for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
             started = self._clock()
             try:
@@ -280,9 +285,11 @@ class Pipeline:
                 if not f.cpu_heavy and self._overran(f, started, budget_s):
                     degraded.append(f.name)
             verdicts.append(v)
-            if v.action is Action.REDACT:
-                inp = self._redacted(inp, v)
-        return self._finish(inp, verdicts, degraded)
+            if v.action is not Action.ALLOW or v.labels:
+                plain = False
+                if v.action is Action.REDACT:
+                    inp = self._redacted(inp, v)
+        return self._finish(inp, verdicts, degraded, plain)
 
     def statistics(self) -> PipelineStatistics:
         """Frozen snapshot of the counters."""
