@@ -89,7 +89,7 @@ BACKOFF_MAX = 2.0
 ZERO_HEADER = b"0" * lua.SEQ_DIGITS
 SEQ = lua.SEQ_DIGITS
 TS_SEQ = lua.TS_DIGITS + lua.SEQ_DIGITS
-CLAIMS = (Claim.OK, Claim.TAKEN, Claim.FULL)
+CLAIMS = (Claim.OK, Claim.TAKEN, Claim.FULL, Claim.GONE)
 #: Errors that mean "Redis cannot be reached or is reconfiguring": retry later.
 _FAULTS = (RedisError, RedisClusterException, OSError, TimeoutError)
 
@@ -157,8 +157,8 @@ class _Subscriber:
     async def close(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            with contextlib.suppress(BaseException):
-                await self.task
+            # wait() does not raise the task's outcome, and lets our own cancellation through
+            await asyncio.wait([self.task], timeout=OP_TIMEOUT)
         for waiters in self.waiters.values():
             for waiter in waiters:
                 if not waiter.done():
@@ -197,6 +197,7 @@ class RedisBroker:
         self._reported: bool | None = None
         self._error: BaseException | None = None
         self._broken = asyncio.Event()
+        self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         # publishing
         self._queue: list[Pending] = []
@@ -255,12 +256,14 @@ class RedisBroker:
     async def close(self) -> None:
         """Stop every task and connection. The heartbeat key is deleted so the surviving
         nodes evict this node's members at their next sweep."""
+        self._closing = True
         tasks, self._tasks = list(self._tasks), set()
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=OP_TIMEOUT * 2)
+            if stuck:
+                log.warning("broker_tasks_stuck", count=len(stuck))
         self._fail_queue(BrokerUnavailable("the broker is closed"))
         if self._healthy and self._client is not None:
             with contextlib.suppress(Exception):
@@ -334,11 +337,11 @@ class RedisBroker:
 
     async def _supervisor(self) -> None:
         """Reconnect after every fault, with exponential backoff and full jitter."""
-        while True:
+        while not self._closing:
             await self._broken.wait()
             self._report(False)
             delay = BACKOFF_MIN
-            while True:
+            while not self._closing:
                 self._broken.clear()
                 await self._teardown()
                 await asyncio.sleep(random.uniform(0, delay))
@@ -402,7 +405,7 @@ class RedisBroker:
     async def _publisher(self) -> None:
         """The one task that writes publishes: each wake-up drains the queue in batches,
         one pipelined round trip per shard per batch."""
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
@@ -716,6 +719,21 @@ class RedisBroker:
             self._claims.setdefault(room, {})[handle] = member
         return outcome
 
+    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+        client = self._client
+        assert client is not None
+
+        async def call() -> Any:
+            await client.execute_command("SADD", self._node_key(self.node_id, "rooms"), room)
+            return await self._eval(
+                lua.RECLAIM, [self._key(room, "members")], [handle, member, session]
+            )
+
+        outcome = CLAIMS[int(await self._op("reclaim", call))]
+        if outcome is Claim.OK:
+            self._claims.setdefault(room, {})[handle] = member
+        return outcome
+
     async def release(self, room: str, handle: str) -> bool:
         client = self._client
         assert client is not None
@@ -741,7 +759,7 @@ class RedisBroker:
         The key lives ``ttl / 2`` and is refreshed every ``ttl / 4``; sweeps run as often,
         so a dead node's members go within ``0.75 * ttl`` plus one sweep's work."""
         period = self._ttl / 4
-        while True:
+        while not self._closing:
             await asyncio.sleep(period)
             if not self._healthy:
                 continue
