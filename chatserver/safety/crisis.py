@@ -31,7 +31,7 @@ from chatserver.safety.crisis_lexicon import (
     CRISIS_RULES,
     FAMILY_CAPS,
 )
-from chatserver.safety.normalize import _tokens, analyze
+from chatserver.safety.normalize import analyze
 from chatserver.safety.rules import Rule, RuleSet
 
 __all__ = ["CrisisAssessment", "CrisisFilter", "assess"]
@@ -274,14 +274,16 @@ def _score_text(text: str, rules: list[Rule], gated: bool, tokens: frozenset[str
     fired: set[str] = set()
     segments = _segments(text)
     per_segment: list[tuple[_Context, list[Rule]]] = []
-    for seg in segments:
-        if len(segments) == 1 or not gated:
-            seg_rules = rules
-        else:
-            seg_tokens = _tokens(seg)
-            seg_rules = [r for r in rules if not r.anchors.isdisjoint(seg_tokens)]
-        if seg_rules:
-            per_segment.append((_Context(seg, recovery), seg_rules))
+    if len(segments) == 1 or not gated:
+        per_segment.append((_Context(text, recovery), rules))
+    else:
+        # Which sentences hold a rule's anchors: plain substring scans (C speed); a scan may
+        # also hit inside a longer word, which only costs a regex search, never a match.
+        present = [(r, r.anchors & tokens) for r in rules]
+        for seg in segments:
+            seg_rules = [r for r, words in present if any(w in seg for w in words)]
+            if seg_rules:
+                per_segment.append((_Context(seg, recovery), seg_rules))
     for ctx, seg_rules in per_segment:
         _apply(seg_rules, ctx, families, fired)
     if families:  # amplifiers only matter next to a core hit
