@@ -110,7 +110,7 @@ _NOW = re.compile(
     r"still|currently|just|at the moment|atm|anymore|lately)\b"
 )
 _HUMOR = re.compile(r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
-                    r"kidding|joking)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
+                    r"kidding|joking|kkk+|jaja\w*|jeje\w*|mdr|ptdr|xd|hihi\w*)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
                     r"\U0001F480]")
 _NOT_JOKING = re.compile(r"\b(?:not|no|aint|isnt) (?:joking|kidding|a joke|jk)|\bno joke\b")
 _MEDIA = re.compile(

@@ -125,7 +125,8 @@ _R: list[Rule] = [
          negation=False,
          requires="live alive exist wake living going here go"),
     rule("ideation_think_suicide", "ideation", 1.0, _SUI_A + " killing kiling kill kil ending "
-         "taking dying being existing waking die end", rf"\b{_THINK} (?:about |of |on )?"
+         "taking dying being existing waking die end",
+         rf"\b{_THINK} (?:about |of |on )?(?:my |a |the )?"
          rf"(?:{_SUI}\b|kil+ing {_ME}|ending (?:my life|it all|it\b|things)|taking my (?:own )?"
          r"life|dying\b|not (?:being here|existing|waking up)|how to (?:die|end it|kil+))"),
     rule("ideation_suicidal", "ideation", 1.0, _SUI_A,
@@ -161,7 +162,9 @@ _R: list[Rule] = [
          r"no (?:le )?encuentro sentido "
          r"a (?:la|mi) vida)"),
     rule("ideation_pt", "ideation", 1.0, "matar morrer sumir acabar tirar quero",
-         r"\b(?:me matar|(?:quero|queria|vou|penso em|vontade de|desejo) (?:morrer|sumir para "
+         r"\b(?:(?:vou|quero|queria|penso em|pensando em|pensei em|vontade de|preciso|tentar|"
+         r"tentei|ir) me matar|(?:quero|queria|vou|penso em|vontade de|desejo) (?:morrer|"
+         r"sumir para "
          r"sempre|acabar com (?:tudo|minha vida))|tirar (?:a )?minha (?:propria )?vida|"
          r"nao quero (?:mais )?(?:viver|existir|continuar viv[ao]))"),
     rule("ideation_fr", "ideation", 1.0,
@@ -174,15 +177,18 @@ _R: list[Rule] = [
     rule("ideation_de", "ideation", 1.0,
          "umbringen toten leben nehmen sterben tot selbstmord suizid denke",
          r"\b(?:mich (?:\w+ ){0,2}(?:umbringen|toten)|mir das leben (?:zu )?nehmen|(?:will|mochte|"
-         r"wunsche mir|wurde gerne|wurde lieber) (?:\w+ ){0,3}(?:sterben|tot sein|"
+         r"wunsche mir|wurde gerne|wurde lieber) (?:(?!nicht |nie |kein )\w+ ){0,3}(?:sterben|"
+         r"tot sein|"
          r"nicht mehr leben)|"
          r"denke (?:\w+ ){0,3}an (?:selbstmord|suizid|den tod|sterben)|"
          r"(?:selbstmord|suizid) (?:begehen|machen)|an (?:selbstmord|suizid) denken|nicht mehr "
          r"leben (?:will|mochte))"),
     rule("ideation_it", "ideation", 1.0,
-         "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere",
+         "uccidermi ammazzarmi suicidarmi togliermi finita morire vivere uccidere ammazzare "
+         "suicidare",
          r"\b(?:uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|(?:voglio|vorrei) "
-         r"morire|non voglio (?:piu )?vivere)"),
+         r"morire|non voglio (?:piu )?vivere|mi (?:voglio|vorrei|vado a) (?:uccidere|ammazzare|"
+         r"suicidare))"),
     rule("ideation_nl", "ideation", 1.0, "mezelf dood sterven leven zelfmoord zijn wakker",
          r"\b(?:mezelf (?:van kant maken|doden|ombrengen)|(?:wil|wou|zou willen) (?:\w+ )?"
          r"(?:dood|sterven|niet meer leven)|zelfmoord (?:plegen|doen)|(?:wil|wou) er niet meer "
@@ -255,8 +261,8 @@ _R: list[Rule] = [
          r"close to|tempted to) act(?:ing)? on (?:it|them|these thoughts|my thoughts|the urge)\b"),
     rule("passive_easier_gone", "ideation", 1.0, "easier better simpler nicer fine happier",
          r"\b(?:easier|better|better off|simpler|nicer|fine|happier) (?:for (?:everyone|everybody|"
-         r"them|all) )?(?:if|when) i (?:just )?(?:was|were|wasnt|werent|was not|were not) (?:not )?"
-         r"(?:alive|here|around|dead|gone|in the picture)\b", negation=False,
+         r"them|all) )?(?:if|when|once) (?:i (?:just )?(?:was|were|wasnt|werent|was not|were not) "
+         r"(?:not )?|im (?:not )?)(?:alive|here|around|dead|gone|in the picture)\b", negation=False,
          requires="alive here around dead gone picture"),
     rule("ideation_think_death_often", "ideation", 1.0, "death dying mort",
          r"\b(?:think|thinking|thought) (?:about|of) (?:death|dying) (?:all the time|constantly|"
@@ -297,6 +303,16 @@ _R: list[Rule] = [
     rule("plan_on_edge", "means", 0.6, "roof edge ledge railing tracks",
          r"\b(?:sitting|standing|stood|sat) on (?:the|a|this) (?:roof|rooftop|edge|ledge|railing|"
          r"tracks|bridge railing|edge of)"),
+    rule("plan_jump_ml", "plan", 0.7, "saltar tirarme pular jogar sauter jeter springen "
+         "buttarmi saltare",
+         r"\b(?:voy a|quiero|pienso|vou|quero|je vais|je veux|ich will|ich werde|voglio|sto per|"
+         r"ik ga|ik wil|will|werde) (?:\w+ )?(?:saltar|tirarme|pular|me jogar|sauter|me jeter|"
+         r"springen|buttarmi|saltare)\b"),
+    rule("plan_on_edge_ml", "means", 0.6, "techo azotea puente edificio balcon toit pont "
+         "immeuble dach brucke hochhaus telhado ponte predio tetto palazzo dak brug",
+         r"\b(?:estoy en (?:el|la) (?:techo|azotea|puente|cornisa)|je suis sur (?:le|la) (?:toit|"
+         r"pont|rebord)|ich (?:stehe|bin|sitze) auf (?:der|dem) (?:brucke|dach|hochhaus)|estou no "
+         r"(?:telhado|ponte|topo)|sono sul (?:tetto|ponte)|ik sta op (?:de|het) (?:brug|dak))\b"),
     rule("plan_place", "means", 0.6,
          "bridge building roof rooftop cliff tracks ledge spot place overpass edge",
          r"\b(?:know|found|picked|chose|chosen|checked|scouted|decided on)\b(?: \w+){0,3}? "
@@ -367,6 +383,14 @@ _R: list[Rule] = [
     rule("attempt_kicking_in", "attempt", 0.7, "pills tablets meds overdose",
          r"\b(?:pills|tablets|meds|overdose) (?:are |is )?(?:kicking in|starting to work|taking "
          r"effect|working)\b"),
+    rule("attempt_intake_ml_done", "attempt", 1.0,
+         "tome tomei tomado pris genommen geschluckt preso ingoiato ingenomen genomen geslikt",
+         r"\b(?:me tome|tome|tomei|me he tomado|he tomado|j ai (?:\w+ )?pris|j ai (?:\w+ )?avale|"
+         r"(?:habe|hab) (?:\w+ ){0,3}(?:genommen|geschluckt)|ho (?:\w+ )?(?:preso|ingoiato)|heb "
+         r"(?:\w+ ){0,2}(?:ingenomen|genomen|geslikt))\b(?: \w+){0,3}? (?:todos|todas|tous|toutes|"
+         r"alle|tutte|tutti|la caja|a caixa|toda a caixa)|\b(?:habe|hab|ho|heb) (?:alle|tutte|"
+         r"tutti|al) "
+         r"(?:\w+ ){0,2}(?:genommen|geschluckt|preso|prese|ingoiato|ingenomen|geslikt)\b"),
     rule("attempt_intake_ml", "attempt", 0.7,
          "tomar tome tomei tomado avale avaler pris genommen geschluckt preso ingoiato "
          "genomen geslikt tout",
@@ -466,7 +490,11 @@ _R: list[Rule] = [
          r"\b(?:when|after|once) im gone\b"),
     rule("goodbye_said_bye", "goodbye_weak", 0.6, "goodbye goodbyes bye",
          r"\b(?:said|say|saying|said my|to say) (?:goodbyes?|bye) to (?:everyone|everybody|all|"
-         r"you all|you|my (?:family|friends|mom|mum|dad|kids|parents|sister|brother|cat|dog))"),
+         r"you all|you|my (?:family|friends|mom|mum|dad|kids|parents|sister|brother|cat|dog))|"
+         r"\b(?:said|say|saying|made) my goodbyes\b"),
+    rule("goodbye_note_ready", "goodbye_weak", 0.5, "note letter",
+         r"\bmy (?:suicide |goodbye )?(?:note|letter) is (?:on|in|ready|written|under|next to|"
+         r"by)\b"),
     rule("goodbye_forever", "goodbye", 1.0, "goodbye bye forever good",
          r"\b(?:goodbye|bye) (?:forever|for good|for ever)\b|\bgoodbye (?:world|cruel world)\b"),
     rule("goodbye_everyone", "goodbye_weak", 0.5, "goodbye farewell",
@@ -619,6 +647,18 @@ _R: list[Rule] = [
     rule("danger_with_weapon", "danger", 0.5, "gun knife weapon machete bat hammer",
          r"\bwith (?:a|his|her|their) (?:gun|knife|weapon|machete|bat|hammer|rifle|pistol)\b",
          subject=False),
+    rule("danger_hurting_me_ml", "danger", 1.0,
+         "pegando golpeando lastimando ahorcando frappe batendo schlagt picchiando slaat",
+         r"\b(?:(?:me|nos) (?:esta|estan) (?:pegando|golpeando|lastimando|ahorcando)|me (?:esta|"
+         r"ta) batendo|(?:il|elle) (?:me frappe|est en train de me frapper)|(?:er|sie) schlagt "
+         r"mich|mi sta picchiando|hij slaat mij)\b", subject=False),
+    rule("danger_locked_in_by", "danger", 0.6, "enfermee enferme sequestree encerrado "
+         "encerrada eingesperrt trancou chiuso chiusa opgesloten",
+         r"\b(?:m a (?:enfermee?|sequestree?)|me (?:ha|han) encerrado|hat mich eingesperrt|me "
+         r"trancou|mi ha chius[ao]|heeft me opgesloten)\b", subject=False),
+    rule("danger_trapped_ml", "danger", 0.5, "salir sortir raus sair uscire",
+         r"\b(?:no puedo salir|je ne peux pas sortir|je peux pas sortir|ich kann nicht raus|nao "
+         r"consigo sair|non posso uscire)\b", subject=False, negation=False),
     rule("danger_hear_him", "danger", 0.4, "hear heard",
          r"\bi (?:can )?hear (?:him|her|them) (?:coming|outside|in the|yelling|screaming|walking|"
          r"on the stairs|looking|banging)|\bheard (?:him|her) (?:looking for|coming|getting)",
@@ -642,10 +682,12 @@ _R: list[Rule] = [
          r"(?:bebado|armado)|tem uma (?:faca|arma)|(?:e|sta) (?:ubriaco|armato)|ha un coltello)"
          r"\b", subject=False),
     rule("danger_hurting_me", "danger", 1.0, "hurting hitting attacking following chasing "
-         "touching raping beating choking strangling",
+         "touching raping beating choking strangling punching kicking slapping stabbing shoving "
+         "dragging",
          r"\b(?:someone|somebody|he|she|they|hes|shes|theyre|a man|a guy|my \w+(?: \w+)?)"
          r"(?: is| are|s| keeps)? "
-         r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking|strangling) me\b"
+         r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking|strangling|"
+         r"punching|kicking|slapping|stabbing|shoving|dragging) me\b"
          r"(?:.{0,20}\b(?:right now|now|rn|again))?", subject=False),
     # ---------------------------------------------------------------- amplifiers
     rule("now_timing", "now", 0.4,
@@ -669,6 +711,9 @@ _R: list[Rule] = [
     rule("decided_right_time", "decided", 0.5, "time",
          r"\b(?:feels like|it is|its|this is) the right time\b", negation=False, past=False,
          subject=False),
+    rule("decided_happening", "decided", 0.5, "happening happen",
+         r"\bits (?:happening|going to happen|gonna happen) (?:tonight|today|tomorrow|soon|now)\b"
+         r"|\bim ready to go\b", negation=False, past=False, subject=False),
     rule("decided", "decided", 0.5,
          "decided ready time mind back night day",
          r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\b(?:tonight|today) is the "
