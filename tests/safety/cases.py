@@ -547,3 +547,38 @@ CRISIS_NEGATIVE["multilingual"] = [
     'não quero morrer, só estou cansada',
     'non voglio morire, sono solo stanca',
 ]
+
+TRAUMA_POSITIVE += [
+    "quand j'avais seize ans mon beau-père m'a poussée dans l'escalier. ma tête a "
+    "cogné contre la rampe et j'ai senti le sang couler dans mon cou. en bas j'avais "
+    "le bras tordu et l'os qui faisait une bosse sous la peau, et il continuait à me "
+    "donner des coups de pied dans les côtes. j'ai eu trois côtes cassées et une "
+    "fracture ouverte. aujourd'hui je vis loin de lui mais je n'arrive toujours pas à "
+    'descendre un escalier sans trembler.',
+    'mein vater hat mich als kind mit dem gürtel geschlagen, bis die haut auf meinem '
+    'rücken aufgeplatzt ist. das blut ist durch mein t-shirt gesickert und am '
+    'nächsten morgen klebte der stoff in den wunden fest. ich hatte überall blaue '
+    'flecken und striemen an den beinen. in der schule hab ich im sommer immer lange '
+    'ärmel getragen. heute habe ich keinen kontakt mehr zu ihm und mache eine '
+    'therapie, aber gürtel kann ich immer noch nicht ansehen.',
+    'sofri um acidente de moto no ano passado. fui arrastado pelo asfalto e a pele da '
+    'minha perna saiu quase toda, dava pra ver o músculo e tinha sangue e pedrinhas '
+    'grudadas na ferida. meu amigo que estava na garupa bateu a cabeça no poste e '
+    'ficou com o crânio aberto, ele não se mexia. eu gritei até a ambulância chegar. '
+    'ele sobreviveu mas eu ainda acordo ouvindo o barulho da batida.',
+]
+
+TRAUMA_NEGATIVE += [
+    'hace un año me mudé sola a otra ciudad y fue lo más difícil que hice. al '
+    'principio lloraba todas las noches, no conocía a nadie y el trabajo era muy '
+    'exigente. poco a poco fui haciendo amigas, empecé a ir a clases de baile y ahora '
+    'me siento mucho mejor. todavía tengo días malos, sobre todo cuando extraño a mi '
+    'familia, pero estoy orgullosa de haberme animado. solo quería compartirlo con '
+    'alguien.',
+    "j'ai été victime de violences conjugales pendant quatre ans. je ne vais pas "
+    'raconter les détails, mais je voulais dire que je suis partie il y a six mois et '
+    "que je reconstruis ma vie petit à petit. j'ai un nouvel appartement, je vois une "
+    "psychologue toutes les semaines et j'ai recommencé à voir mes amies. certains "
+    'jours sont durs, mais je suis fière de moi. si vous êtes dans cette situation, '
+    'il y a une sortie.',
+]
