@@ -87,11 +87,21 @@ _STREET_SUFFIXES = ("strasse", "straße", "str.", "weg ", "gasse", "platz", "all
                     "damm", "straat", "laan", "gracht", "plein")
 
 
-def _maybe_address(text: str) -> bool:
+# Letters (any case, and any non-ASCII byte) -> "a", digits -> "1", the rest -> " ".
+_SHAPE = bytes(
+    97 if (65 <= c <= 90 or 97 <= c <= 122 or c >= 128) else 49 if 48 <= c <= 57 else 32
+    for c in range(256)
+)
+
+
+def _maybe_address(raw: bytes, text: str) -> bool:
+    """A street word, or a word then a house number ("Hauptstraße 12") with a street suffix."""
     if not analyze(text).tokens.isdisjoint(_STREET_TOKENS):
         return True
+    if b"a 1" not in raw.translate(_SHAPE):
+        return False
     lowered = text.lower()
-    return any(suffix in lowered for suffix in _STREET_SUFFIXES)  # C-level substring scans
+    return any(suffix in lowered for suffix in _STREET_SUFFIXES)
 
 
 def _digits(s: str) -> str:
@@ -109,16 +119,17 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
             kinds.append("email")
     if n_digits >= 1:
         def phone(m: re.Match[str]) -> str:
-            raw = m.group(0).strip()
-            digits = _digits(raw)
-            if not 7 <= len(digits) <= 15 or _DATE_OR_TIME.search(raw) or digits in allowed_numbers:
+            found = m.group(0).strip()
+            digits = _digits(found)
+            if (not 7 <= len(digits) <= 15 or _DATE_OR_TIME.search(found)
+                    or digits in allowed_numbers):
                 return m.group(0)
             if "phone" not in kinds:
                 kinds.append("phone")
             return "[phone removed]"
         if n_digits >= 7:  # a phone number has at least seven digits
             text = _PHONE.sub(phone, text)
-        if _maybe_address(text):
+        if _maybe_address(raw, text):
             text, n = _ADDRESS.subn("[address removed]", text)
             if n:
                 kinds.append("address")
