@@ -12,6 +12,7 @@ pii) or through ``run_classify`` from the ``chatserver classify`` CLI.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -27,15 +28,24 @@ DEFAULT_FILTERS = ("crisis", "trauma_dump", "pii")
 REPORTED_LABELS = ("crisis", "trauma_dump", "pii")
 
 
-def _decide(pipeline: Pipeline, msg: dict[str, object]) -> bytes:
-    text = msg["text"]
-    assert isinstance(text, str)
+def _loads(line: str) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)  # the stdlib also accepts lone surrogate escapes
+
+
+def _decide(pipeline: Pipeline, msg: dict[str, Any]) -> bytes:
+    text: str = msg["text"]
     lang = msg.get("lang")
     result = pipeline.run_sync(FilterInput(text=text, lang=lang if isinstance(lang, str) else None))
     labels = [lab for lab in REPORTED_LABELS if lab in result.labels]
     scores = {lab: round(result.scores.get(lab, 0.0), 3) for lab in ("crisis", "trauma_dump")}
     out = {"id": msg.get("id"), "labels": labels, "action": result.action.value, "scores": scores}
-    return orjson.dumps(out) + b"\n"
+    try:
+        return orjson.dumps(out) + b"\n"
+    except orjson.JSONEncodeError:  # an id orjson won't encode (e.g. a lone surrogate)
+        return json.dumps(out).encode() + b"\n"
 
 
 def run_classify(stdin: TextIO, stdout: TextIO, pipeline: Pipeline) -> int:
@@ -45,10 +55,10 @@ def run_classify(stdin: TextIO, stdout: TextIO, pipeline: Pipeline) -> int:
         if not line.strip():
             continue
         try:
-            msg = orjson.loads(line)
+            msg = _loads(line)
             if not isinstance(msg, dict) or not isinstance(msg.get("text"), str):
                 raise ValueError("not an object with a string 'text'")
-        except (orjson.JSONDecodeError, ValueError) as exc:
+        except ValueError as exc:  # JSONDecodeError is a ValueError
             bad += 1
             print(f"classify: line {lineno}: skipped ({type(exc).__name__})", file=sys.stderr)
             continue
@@ -81,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     modules never configure logging themselves).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "strict")):
+        if hasattr(stream, "reconfigure"):  # UTF-8 whatever the locale; bad bytes -> U+FFFD
+            stream.reconfigure(encoding="utf-8", errors=errors)
     pipeline = build_pipeline(args or DEFAULT_FILTERS, logger=_StderrLogger())
     return run_classify(sys.stdin, sys.stdout, pipeline)
 

@@ -117,7 +117,7 @@ def _leet_token(match: re.Match[str]) -> str:
 
 
 def _shape(text: str) -> bytes:
-    return b" " + text.encode().translate(_SHAPE) + b" "
+    return b" " + text.encode("utf-8", "surrogatepass").translate(_SHAPE) + b" "
 
 
 def _join_letters(match: re.Match[str]) -> str:
@@ -146,7 +146,8 @@ def _fold(text: str) -> tuple[str, bool]:
 
 def _tokens(text: str) -> frozenset[str]:
     """ASCII letter runs; bytes.translate is several times faster than a regex findall."""
-    return frozenset(text.encode().translate(_LETTERS_ONLY).decode("ascii").split())
+    raw = text.encode("utf-8", "surrogatepass")  # lone surrogates must not raise
+    return frozenset(raw.translate(_LETTERS_ONLY).decode("ascii").split())
 
 
 def _prefold(text: str) -> str:

@@ -111,7 +111,7 @@ def _digits(s: str) -> str:
 def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Return ``text`` with PII replaced and the kinds removed (in order of first removal)."""
     kinds: list[str] = []
-    raw = text.encode()
+    raw = text.encode("utf-8", "surrogatepass")
     n_digits = len(raw) - len(raw.translate(None, _DIGIT_BYTES))  # C-speed count
     if "@" in text:
         text, n = _EMAIL.subn("[email removed]", text)

@@ -49,6 +49,19 @@ def test_bad_lines_are_skipped_without_text(capsys: pytest.CaptureFixture[str]) 
     assert "line 1" in err and "secret-words" not in err
 
 
+def test_module_survives_invalid_utf8_and_surrogates() -> None:
+    data = (b'{"id": "s", "text": "lone \\ud800 i want to die"}\n'
+            b"\xff\xfe not utf-8\n"
+            b'{"id": "t", "text": "fine"}\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "chatserver.safety.classify"],
+        input=data, capture_output=True, timeout=60, check=True,
+    )
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["s", "t"]
+    assert rows[0]["labels"] == ["crisis"]
+
+
 def test_runs_as_module() -> None:
     line = json.dumps({"id": "m1", "text": "i w4nt t0 d13", "lang": "en"}) + "\n"
     proc = subprocess.run(

@@ -55,3 +55,10 @@ def test_never_raises_on_any_text(text: str) -> None:
     assert isinstance(a.text, str)
     assert a.text in a.variants
     assert all(t.isascii() and t.isalpha() for t in a.tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=())))
+def test_never_raises_with_lone_surrogates(text: str) -> None:
+    analyze(text)
+    analyze("k i l l \ud800 " + text)

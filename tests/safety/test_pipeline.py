@@ -6,6 +6,8 @@ import threading
 from importlib.metadata import EntryPoint
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from chatserver.safety import pipeline as pipeline_mod
@@ -21,6 +23,7 @@ from chatserver.safety.pipeline import (
 )
 
 SECRET = "my very private message 0123"
+BUILTIN = build_pipeline(["crisis", "trauma_dump", "pii"])
 
 
 class Raising:
@@ -209,3 +212,10 @@ def test_third_party_filter_plugs_in_by_entry_point() -> None:
     result = p.run_sync(FilterInput("WHY IS NOBODY ANSWERING"))
     assert result.content_warning == "shouting"
     assert p.settings_for("shout") == FilterSettings(budget_ms=50, fail_open=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=())))
+def test_builtin_pipeline_never_degrades_on_any_text(text: str) -> None:
+    result = BUILTIN.run_sync(FilterInput(text))
+    assert result.degraded == ()
