@@ -380,8 +380,7 @@ class RedisBroker:
         await self._heartbeat(repair=True)
         for room in self._rooms.values():
             self._recovering.setdefault(room, [])
-        for channel, room in list(self._rooms.items()):
-            await self._subscribe_channel(room, channel)
+        await self._subscribe_channels(list(self._rooms.items()))
         self._healthy = True
         for room in list(self._recovering):
             await self._fill(room)
@@ -441,9 +440,10 @@ class RedisBroker:
             if future.done():
                 continue
             if isinstance(result, BaseException):
-                failure = (
-                    self._unavailable("publish") if _is_fault(result) else BrokerError("publish")
-                )
+                failure = BrokerError("publish")
+                if _is_fault(result):  # MOVED, CLUSTERDOWN...: reload the slot map
+                    failure = self._unavailable("publish")
+                    self._broke(result)
                 failure.__cause__ = result
                 future.set_exception(failure)
             else:
@@ -554,11 +554,24 @@ class RedisBroker:
         return sub
 
     async def _subscribe_channel(self, room: str, channel: bytes) -> None:
-        sub = await self._subscriber(self._key(room, "seq"))
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        sub.waiters.setdefault(channel, deque()).append(waiter)
-        await sub.conn.send_command(sub.sub, channel, check_health=False)
-        await waiter
+        await self._subscribe_channels([(channel, room)])
+
+    async def _subscribe_channels(self, channels: Sequence[tuple[bytes, str]]) -> None:
+        """Subscribe many rooms in one write per shard (a reconnect resubscribes them all)
+        and wait until Redis confirmed each one."""
+        loop = asyncio.get_running_loop()
+        writes: dict[_Subscriber, list[list[Any]]] = {}
+        waiters: list[asyncio.Future[None]] = []
+        for channel, room in channels:
+            sub = await self._subscriber(self._key(room, "seq"))
+            waiter: asyncio.Future[None] = loop.create_future()
+            sub.waiters.setdefault(channel, deque()).append(waiter)
+            waiters.append(waiter)
+            writes.setdefault(sub, []).append([sub.sub, channel])
+        for sub, commands in writes.items():
+            await sub.conn.send_packed_command(sub.conn.pack_commands(commands), check_health=False)
+        if waiters:
+            await asyncio.gather(*waiters)
 
     async def _read(self, sub: _Subscriber) -> None:
         """The subscriber's reader: the other hot path. Decode the fixed header, deliver."""
