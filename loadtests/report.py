@@ -103,7 +103,7 @@ def summary(
         for key in ("p50", "p99", "p99.9", "max"):
             row(f"{name} {key} ms", lat.get(key), blat.get(key), 2)
     loss = result["loss"]
-    row("lost (seq gaps + tail)", loss["deliveries"])
+    row("lost (seq gaps + not received by the end)", loss["deliveries"])
     row("lost by id (acked, never echoed)", loss["by_id"])
     for kind in ("held", "crisis", "escalation", "notice"):
         if c.get(f"rx_{kind}"):
@@ -176,7 +176,21 @@ def _svg(body: str, title: str) -> str:
     )
 
 
-def latency_over_time_svg(series: list[dict[str, Any]]) -> str:
+def _window(window: tuple[float, float] | None, sx: Any, t0: float, t1: float) -> str:
+    """A shaded band over the steady window (after the ramp, before the drain)."""
+    if window is None:
+        return ""
+    lo, hi = max(window[0], t0), min(window[1], t1)
+    if hi <= lo:
+        return ""
+    return (f'<rect x="{sx(lo):.1f}" y="10" width="{sx(hi) - sx(lo):.1f}" '
+            f'height="{H - PAD - 10}" fill="#f3f6fa"/>'
+            f'<text x="{sx(lo) + 4:.1f}" y="22" fill="#888">steady</text>')
+
+
+def latency_over_time_svg(
+    series: list[dict[str, Any]], window: tuple[float, float] | None = None
+) -> str:
     rows = [r for r in series if "p99_ms" in r]
     if not rows:
         return "<p>No deliveries were measured.</p>"
@@ -191,7 +205,8 @@ def latency_over_time_svg(series: list[dict[str, Any]]) -> str:
 
     xt = [(sx(t0 + (t1 - t0) * i / 5), f"{t0 + (t1 - t0) * i / 5:.0f}s") for i in range(6)]
     yt = [(sy(top * i / 4), f"{top * i / 4:.1f}") for i in range(5)]
-    body = _axes("seconds since start", "delivery latency (ms)", xt, yt)
+    body = _window(window, sx, t0, t1)
+    body += _axes("seconds since start", "delivery latency (ms)", xt, yt)
     body += _polyline([(r["t"], r["max_ms"]) for r in rows], sx, sy, "#bbb")
     body += _polyline([(r["t"], r["p99_ms"]) for r in rows], sx, sy, "#c0392b")
     body += _polyline([(r["t"], r["p50_ms"]) for r in rows], sx, sy, "#2471a3")
@@ -228,7 +243,9 @@ def distribution_svg(points: list[list[float]] | list[tuple[float, float]]) -> s
     return _svg(body, "latency distribution")
 
 
-def throughput_svg(series: list[dict[str, Any]]) -> str:
+def throughput_svg(
+    series: list[dict[str, Any]], window: tuple[float, float] | None = None
+) -> str:
     if not series:
         return ""
     t0, t1 = series[0]["t"], max(series[-1]["t"], series[0]["t"] + 1)
@@ -242,7 +259,8 @@ def throughput_svg(series: list[dict[str, Any]]) -> str:
 
     xt = [(sx(t0 + (t1 - t0) * i / 5), f"{t0 + (t1 - t0) * i / 5:.0f}s") for i in range(6)]
     yt = [(sy(top * i / 4), f"{top * i / 4:,.0f}") for i in range(5)]
-    body = _axes("seconds since start", "per second", xt, yt)
+    body = _window(window, sx, t0, t1)
+    body += _axes("seconds since start", "per second", xt, yt)
     body += _polyline([(r["t"], r.get("delivered", 0)) for r in series], sx, sy, "#27ae60")
     body += _polyline([(r["t"], r.get("sent", 0)) for r in series], sx, sy, "#8e44ad")
     body += _polyline([(r["t"], r.get("connected", 0)) for r in series], sx, sy, "#e67e22")
@@ -277,7 +295,7 @@ def write_html(result: dict[str, Any], path: Path) -> None:
         ("clients / workers", f"{result['clients']} / {result['workers']}"),
         ("deliveries/s (steady)", _fmt(rates["deliveries_per_s"])),
         ("sent/s (steady)", _fmt(rates["sent_per_s"])),
-        ("lost deliveries (seq gaps + tail)", _fmt(loss["deliveries"])),
+        ("lost deliveries (seq gaps + not received by the end)", _fmt(loss["deliveries"])),
         ("lost by id", _fmt(loss["by_id"])),
         ("errors", ", ".join(f"{k}: {v}" for k, v in result["errors"].items()) or "none"),
         ("harness CPU (cores)", _fmt(result["harness"]["cpu_total_mean"], 2)),
@@ -293,6 +311,8 @@ def write_html(result: dict[str, Any], path: Path) -> None:
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result["harness"]["warnings"])
     dist = result["distribution"].get("delivery", [])
     verdict = "passed" if result.get("passed") else "MISSED a service level"
+    secs = result.get("seconds")
+    window = (secs["ramp"], secs["ramp"] + secs["steady"]) if secs else None
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>chat-loadtest {html.escape(result['scenario'])}</title>
@@ -310,9 +330,9 @@ th {{ font-weight: normal; color: #555; }}
 <h2>Service levels</h2>{_table(slo_rows) if slo_rows else '<p>None set.</p>'}
 {f'<h2>Warnings</h2><ul>{warnings}</ul>' if warnings else ''}
 <h2>Latency (ms)</h2>{_table(lat_rows)}
-<h2>Delivery latency over time</h2>{latency_over_time_svg(result['series'])}
+<h2>Delivery latency over time</h2>{latency_over_time_svg(result['series'], window)}
 <h2>Delivery latency distribution</h2>{distribution_svg(dist)}
-<h2>Throughput over time</h2>{throughput_svg(result['series'])}
+<h2>Throughput over time</h2>{throughput_svg(result['series'], window)}
 </body></html>
 """
     path.write_text(doc)

@@ -290,6 +290,13 @@ def _harness(
                 "the harness's own delay"
             )
     total = sum(w["cpu_mean"] for w in per_worker.values())
+    load = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
+    if load > cpus:
+        warnings.append(
+            f"the machine was busy (load average {load:.1f} on {cpus} CPUs): the harness and "
+            "the nodes shared it with other work, so latencies and rates understate the node"
+        )
     return {"workers": per_worker, "cpu_total_mean": total, "warnings": warnings}
 
 
