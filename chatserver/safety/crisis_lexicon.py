@@ -110,13 +110,17 @@ _R: list[Rule] = [
          rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
          r"stop existing|disappear forever|(?:go to )?sleep forever|be gone forever|"
          r"cease to exist)\b",
-         humor=True),
+         humor=True,
+         requires="want wanted wanting wanna wana wan wish wished wishing need going gonna gon "
+                  "gunna about ready trying try tried plan planning decided will ll might may "
+                  "should could have gotta hafta urge tempted deserve would id rather hope prefer"),
     rule("ideation_wish_dead", "ideation", 1.0, "dead die born gone without alive",
          r"\bwish(?:ed|ing)? (?:that )?(?:i (?:was|were|could be|had been)|to be|id be) "
          r"(?:dead|gone|never born|not alive)\b|\bwish(?:ed|ing)? (?:that )?(?:id|i had|i would "
          r"have|i was|i were) never (?:been )?born\b|\bwish(?:ed|ing)? i (?:would|could|will) "
          rf"(?:just )?die{_DIE_IDIOM}\b|\bbetter off dead\b|\b(?:everyone|everybody|world|family|"
-         r"they|people|all) (?:would be|would all be|will be|d be|is|are) better off without me\b"),
+         r"they|people|all) (?:would be|would all be|will be|d be|is|are) better off without me\b",
+         requires="wish wished wishing better"),
     rule("ideation_no_live", "ideation", 1.0, "dont didnt not longer",
          r"\b(?:dont|do not|didnt|no longer|dont even|dont really) (?:really )?(?:want|wanna|"
          r"wish) (?:to )?(?:live|be alive|exist|wake up|keep living|keep going|be here (?:anymore|"
@@ -128,7 +132,10 @@ _R: list[Rule] = [
          "taking dying being existing waking die end",
          rf"\b{_THINK} (?:about |of |on )?(?:my |a |the )?"
          rf"(?:{_SUI}\b|kil+ing {_ME}|ending (?:my life|it all|it\b|things)|taking my (?:own )?"
-         r"life|dying\b|not (?:being here|existing|waking up)|how to (?:die|end it|kil+))"),
+         r"life|dying\b|not (?:being here|existing|waking up)|how to (?:die|end it|kil+))",
+         requires="think thinking thought thoughts considering contemplating planning plan "
+                  "obsessing obsessed obsess fantasizing fantasising dreaming researching "
+                  "googling looking daydreaming"),
     rule("ideation_suicidal", "ideation", 1.0, _SUI_A,
          r"\b(?:im|i am|feel|feeling|felt|been|getting|so|very|really|pretty|extremely|super|"
          r"kinda|kind of|quite|actively|passively|seriously|severely|always|still)\s+"
@@ -141,7 +148,8 @@ _R: list[Rule] = [
          r" (?:like )?(?:more (?:and more )?like )?(?:the|my) (?:only|best|last|one|easiest) "
          r"(?:way|option|plan|choice|answer|solution|thing|escape|exit)|\b(?:"
          rf"{_SUI}|dying|killing {_ME}) (?:is )?(?:all i (?:think about|want|can think of)|"
-         r"(?:the only thing )?on my mind)"),
+         r"(?:the only thing )?on my mind)",
+         requires="only mind all"),
     rule("ideation_commit", "ideation", 1.0, "commit committing attempt attempting",
          rf"\b{_WANT} (?:commit|attempt) (?:{_SUI}|again)\b"),
     rule("ideation_research", "plan", 1.0, "painless painlessly lethal overdose hang take",
@@ -213,7 +221,7 @@ _R: list[Rule] = [
          r"didnt wake up|never woke up)\b.{0,40}\b(?:at least|would be over|nobody would|no one "
          r"would|wouldnt matter|relief|better)|\b(?:easy|nice|better|okay|ok|fine) (?:it would "
          r"be )?if (?:a|the) (?:car|bus|truck|train) (?:just )?(?:hit me|didnt stop|ran me over)",
-         ),
+         requires="wouldnt mind least over nobody relief matter better easy nice okay ok fine"),
     rule("passive_last_day", "ideation", 1.0, "alive", r"\blast day alive\b"),
     rule("passive_easy_to", "ideation", 1.0, "easy",
          r"\b(?:how )?easy it (?:would|could) be to (?:just )?(?:step off|jump|end it|die|let go|"
@@ -233,7 +241,8 @@ _R: list[Rule] = [
          r"\b(?:death|dying|being dead|not existing|not being here|not being alive) (?:sounds|"
          r"seems|feels|looks|would be|is) (?:so |really |kind of |kinda |pretty |more and more )?"
          r"(?:peaceful|nice|good|appealing|tempting|like (?:a )?relief|like (?:the )?(?:only|best) "
-         r"(?:way|option)|better than this|comforting|like freedom|like the answer)\b"),
+         r"(?:way|option)|better than this|comforting|like freedom|like the answer)\b",
+         requires="sounds seems feels looks would"),
     rule("ideation_no_way_out", "ideation", 1.0, "way escape option exit",
          r"\b(?:no (?:other )?way out|only (?:way out|escape|exit|option|answer)) (?:(?:except|but|"
          r"other than|is|left is) )?(?:to )?(?:dying|death|die|suicide|end it|ending it|kil+ing "
@@ -245,7 +254,8 @@ _R: list[Rule] = [
          r"\b(?:no|dont see the|dont see any|do not see the|cant see the|cant see any|whats the|"
          r"what is the|lost (?:the|any)) (?:point|reason|will) (?:of|in|to|for) (?:living|life|"
          r"being alive|going on|staying alive|existing|be alive|live|keep living)\b",
-         negation=False),
+         negation=False,
+         requires="point reason will"),
     rule("passive_nobody_notice", "ideation", 1.0, "notice care miss",
          r"\b(?:nobody|no one|noone|no body|would anyone|would anybody|will anyone|does anyone) "
          r"(?:would |will )?(?:even |really )?(?:notice|care|miss me)\b(?: \w+){0,3}? if i "
@@ -296,7 +306,8 @@ _R: list[Rule] = [
          r"\bjump(?:ing)? (?:off|from|in front of)\b(?: \w+){0,3}? (?:bridge|building|roof|"
          r"rooftop|cliff|train|balcony|window|overpass|tower|car|truck|bus)\b|\bstep(?:ping)? in "
          r"front of (?:a |the )?(?:train|bus|car|truck)\b|\bwalk(?:ing)? into (?:traffic|the "
-         r"(?:sea|ocean|river|lake|water))\b"),
+         r"(?:sea|ocean|river|lake|water))\b",
+         requires="jump jumping walk walking step stepping"),
     rule("plan_planned", "plan", 0.6, "planned",
          r"\b(?:ive |i have |i )?planned (?:it|everything|my death|how|when|the whole thing)\b"
          r"(?: all)?(?: out)?"),
@@ -428,7 +439,8 @@ _R: list[Rule] = [
          r"\b(?:want|wanna|wana|need|urge|urges|craving|tempted|itching|dying)\b(?: \w+){0,2}? "
          rf"(?:to )?(?:cut(?= *(?:$|[.,!?]|so |rn|right|again|tonight|badly|really|deep|{_ME}|"
          r"my (?:wrists?|arms?|legs?|thighs?)))|self ?harm|sh\b|hurt my ?self|harm my ?self|"
-         r"burn my ?self|relapse\b)"),
+         r"burn my ?self|relapse\b)",
+         requires="cut sh selfharm self harm hurt burn relapse"),
     rule("self_harm_ml", "self_harm", 1.0,
          "dano corte cortado cortar cortes lastime cortarme lastimarme coupe coupee scarifie "
          "scarifiee mal brule brulee mutile couper scarifier geritzt geschnitten verletzt "
@@ -449,7 +461,7 @@ _R: list[Rule] = [
          r"\b(?:holding|have|got|grabbed|staring at|looking at) (?:a |the |my )?(?:razor|blade|"
          r"blades|knife|lighter|scissors)\b"),
     # ---------------------------------------------------------------- goodbye / finality
-    rule("goodbye_this_is", "goodbye", 1.0, "goodbye bye good end last final",
+    rule("goodbye_this_is", "goodbye", 1.0, "goodbye bye end last final",
          r"\bthis is (?:my )?(?:goodbye|good bye|bye|the end|my last (?:message|post|night|day|"
          r"goodbye)|my final (?:message|post|goodbye|words))\b|\bmy (?:last|final) (?:message|"
          r"post|goodbye|words)\b"),
@@ -461,7 +473,8 @@ _R: list[Rule] = [
          requires="alive here around breathing"),
     rule("goodbye_by_the_time", "goodbye", 1.0, "time",
          r"\bby the time (?:you|anyone|someone|somebody|they|people|u) (?:reads?|sees?|finds?|"
-         r"gets?) (?:this|these|my)"),
+         r"gets?) (?:this|these|my)",
+         requires="read reads see sees find finds get gets"),
     rule("goodbye_ill_be_gone", "goodbye", 1.0, "gone",
          r"\b(?:ill|i will|i am going to|im going to|im gonna) be gone (?:by|tomorrow|soon|"
          r"forever|tonight|before)|\bi(?:ll| will) be gone\b(?=.{0,60}\b(?:fault|sorry|love))"),
@@ -471,13 +484,15 @@ _R: list[Rule] = [
     rule("goodbye_wont_make_it", "goodbye", 1.0, "make live survive",
          r"\b(?:wont|will not|not going to|dont think ill|im not gonna) (?:make it|live|be alive|"
          r"survive) (?:to|until|till|through|past|another) (?:my birthday|christmas|tomorrow|the "
-         r"weekend|next week|new year|morning|the end of|day|night|week)\b", negation=False),
+         r"weekend|next week|new year|morning|the end of|day|night|week)\b", negation=False,
+         requires="wont not never dont"),
     rule("goodbye_saying_bye", "goodbye_weak", 0.5, "saying",
          r"\b(?:im|i am) (?:saying|here to say) (?:goodbye|bye|my goodbyes)\b"),
     rule("goodbye_dont_blame", "goodbye_weak", 0.5, "blame upset sad angry cry guilty miss",
          r"\b(?:please )?(?:dont|do not) (?:blame (?:yourself|yourselves|anyone|my \w+|u)|be "
          r"(?:upset|sad|angry) (?:with me|at me)?|cry for me|feel guilty|miss me too much)\b",
-         negation=False),
+         negation=False,
+         requires="dont"),
     rule("goodbye_at_peace", "goodbye_weak", 0.4, "peace",
          r"\b(?:im|i am|feel) (?:finally )?at peace with (?:it|my decision|this|dying|leaving)\b"),
     rule("goodbye_someone_know", "goodbye_weak", 0.3, "wanted supiera soubesse ecrire weiss",
@@ -495,7 +510,7 @@ _R: list[Rule] = [
     rule("goodbye_note_ready", "goodbye_weak", 0.5, "note letter",
          r"\bmy (?:suicide |goodbye )?(?:note|letter) is (?:on|in|ready|written|under|next to|"
          r"by)\b"),
-    rule("goodbye_forever", "goodbye", 1.0, "goodbye bye forever good",
+    rule("goodbye_forever", "goodbye", 1.0, "goodbye bye",
          r"\b(?:goodbye|bye) (?:forever|for good|for ever)\b|\bgoodbye (?:world|cruel world)\b"),
     rule("goodbye_everyone", "goodbye_weak", 0.5, "goodbye farewell",
          r"\b(?:goodbye|good bye) (?:everyone|everybody|all|guys|friends)\b|\bfarewell\b"),
@@ -520,7 +535,8 @@ _R: list[Rule] = [
          requires="arrangements affairs papers documents passwords finances things stuff looked "
                   "taken fed rehomed home owe debts everyone"),
     rule("goodbye_take_care_for_me", "goodbye_weak", 0.5, "care after",
-         r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b"),
+         r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b",
+         requires="look take"),
     rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
          r"\bim sorry i (?:couldnt|cant|wasnt strong enough to) (?:stay|keep going|hold on|be "
          r"stronger|do this anymore|keep fighting|stay longer)",
@@ -529,7 +545,8 @@ _R: list[Rule] = [
          r"\b(?:its|it is|this is|its really) not (?:anyones|anybodys|your|yours|their|you guys|"
          r"your guys) fault\b|\bnobodys fault\b|\bno ones fault\b|\bno one is to blame\b"),
     rule("goodbye_thank_everything", "goodbye_weak", 0.3, "everything trying",
-         r"\bthank(?:s| you) (?:for everything|for trying|all for everything)\b"),
+         r"\bthank(?:s| you) (?:for everything|for trying|all for everything)\b",
+         requires="thank thanks"),
     rule("goodbye_not_logging", "goodbye_weak", 0.6, "wont never not",
          r"\b(?:wont|will not|never|not going to) (?:be )?(?:logging|log|coming|signing|checking)"
          r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)"
@@ -571,8 +588,9 @@ _R: list[Rule] = [
     rule("danger_threat_explicit", "danger", 1.0, "threatening threatens threatened threaten",
          r"\bthreaten(?:ing|s|ed)? (?:to )?(?:hurt|kil+|beat|stab|shoot|rape|strangle|choke|"
          r"murder) (?:me|us|my)\b", subject=False, humor=True),
-    rule("danger_threat", "danger", 0.6, "said says saying told swears swear screaming "
-         "yelling shouting keeps find regret dead",
+    rule("danger_threat", "danger", 0.6,
+         "said says saying told swears swear screaming yelling shouting keeps nobody one regret "
+         "when",
          r"\b(?:saying|says|said|told me|swears?|screaming|yelling|shouting|keeps saying)\b"
          r"(?: \w+){0,3}? (?:(?:hes|he is|shes|she is|theyre|they are|hell|shell|theyll|he will|"
          r"she will|they will|he would|hed|going to|gonna|gon|to|that)\s+)+(?:hurt|kil+|beat|stab"
