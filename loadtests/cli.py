@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import secrets
@@ -28,9 +29,10 @@ from rich.table import Table
 from loadtests import report
 from loadtests import targets as tg
 from loadtests.runner import Live, RunOptions, run
-from loadtests.scenario import ScenarioError, bundled_names, load
+from loadtests.scenario import Scenario, ScenarioError, bundled_names, load
 
 EXIT_OK, EXIT_MISSED, EXIT_ERROR = 0, 1, 2
+MAX_DOUBLINGS = 8
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the scenario's)")
     p.add_argument("--baseline", type=Path,
                    help="a result JSON (e.g. of --target bare) to show ratios against")
+    p.add_argument("--find-max", type=int, nargs="?", const=3, default=0, metavar="STEPS",
+                   help="search the largest --scale-rate that meets the service levels: "
+                   "double from --scale-rate until a run misses, then bisect STEPS times "
+                   "(default 3)")
     p.add_argument("--no-live", action="store_true", help="no live display")
     return p
 
@@ -125,14 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if args.duration:
         scenario = scenario.with_changes(duration=args.duration)
-    if args.scale_rate != 1.0 or args.scale_count != 1.0:
-        scenario = scenario.scaled(rate=args.scale_rate, count=args.scale_count)
-    workers = args.workers or scenario.workers
-    bare = args.target == ["bare"]
-    secret = args.listener_secret or scenario.listener_secret
-    if args.target == ["spawn"] and not secret:
-        secret = secrets.token_hex(16)
-    if bare:
+    if args.scale_count != 1.0:
+        scenario = scenario.scaled(count=args.scale_count)
+    if args.target == ["bare"]:
         dropped = [p.name for p in scenario.populations if p.role in ("seeker", "listener")]
         kept = tuple(p for p in scenario.populations if p.role not in ("seeker", "listener"))
         if not kept:
@@ -142,21 +143,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if dropped:
             console.print(f"[yellow]--target bare:[/] skipping {', '.join(dropped)} "
                           "(pairing is not in the bare relay)")
-        no_trip = tuple(p.__class__(**{**_fields(p), "trip": ()}) for p in kept)
+        no_trip = tuple(dataclasses.replace(p, trip=()) for p in kept)
         scenario = scenario.with_changes(populations=no_trip)
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     try:
-        with _targets(args.target or list(scenario.targets), scenario.server_args, secret,
-                      args.redis_url) as (urls, pids, label):
-            pids = pids or tuple(args.server_pid)
-            if not args.target and scenario.server_args:
-                console.print(f"this scenario expects nodes started with: "
-                              f"{' '.join(scenario.server_args)}")
-            result = _run(scenario, RunOptions(urls, workers, bare, pids, secret, label),
-                          console, live=not args.no_live and console.is_terminal)
+        if args.find_max:
+            return _find_max(scenario, args, console)
+        result = run_once(scenario.scaled(rate=args.scale_rate), args, console)
     except tg.TargetError as exc:
         console.print(f"[red]target:[/] {exc}")
         return EXIT_ERROR
+    return EXIT_OK if result["passed"] else EXIT_MISSED
+
+
+def run_once(scenario: Scenario, args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """One run: start targets if asked, run, judge, write the files, print the summary."""
+    workers = args.workers or scenario.workers
+    bare = args.target == ["bare"]
+    secret = args.listener_secret or scenario.listener_secret
+    if args.target == ["spawn"] and not secret:
+        secret = secrets.token_hex(16)
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+    with _targets(args.target or list(scenario.targets), scenario.server_args, secret,
+                  args.redis_url) as (urls, pids, label):
+        pids = pids or tuple(args.server_pid)
+        if not args.target and scenario.server_args:
+            console.print(f"this scenario expects nodes started with: "
+                          f"{' '.join(scenario.server_args)}")
+        result = _run(scenario, RunOptions(urls, workers, bare, pids, secret, label),
+                      console, live=not args.no_live and console.is_terminal)
     result["slo"] = report.evaluate(result, scenario.slo)
     result["passed"] = all(r["ok"] for r in result["slo"])
     args.out.mkdir(parents=True, exist_ok=True)
@@ -166,16 +180,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write_html(result, html_path)
     report.summary(result, Console(), baseline)
     console.print(f"result: {json_path}\nreport: {html_path}")
-    return EXIT_OK if result["passed"] else EXIT_MISSED
+    return result
 
 
-def _fields(obj: Any) -> dict[str, Any]:
-    import dataclasses
+def _find_max(scenario: Scenario, args: argparse.Namespace, console: Console) -> int:
+    """The largest --scale-rate whose run meets every service level: double from
+    --scale-rate until a run misses, then bisect. Each trial is a full run (with
+    --target spawn, on a fresh node)."""
+    trials: list[tuple[float, dict[str, Any]]] = []
 
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    def trial(factor: float) -> bool:
+        console.rule(f"--scale-rate {factor:g}")
+        result = run_once(scenario.scaled(rate=factor), args, console)
+        trials.append((factor, result))
+        return bool(result["passed"])
+
+    low, high = 0.0, args.scale_rate
+    for _ in range(MAX_DOUBLINGS):
+        if not trial(high):
+            break
+        low, high = high, high * 2
+    else:
+        high = 0.0  # never missed: the maximum is above what was tried
+    for _ in range(args.find_max if high else 0):
+        mid = (low + high) / 2
+        if trial(mid):
+            low = mid
+        else:
+            high = mid
+    table = Table(title="find-max: trials")
+    for col in ("scale-rate", "sent/s", "deliveries/s", "delivery p99 ms", "lost", "result"):
+        table.add_column(col, justify="right")
+    for factor, r in sorted(trials, key=lambda t: t[0]):
+        p99 = r["latency_ms"].get("delivery", {}).get("p99")
+        table.add_row(f"{factor:g}", f"{r['rates']['sent_per_s']:,.1f}",
+                      f"{r['rates']['deliveries_per_s']:,.1f}",
+                      "-" if p99 is None else f"{p99:,.1f}",
+                      str(r["loss"]["deliveries"] + r["loss"]["by_id"]),
+                      "ok" if r["passed"] else "MISSED")
+    Console().print(table)
+    if low == 0:
+        console.print("[red]find-max:[/] even the first rate missed a service level")
+        return EXIT_MISSED
+    best = next(r for f, r in trials if f == low)
+    console.print(
+        f"maximum sustainable --scale-rate: {low:g} "
+        f"({best['rates']['sent_per_s']:,.1f} messages/s, "
+        f"{best['rates']['deliveries_per_s']:,.1f} deliveries/s); "
+        f"50%: --scale-rate {low / 2:g}, 90%: --scale-rate {low * 0.9:g}"
+    )
+    return EXIT_OK
 
 
-def _run(scenario: Any, opts: RunOptions, console: Console, *, live: bool) -> dict[str, Any]:
+def _run(scenario: Scenario, opts: RunOptions, console: Console, *, live: bool) -> dict[str, Any]:
     if not live:
         console.print(f"running {scenario.name}: {scenario.clients:,} clients, "
                       f"{scenario.total_seconds:.0f} s, {opts.workers} workers")
