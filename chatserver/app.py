@@ -29,6 +29,8 @@ from chatserver.limits import AddressCounter
 from chatserver.observability import Metrics
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
+from chatserver.resume.base import SessionStore
+from chatserver.resume.memory import MemorySessionStore
 from chatserver.session import Session
 from chatserver.support import Support
 from protocol import SUBPROTOCOLS, CloseCode
@@ -67,6 +69,14 @@ def select_subprotocol(
         if name in SUBPROTOCOLS:
             return name
     return None
+
+
+def make_session_store(settings: Settings) -> SessionStore:
+    if not settings.redis_url:
+        return MemorySessionStore()
+    from chatserver.resume.redis import RedisSessionStore
+
+    return RedisSessionStore(settings.redis_url)
 
 
 def make_pairing_store(settings: Settings) -> PairingStore:
@@ -108,6 +118,7 @@ class ChatServer:
             self.hub,
             self.metrics,
             self.pipeline,
+            store=make_session_store(settings),
         )
         self.support = Support(self.chat, make_pairing_store(settings))
         self.addresses = AddressCounter(settings.max_connections_per_address)
@@ -187,6 +198,8 @@ class ChatServer:
                     inbox.cancel()
                     await self._shutdown(server)
         finally:
+            await self.chat.store.close()
+            await self.support.close()
             await self.broker.close()
             log.info("stopped", node=s.node_id)
 
@@ -211,6 +224,7 @@ class ChatServer:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 await self.chat.reap()
+                await self.chat.refresh()
                 await self.support.sweep()
                 for ws in self.handler.idle(time.monotonic(), self.settings.idle_timeout):
                     self.metrics.closes.labels(str(int(CloseCode.IDLE_TIMEOUT))).inc()

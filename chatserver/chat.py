@@ -9,6 +9,7 @@ One-to-one support (queues, pairing) lives in :mod:`chatserver.support`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from chatserver.broker.base import Broker, BrokerUnavailable, Claim
 from chatserver.handles import candidates, random_handle
 from chatserver.hub import Hub, decode_payload
 from chatserver.observability import Metrics
+from chatserver.resume.base import SessionStore, token_key
+from chatserver.resume.memory import MemorySessionStore
 from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_resume_token, new_session_id
 from chatserver.tokens import RevocationList, TokenError, verify
@@ -135,9 +138,11 @@ class Chat:
         metrics: Metrics,
         pipeline: Pipeline | None = None,
         *,
+        store: SessionStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self.store: SessionStore = store if store is not None else MemorySessionStore()
         self.broker = broker
         self.hub = hub
         self.metrics = metrics
@@ -176,6 +181,28 @@ class Chat:
         )
         return session
 
+    def _ttl(self) -> float:
+        return max(self.config.resume_grace, 1.0) * 2
+
+    async def persist(self, session: Session) -> None:
+        """Save the session's snapshot so any node can resume it (after state changes,
+        and periodically while it has something to resume)."""
+        session.saved_at = self._clock()
+        try:
+            await self.store.save(
+                token_key(session.resume_token), session.snapshot(self.config.node_id), self._ttl()
+            )
+        except BrokerUnavailable:
+            log.warning("persist_failed", session=session.id)
+
+    async def refresh(self) -> None:
+        """Keep the snapshots of sessions with seats fresh (their TTL is twice the grace)."""
+        horizon = self._clock() - self._ttl() / 4
+        for session in list(self.sessions.values()):
+            busy = session.rooms or (self.support is not None and self.support.is_busy(session))
+            if busy and session.saved_at < horizon:
+                await self.persist(session)
+
     async def disconnected(self, session: Session, ws: object, *, clean: bool = False) -> None:
         """The socket ``ws`` is gone. A clean close (the person left) frees the seats now;
         a dropped connection keeps them for the resume grace.
@@ -187,6 +214,7 @@ class Chat:
         keep = session.rooms or (self.support is not None and self.support.is_busy(session))
         if not clean and keep and self.config.resume_grace > 0 and not session.closing:
             session.detached_at = self._clock()
+            await self.persist(session)
             return
         await self.end(session)
 
@@ -198,6 +226,25 @@ class Chat:
             await self._leave_room(session, room)
         self.sessions.pop(session.id, None)
         self._by_token.pop(session.resume_token, None)
+        if session.saved_at:
+            # on failure the snapshot expires on its own
+            with contextlib.suppress(BrokerUnavailable):
+                await self.store.delete(token_key(session.resume_token))
+
+    def moved(self, session_id: str) -> None:
+        """Another node resumed this session: forget it here without freeing its seats."""
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return
+        self._by_token.pop(session.resume_token, None)
+        for room in session.rooms:
+            members = self.hub.sessions(room)
+            if session in members:
+                self.hub.forget(room, session)
+        if self.support is not None:
+            self.support.forget(session.id)
+        session.closing = True
+        log.info("moved", session=session.id)
 
     async def reap(self) -> int:
         """End sessions detached for longer than the grace. Returns how many ended."""
@@ -247,7 +294,7 @@ class Chat:
                 case Resume():
                     return await self.resume(session, frame)
                 case Auth():
-                    self.auth(session, frame)
+                    await self.auth(session, frame)
                 case Consent():
                     await self.consent(session, frame)
                 case _:
@@ -279,7 +326,7 @@ class Chat:
             raise RequestFailed(ErrorCode.NOT_IN_ROOM, "You're not in that room. Join it first.")
         return handle
 
-    def auth(self, session: Session, frame: Auth) -> None:
+    async def auth(self, session: Session, frame: Auth) -> None:
         if session.rooms:
             raise RequestFailed(ErrorCode.FORBIDDEN, "Please sign in before joining any rooms.")
         try:
@@ -293,6 +340,7 @@ class Chat:
         session.listener_id = claims.lid
         session.listener_topics = tuple(t for t in claims.topics if t in self._topics)
         log.info("authed", session=session.id, role=claims.role)
+        await self.persist(session)
         session.send(
             Authed(
                 role=claims.role,
@@ -369,6 +417,7 @@ class Chat:
         )
         self.metrics.rooms.set(self.hub.room_count)
         await self._publish_presence(room, "join", handle, session.role)
+        await self.persist(session)
         log.debug("joined", session=session.id, room=room)
         return True
 
@@ -378,6 +427,7 @@ class Chat:
             await self.support.leaving(session, frame.room)
         await self._leave_room(session, frame.room)
         session.send(Left(room=frame.room, ref=frame.ref))
+        await self.persist(session)
 
     async def leave_room(self, session: Session, room: str) -> None:
         await self._leave_room(session, room)
@@ -524,13 +574,18 @@ class Chat:
     # ------------------------------------------------------------------ resume
 
     async def resume(self, fresh: Session, frame: Resume) -> Session:
-        """Hand the socket of ``fresh`` to the session that ``frame.token`` names.
+        """Hand the socket of ``fresh`` to the session that ``frame.token`` names, held
+        here or (through the session store) by any node.
 
         Deliveries that arrive while history is fetched are parked in ``pending`` and sent
         after it, skipping what history already covered: exactly once, in order.
         """
         old = self._by_token.get(frame.token)
-        if old is None or old is fresh:
+        if old is fresh:
+            old = None
+        if old is None:
+            old = await self._adopt(frame.token, fresh)
+        if old is None:
             raise RequestFailed(
                 ErrorCode.RESUME_FAILED,
                 "We couldn't restore your earlier chat (it may have timed out). "
@@ -539,7 +594,9 @@ class Chat:
         ws = fresh.ws
         await self.end(fresh)
         previous_ws = old.ws
-        del self._by_token[old.resume_token]
+        self._by_token.pop(old.resume_token, None)
+        with contextlib.suppress(BrokerUnavailable):
+            await self.store.delete(token_key(old.resume_token))
         old.resume_token = new_resume_token()
         self._by_token[old.resume_token] = old
         old.ws, old.codec, old.detached_at, old.closing = ws, fresh.codec, None, False
@@ -548,7 +605,8 @@ class Chat:
             close = getattr(previous_ws, "close", None)
             if close is not None:
                 await close(1000, "resumed elsewhere")
-        old.pending = []
+        if old.pending is None:
+            old.pending = []
         try:
             rooms: dict[str, int] = {}
             backlog: list[tuple[str, int, bytes]] = []
@@ -576,10 +634,32 @@ class Chat:
             if seq:
                 sent[room] = seq
             old.send_bytes(old.codec.dumps(decode_payload(payload, seq)))
+        await self.persist(old)
         if self.support is not None:
             self.support.resumed(old)
         log.info("resumed", session=old.id, rooms=len(old.rooms))
         return old
+
+    async def _adopt(self, token: str, fresh: Session) -> Session | None:
+        """Take a session from the store (another node held it): move its seats here."""
+        snapshot = await self.store.take(token_key(token))
+        if snapshot is None:
+            return None
+        session, node = Session.restore(snapshot, fresh.codec, None, token)
+        session.pending = []  # park deliveries until the replay is done
+        member = msgpack.packb({"role": session.role, "node": self.config.node_id, "s": session.id})
+        for room, handle in list(session.rooms.items()):
+            if await self.broker.reclaim(room, handle, member, session.id) is Claim.OK:
+                await self.hub.attach(room, session)
+            else:
+                del session.rooms[room]
+        self.sessions[session.id] = session
+        if node and node != self.config.node_id and self.support is not None:
+            await self.support.tell(node, {"k": "moved", "s": session.id})
+        if self.support is not None:
+            await self.support.adopt(session)
+        log.info("adopted", session=session.id, rooms=len(session.rooms))
+        return session
 
 
 def _role_of(member: bytes) -> str:

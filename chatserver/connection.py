@@ -59,21 +59,25 @@ class ConnectionHandler:
         try:
             async for data in ws:
                 self.last_rx[ws] = time.monotonic()
+                try:
+                    frame = decode_client(data, codec)
+                except ProtocolError as exc:
+                    frame = None
+                    error = exc
                 if not bucket.take():
                     strikes += 1
                     if strikes >= MAX_RATE_STRIKES:
                         await self.close(ws, CloseCode.RATE_LIMIT, "rate limit")
                         break
                     retry = int(bucket.retry_after() * 1000) + 1
-                    self.chat.fail(session, ErrorCode.RATE_LIMITED, RATE_TEXT, None, retry)
+                    ref = getattr(frame, "ref", None) if frame is not None else error.ref
+                    self.chat.fail(session, ErrorCode.RATE_LIMITED, RATE_TEXT, ref, retry)
                     continue
                 strikes = 0
-                try:
-                    frame = decode_client(data, codec)
-                except ProtocolError as exc:
+                if frame is None:
                     bad += 1
                     self.metrics.frames_in.labels("invalid").inc()
-                    self.chat.fail(session, exc.code, exc.message, exc.ref)
+                    self.chat.fail(session, error.code, error.message, error.ref)
                     if bad >= MAX_BAD_FRAMES:
                         await self.close(ws, CloseCode.TOO_MANY_ERRORS, "too many bad frames")
                         break

@@ -90,6 +90,13 @@ class Hub:
             self.consented.discard(room)
             await self._broker.unsubscribe(room)
 
+    def forget(self, room: str, session: Session) -> None:
+        """Drop a local member whose seat moved to another node: no unsubscribe round trip
+        is owed to anyone, so this does not wait (the next sweep or leave tidies up)."""
+        members = self._rooms.get(room)
+        if members is not None:
+            members.pop(session, None)
+
     def deliver(self, room: str, seq: int, payload: bytes) -> None:
         """Broker callback: fan one room payload out to local members. Never blocks."""
         members = self._rooms.get(room)

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
 import websockets
 
 from protocol import Codec, ServerFrame, encode
@@ -52,6 +53,46 @@ class Session:
     #: while resuming: deliveries that arrived during replay, as (room, seq, bytes)
     pending: list[tuple[str, int, bytes]] | None = None
     closing: bool = False
+    #: when the snapshot was last saved to the session store (monotonic seconds; 0: never)
+    saved_at: float = 0.0
+
+    def snapshot(self, node: str) -> bytes:
+        """What another node needs to resume this session: no text, no token."""
+        data: bytes = msgpack.packb(
+            {
+                "id": self.id,
+                "handle": self.handle,
+                "role": self.role,
+                "rooms": self.rooms,
+                "node": node,
+                "locale": self.locale,
+                "name": self.display_name,
+                "lid": self.listener_id,
+                "topics": list(self.listener_topics),
+                "risk": self.at_risk,
+            }
+        )
+        return data
+
+    @classmethod
+    def restore(cls, snapshot: bytes, codec: Codec, ws: Any, token: str) -> tuple[Session, str]:
+        """A session rebuilt from :meth:`snapshot`, and the node that held it."""
+        data = msgpack.unpackb(snapshot, raw=False)
+        session = cls(
+            id=data["id"],
+            handle=data["handle"],
+            role=data["role"],
+            codec=codec,
+            resume_token=token,
+            ws=ws,
+            locale=data.get("locale"),
+            display_name=data.get("name"),
+            listener_id=data.get("lid"),
+            listener_topics=tuple(data.get("topics") or ()),
+            at_risk=bool(data.get("risk")),
+        )
+        session.rooms = dict(data.get("rooms") or {})
+        return session, str(data.get("node", ""))
 
     def remember(self, room: str, text: str) -> tuple[str, ...]:
         """Record ``text`` as said in ``room``; return what was said before it."""

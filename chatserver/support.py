@@ -115,6 +115,10 @@ class Support:
     def _receive(self, payload: bytes) -> None:
         self._inbox.put_nowait(msgpack.unpackb(payload, raw=False))
 
+    async def tell(self, node: str, message: dict[str, Any]) -> None:
+        """Send a control message to ``node``."""
+        await self._send(node, message)
+
     async def _send(self, node: str, message: dict[str, Any]) -> None:
         await self.chat.broker.publish(f"@node:{node}", msgpack.packb(message), sequenced=False)
 
@@ -132,6 +136,11 @@ class Support:
         await self._match_all(self.chat.config.topics)
         if self._status_due:
             await self._push_status()
+
+    async def close(self) -> None:
+        close = getattr(self.store, "aclose", None)
+        if close is not None:
+            await close()
 
     def is_busy(self, session: Session) -> bool:
         return session.id in self._waiting or session.id in self._listeners
@@ -178,6 +187,7 @@ class Support:
             )
         )
         log.info("queued", session=session.id, topic=frame.topic)
+        await self.chat.persist(session)
         await self._queue_changed(frame.topic)
 
     async def cancel(self, session: Session, frame: CancelSupport) -> None:
@@ -218,6 +228,7 @@ class Support:
             )
         )
         await self._send_status(session)
+        await self.chat.persist(session)
         await self._match_all(topics)
 
     async def accept(self, session: Session, frame: Accept) -> None:
@@ -302,6 +313,27 @@ class Support:
             self._waiting[session.id] = (topic, 0)  # force a fresh position frame
             self._inbox.put_nowait({"k": "queue", "topic": topic})
 
+    async def adopt(self, session: Session) -> None:
+        """A session resumed here from another node: re-point the store, rebuild our view."""
+        await self.store.relocate(session.id, self.node)
+        where = await self.store.position(session.id)
+        if where is not None:
+            self._waiting[session.id] = (where[0], 0)
+            self._inbox.put_nowait({"k": "queue", "topic": where[0]})
+        if await self.store.seat(session.id) is not None:
+            self._listeners[session.id] = session
+        for room in session.rooms:
+            pair = await self.store.pair_of(room)
+            if pair is not None:
+                self._pairs[room] = pair
+
+    def forget(self, session_id: str) -> None:
+        """The session moved to another node: drop local bookkeeping, keep the store."""
+        self._waiting.pop(session_id, None)
+        self._listeners.pop(session_id, None)
+        for room in [r for r, p in self._pairs.items() if session_id in (p.seeker, p.listener)]:
+            del self._pairs[room]
+
     async def session_ended(self, session: Session) -> None:
         """A session is gone for good: leave the queue, free seats, end or requeue chats."""
         if self._waiting.pop(session.id, None) is not None:
@@ -381,6 +413,8 @@ class Support:
             await self._seat_listener(_pair_from(message), message.get("ref"))
         elif kind == "ended":
             await self._ended(message)
+        elif kind == "moved":
+            self.chat.moved(message["s"])
 
     async def _seat_seeker(self, pair: Pair, ref: str | None) -> None:
         session = self.chat.sessions.get(pair.seeker)

@@ -75,8 +75,13 @@ class ChatClient:
         auto_resume: bool = True,
         max_reconnects: int = 10,
         origin: str | None = None,
+        fallback_urls: tuple[str, ...] = (),
     ) -> None:
         self.url = url
+        #: other nodes of the same service, tried in turn when reconnecting (a load
+        #: balancer does this for browsers; tests and tools name the nodes)
+        self.urls = (url, *fallback_urls)
+        self._url_index = 0
         self.subprotocol = MSGPACK_SUBPROTOCOL if encoding == "msgpack" else JSON_SUBPROTOCOL
         self.codec: Codec = CODECS[self.subprotocol]
         self.auto_resume = auto_resume
@@ -106,7 +111,7 @@ class ChatClient:
 
     async def _open(self) -> Welcome:
         ws = await connect(
-            self.url,
+            self.urls[self._url_index % len(self.urls)],
             subprotocols=[self.subprotocol],  # type: ignore[list-item]
             origin=self.origin,  # type: ignore[arg-type]
             max_size=2**20,
@@ -164,9 +169,11 @@ class ChatClient:
 
     async def _reconnect(self) -> bool:
         delay = 0.05
-        for _ in range(self.max_reconnects):
+        for attempt in range(self.max_reconnects):
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
+            if self.close_code in (1001, 1012) or attempt > 0:
+                self._url_index += 1  # that node is going away: try the next one
             try:
                 await self._open()
                 assert self._ws is not None and self.resume_token is not None

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-# Timing belongs in benchmarks, not in tests: no per-example deadline (the machine is shared).
-settings.register_profile(
-    "chatserver", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("chatserver")
-
 from chatserver.app import ChatServer
 from chatserver.config import Settings
+from tests.helpers.backends import redis_cluster, redis_server
+
+__all__ = ["redis_cluster", "redis_server"]
+
+# Timing belongs in benchmarks, not in tests: no per-example deadline (the machine is shared).
+settings.register_profile("chatserver", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("chatserver")
 
 
 @contextlib.asynccontextmanager

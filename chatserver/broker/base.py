@@ -42,6 +42,7 @@ class Claim(enum.Enum):
     OK = "ok"
     TAKEN = "taken"  # another member holds that handle: try another
     FULL = "full"  # the room already has ``capacity`` members
+    GONE = "gone"  # reclaim: the room no longer exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,12 @@ class Broker(Protocol):
     async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
         """Atomically record ``handle`` as present in ``room``: TAKEN if another member
         holds it, FULL if ``capacity`` > 0 and the room already has that many members."""
+
+    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+        """Take back a seat after a resume, possibly on another node: overwrite the member
+        value of ``handle`` if it still belongs to ``session`` (its ``"s"`` field), so the
+        seat moves here without a leave/join. TAKEN if someone else holds the handle, GONE
+        if the room has no members any more (it was closed)."""
 
     async def release(self, room: str, handle: str) -> bool:
         """Remove ``handle`` from ``room``; when the room is then empty, delete all its

@@ -68,6 +68,23 @@ return 0
 """,
 )
 
+#: KEYS: members. ARGV: handle, member, session. Returns 0 OK, 1 TAKEN (the handle belongs
+#: to another session), 3 GONE (the room has no members: it was closed).
+RECLAIM = Script(
+    "reclaim",
+    """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local ok, data = pcall(cmsgpack.unpack, current)
+  if not ok or type(data) ~= 'table' or data['s'] ~= ARGV[3] then return 1 end
+elseif redis.call('HLEN', KEYS[1]) == 0 then
+  return 3
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 0
+""",
+)
+
 #: KEYS: members, seq, history. ARGV: handle. Returns 1 when the room closed (its state
 #: existed and is now deleted), else 0.
 RELEASE = Script(

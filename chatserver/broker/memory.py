@@ -10,6 +10,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+import msgpack
+
 from chatserver.broker.base import (
     BrokerStatistics,
     Claim,
@@ -122,6 +124,16 @@ class MemoryBroker:
         members[handle] = member
         return Claim.OK
 
+    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+        state = self._rooms.get(room)
+        if state is None or not state.members:
+            return Claim.GONE
+        current = state.members.get(handle)
+        if current is not None and _session_of(current) != session:
+            return Claim.TAKEN
+        state.members[handle] = member
+        return Claim.OK
+
     async def release(self, room: str, handle: str) -> bool:
         state = self._rooms.get(room)
         if state is None:
@@ -135,3 +147,11 @@ class MemoryBroker:
     async def members(self, room: str) -> Mapping[str, bytes]:
         state = self._rooms.get(room)
         return {} if state is None else dict(state.members)
+
+
+def _session_of(member: bytes) -> str | None:
+    try:
+        value = msgpack.unpackb(member, raw=False)
+    except Exception:
+        return None
+    return value.get("s") if isinstance(value, dict) else None

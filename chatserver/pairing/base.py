@@ -123,6 +123,9 @@ class PairingStore(Protocol):
         """Move a pair to another auto listener of its topic with a free seat (not the
         current one), freeing the old seat. None (nothing changed) when there is none."""
 
+    async def relocate(self, session: str, node: str) -> None:
+        """A session resumed on ``node``: point its queue place, seat and pairs there."""
+
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]: ...
 
     async def seat(self, listener: str) -> Seat | None: ...

@@ -87,6 +87,22 @@ class MemoryPairingStore:
             )
         return out
 
+    async def relocate(self, session: str, node: str) -> None:
+        topic = self._where.get(session)
+        if topic is not None:
+            queue = self._queues[topic]
+            for index, item in enumerate(queue):
+                if item[3].seeker == session:
+                    queue[index] = (*item[:3], replace(item[3], node=node))
+        seat = self._seats.get(session)
+        if seat is not None:
+            self._seats[session] = replace(seat, node=node)
+        for room, pair in list(self._pairs.items()):
+            if pair.seeker == session:
+                self._pairs[room] = replace(pair, seeker_node=node)
+            elif pair.listener == session:
+                self._pairs[room] = replace(pair, listener_node=node)
+
     # ------------------------------------------------------------------ seats
 
     async def offer(

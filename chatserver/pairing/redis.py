@@ -75,6 +75,7 @@ local function make_pair(seeker, listener, room, now)
   for i, f in ipairs(PAIR_FIELDS) do flat[#flat + 1] = f; flat[#flat + 1] = v[i] end
   redis.call('HSET', P .. ':p:' .. room, unpack(flat))
   redis.call('SADD', P .. ':lp:' .. listener, room)
+  redis.call('SADD', P .. ':sp:' .. seeker, room)
   return v
 end
 """
@@ -121,7 +122,11 @@ local l = ARGV[1]
 local out = {}
 for _, room in ipairs(redis.call('SMEMBERS', P .. ':lp:' .. l)) do
   local v = read_pair(room)
-  if v then out[#out + 1] = v; redis.call('DEL', P .. ':p:' .. room) end
+  if v then
+    out[#out + 1] = v
+    redis.call('DEL', P .. ':p:' .. room)
+    redis.call('SREM', P .. ':sp:' .. v[3], room)
+  end
 end
 redis.call('DEL', P .. ':lp:' .. l, P .. ':s:' .. l)
 redis.call('SREM', P .. ':seats', l)
@@ -160,6 +165,7 @@ local room = ARGV[1]
 local v = read_pair(room)
 if not v then return nil end
 redis.call('DEL', P .. ':p:' .. room)
+redis.call('SREM', P .. ':sp:' .. v[3], room)
 redis.call('SREM', P .. ':lp:' .. v[6], room)
 if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
   local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
@@ -184,6 +190,20 @@ redis.call('SADD', P .. ':lp:' .. l, room)
 local s = redis.call('HMGET', P .. ':s:' .. l, 'node', 'name')
 redis.call('HSET', P .. ':p:' .. room, 'listener', l, 'listener_node', s[1], 'listener_name', s[2])
 return read_pair(room)
+"""
+
+RELOCATE = """
+local s, node = ARGV[1], ARGV[2]
+for _, key in ipairs({P .. ':w:' .. s, P .. ':s:' .. s}) do
+  if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'node', node) end
+end
+for _, room in ipairs(redis.call('SMEMBERS', P .. ':sp:' .. s)) do
+  redis.call('HSET', P .. ':p:' .. room, 'seeker_node', node)
+end
+for _, room in ipairs(redis.call('SMEMBERS', P .. ':lp:' .. s)) do
+  redis.call('HSET', P .. ':p:' .. room, 'listener_node', node)
+end
+return 1
 """
 
 PAIR_OF = """
@@ -234,6 +254,7 @@ class RedisPairingStore:
                 ("end", END),
                 ("handover", HANDOVER),
                 ("pair_of", PAIR_OF),
+                ("relocate", RELOCATE),
             )
         }
 
@@ -364,6 +385,9 @@ class RedisPairingStore:
 
     async def end(self, room: str) -> Pair | None:
         return _pair(await self._run("end", room))
+
+    async def relocate(self, session: str, node: str) -> None:
+        await self._run("relocate", session, node)
 
     async def handover(self, room: str) -> Pair | None:
         return _pair(await self._run("handover", room))

@@ -1,0 +1,1 @@
+"""Where a dropped session waits to be resumed, possibly on another node."""
