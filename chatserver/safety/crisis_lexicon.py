@@ -108,7 +108,8 @@ _R: list[Rule] = [
          "die dead alive exist anymore wake existing disappear forever cease",
          rf"\b{_WANT} (?:just |fucking |really |honestly |literally |simply |finally )?"
          rf"(?:die{_DIE_IDIOM}|be dead|not (?:be alive|exist|be here anymore|wake up)|"
-         r"stop existing|disappear forever|(?:go to )?sleep forever|be gone forever|"
+         r"stop existing|disappear forever|(?:go to |fall )?(?:a)?sleep forever|fall asleep and "
+         r"never wake|be gone forever|"
          r"cease to exist)\b",
          humor=True,
          requires="want wanted wanting wanna wana wan wish wished wishing need going gonna gon "
@@ -228,10 +229,30 @@ _R: list[Rule] = [
          r"drive off|crash|swerve|fall|not wake|disappear|stop breathing|take them all)\b"),
     rule("ideation_crash_car", "ideation", 1.0, "driving drive crash crashing swerve swerving "
          "steering",
-         r"\b(?:think|thinking|thought|fantasi[sz]e|fantasi[sz]ing|want|wanted|tempted|urge|keep)"
-         r"\b(?: \w+){0,3}? (?:driving|drive|crash|crashing|swerve|swerving|steering|steer) "
-         r"(?:my car |the car |my bike )?(?:into|off) (?:a |the )?(?:wall|tree|bridge|cliff|"
-         r"oncoming|traffic|truck|pole|river|barrier)"),
+         r"\b(?:think|thinking|thought|fantasi[sz]e|fantasi[sz]ing|want|wanted|tempted|urge|keep|"
+         r"going to|gonna|might|will|ill)\b(?: \w+){0,3}? (?:driving|drive|crash|crashing|swerve|"
+         r"swerving|steering|steer) (?:my car |the car |my bike )?(?:into|off) (?:a |the )?"
+         r"(?:wall|tree|bridge|cliff|oncoming|traffic|truck|pole|river|barrier|road)"),
+    rule("plan_carbon_monoxide", "plan", 1.0, "garage exhaust hose",
+         r"\b(?:in|inside) (?:the|my) (?:garage|car)\b.{0,40}\b(?:car|engine|motor) (?:is )?"
+         r"(?:running|on)\b|\bhose (?:from|in|into|on) the exhaust|\bexhaust (?:pipe|fumes)\b"),
+    rule("ideation_think_method", "ideation", 1.0, "taking swallowing jumping hanging "
+         "overdosing shooting slitting drowning crashing",
+         r"\b(?:cant stop|keep|been|always|constantly|obsessively) thinking (?:about|of) (?:taking "
+         r"(?:all|every|the whole|a bunch)|swallowing|jumping (?:off|from|in front)|hanging "
+         rf"{_ME}|overdosing|shooting {_ME}|slitting|drowning {_ME}|crashing (?:my|the) car)"),
+    rule("passive_heart_stops", "ideation", 1.0, "stops stop die gives",
+         r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:my heart|i) (?:just )?"
+         r"(?:stops?|gives (?:out|up)|die|dies)\b"),
+    rule("plan_use_means", "plan", 1.0, "blade knife razor gun pills rope pistol",
+         r"\b(?:blade|knife|razor|gun|pills|rope|pistol)\b.{0,40}\b(?:want|going|gonna|about|"
+         r"ready|tempted) to use (?:it|them)\b"),
+    rule("means_not_for", "decided", 0.5, "protection hunting sport climbing camping",
+         r"\b(?:gun|pistol|rifle|rope|pills|knife)\b.{0,40}\bnot for (?:protection|hunting|"
+         r"sport|climbing|camping|self defen[cs]e)\b"),
+    rule("means_everything_ready", "means", 0.6, "everything ready set",
+         r"\b(?:ive got|i have|got|have) everything i need\b|\beverything is (?:ready|set|in "
+         r"place)\b|\b(?:all|im all) set for (?:tonight|tomorrow)"),
     rule("means_stockpile", "plan", 1.0, "hoarding hoarded stockpiling stockpiled stashing "
          "stashed saving saved",
          r"\b(?:hoard(?:ing|ed)|stockpil(?:ing|ed)|stash(?:ing|ed)|sav(?:ing|ed) up) (?:up )?"
@@ -285,6 +306,11 @@ _R: list[Rule] = [
          r"\b(?: \w+){0,3}? (?:take|kill|lethal|fatal|overdose|die|enough)\b"),
     rule("passive_tired_living", "ideation", 1.0, "living alive existing",
          r"\b(?:tired|sick|done) of (?:living|being alive|existing)\b"),
+    rule("passive_ml_more", "ideation", 1.0, "reveiller vivre exister esistere svegliarmi "
+         "esserci",
+         r"\b(?:(?:veux|voudrais|aimerais) (?:ne )?plus (?:me reveiller|vivre|exister)|(?:vorrei|"
+         r"voglio) non (?:esistere|svegliarmi|esserci) piu|non voglio (?:piu )?(?:esistere|"
+         r"svegliarmi|esserci))\b"),
     rule("passive_ml", "ideation", 1.0,
          "despertar acordar svegliarmi risvegliarmi reveiller aufwachen morirme morrer dormir",
          r"\b(?:(?:dormir|dormirme) y no despertar|(?:dormir|dormisse) e nao acordar|"
@@ -313,7 +339,8 @@ _R: list[Rule] = [
          r"(?: all)?(?: out)?"),
     rule("plan_on_edge", "means", 0.6, "roof edge ledge railing tracks",
          r"\b(?:sitting|standing|stood|sat) on (?:the|a|this) (?:roof|rooftop|edge|ledge|railing|"
-         r"tracks|bridge railing|edge of)"),
+         r"tracks|bridge railing|edge of)|\b(?:went|walked|go|going|drove) (?:down |out )?to the "
+         r"(?:train |railway )?tracks\b"),
     rule("plan_jump_ml", "plan", 0.7, "saltar tirarme pular jogar sauter jeter springen "
          "buttarmi saltare",
          r"\b(?:voy a|quiero|pienso|vou|quero|je vais|je veux|ich will|ich werde|voglio|sto per|"
@@ -334,7 +361,9 @@ _R: list[Rule] = [
          r"\b(?:have|got|bought|ordered|collect(?:ing|ed)|sav(?:ing|ed)|stockpil(?:ing|ed)|"
          r"hoard(?:ing|ed)|hid|hiding|keep|keeping|found|holding|counted|counting|lined up|laid "
          r"out|stole|took out|sitting with|on my (?:lap|bed|desk))\b(?: \S+){0,4}? "
-         rf"{_MEANS_STRONG}\b|\b{_MEANS_EN} (?:is |are )?(?:ready|on my (?:lap|bed|desk)|in "
+         rf"{_MEANS_STRONG}\b|\b{_MEANS_EN} (?:is |are )?(?:ready|on (?:my|the) (?:lap|bed|desk|"
+         rf"table|counter|nightstand)|laid out|"
+         r"counted out|lined up|in "
          r"front of me|next to me|in my (?:hand|pocket))\b"),
     rule("means_possession_weak", "means", 0.4, _MEANS_A,
          r"\b(?:have|got|bought|hid|hiding|keep|keeping|found|holding|sharpened|took out)\b"
@@ -365,7 +394,9 @@ _R: list[Rule] = [
          r"(?:springen|gaan liggen|te springen))"),
     # ---------------------------------------------------------------- overdose / attempt now
     rule("attempt_overdosed", "attempt", 1.0, "overdosed od odd overdose",
-         r"\b(?:i |ive |i have |i just |just |already )(?:overdosed|od ?d|took an overdose)\b"),
+         r"\b(?:i |ive |i have |i just |just |already )(?:overdosed|od ?d|took an overdose)\b"
+         r"(?! on (?:coffee|caffeine|sugar|chocolate|candy|netflix|tv|memes|carbs|cake|"
+         r"vitamins?|love|cuteness|drama))"),
     rule("attempt_intake_done", "attempt", 1.0, "took taken swallowed downed popped",
          r"\b(?:i |ive |i have |i just |just |already )(?:took|taken|swallowed|downed|popped)\s+"
          r"(?:all (?:of )?(?:my|the|his|her|mums?|moms?|dads?|\w+s) (?:\S+ )?(?:pills|tablets|"
@@ -413,7 +444,8 @@ _R: list[Rule] = [
          "cut cutting burned burnt burning scratched scratching carved carving hit hitting "
          "punched punching harmed harming hurt hurting bit biting sliced",
          rf"\b(?:cut|cutting|burned|burnt|burning|scratched|scratching|carved|carving|hit|"
-         rf"hitting|punched|punching|harmed|harming|hurt|hurting|bit|biting|sliced) (?:{_ME}|"
+         rf"hitting|punched|punching|harmed|harming|hurt|hurting|bit|biting|sliced) (?:into |up |"
+         rf"open |at )?(?:{_ME}|"
          r"my (?:\w+ )?(?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?|ankles?|face|head|"
          r"hands?|chest|forearms?))\b(?! (?:shaving|cooking|on (?:a|the)|by accident|"
          r"accidentally|at (?:work|the gym)|playing))",
@@ -457,6 +489,10 @@ _R: list[Rule] = [
          r"(?:cortar|machucar|ferir)|mi sono (?:\w+ )?(?:tagliat[ao]|fatt[ao] del male|ferit[ao]"
          r")|(?:voglio|ho voglia di) (?:tagliarmi|farmi del male)|(?:heb|ik) mezelf (?:\w+ ){0,3}"
          r"(?:gesneden|pijn gedaan|verwond|gekrast)|(?:wil|moet) mezelf (?:snijden|pijn doen))"),
+    rule("self_harm_ml_now", "self_harm", 1.0, "cortandome lastimandome cortando haciendo "
+         "lastimando coupe scarifie cortando machucando",
+         r"\b(?:cortandome|lastimandome|me estoy (?:cortando|haciendo dano|lastimando)|je suis en "
+         r"train de me (?:couper|scarifier)|(?:estou|to) me (?:cortando|machucando))\b"),
     rule("self_harm_holding", "means", 0.6, "razor blade blades knife lighter scissors",
          r"\b(?:holding|have|got|grabbed|staring at|looking at) (?:a |the |my )?(?:razor|blade|"
          r"blades|knife|lighter|scissors)\b"),
@@ -481,11 +517,13 @@ _R: list[Rule] = [
     rule("goodbye_last_time", "goodbye", 1.0, "last",
          r"\bthis (?:is|will be) the last time (?:ill|i will|youll|you will|anyone will|you all "
          r"will|im going to) (?:talk|hear|see|write|post|speak|be)\b"),
-    rule("goodbye_wont_make_it", "goodbye", 1.0, "make live survive",
+    rule("goodbye_wont_make_it", "goodbye", 1.0, "make live survive see",
          r"\b(?:wont|will not|not going to|dont think ill|im not gonna) (?:make it|live|be alive|"
          r"survive) (?:to|until|till|through|past|another) (?:my birthday|christmas|tomorrow|the "
-         r"weekend|next week|new year|morning|the end of|day|night|week)\b", negation=False,
-         requires="wont not never dont"),
+         r"weekend|next week|new year|morning|the end of|day|night|week)\b|\b(?:wont|will not|"
+         r"not going to|never going to) see (?:another|next|the next) (?:christmas|birthday|year|"
+         r"summer|winter|week|day|morning|spring)\b", negation=False,
+         requires="wont not never dont see"),
     rule("goodbye_saying_bye", "goodbye_weak", 0.5, "saying",
          r"\b(?:im|i am) (?:saying|here to say) (?:goodbye|bye|my goodbyes)\b"),
     rule("goodbye_dont_blame", "goodbye_weak", 0.5, "blame upset sad angry cry guilty miss",
@@ -508,8 +546,17 @@ _R: list[Rule] = [
          r"you all|you|my (?:family|friends|mom|mum|dad|kids|parents|sister|brother|cat|dog))|"
          r"\b(?:said|say|saying|made) my goodbyes\b"),
     rule("goodbye_note_ready", "goodbye_weak", 0.5, "note letter",
-         r"\bmy (?:suicide |goodbye )?(?:note|letter) is (?:on|in|ready|written|under|next to|"
-         r"by)\b"),
+         r"\b(?:my |the )?(?:suicide |goodbye )?(?:note|letter|letters) (?:is|are) (?:on|in|ready|"
+         r"written|under|next to|by|done|finished)\b"),
+    rule("goodbye_said_everything", "goodbye_weak", 0.5, "everything",
+         r"\b(?:said|written|told you) everything i (?:needed|wanted|had) to (?:say|tell)"),
+    rule("goodbye_final_word", "goodbye_weak", 0.5, "goodbye farewell",
+         r"(?:^|[.!] )(?:goodbye|farewell|good bye)[.! ]*$"),
+    rule("goodbye_last_night", "goodbye_weak", 0.6, "last",
+         r"\b(?:its|this is|tonight is) my last (?:night|day)\b(?! (?:at|in|of|on|before|with))"),
+    rule("goodbye_thanks_chats", "goodbye_weak", 0.4, "thanks thank",
+         r"\bthank(?:s| you) for (?:the chats|listening|being there|all the (?:chats|talks)|"
+         r"everything)\b"),
     rule("goodbye_forever", "goodbye", 1.0, "goodbye bye",
          r"\b(?:goodbye|bye) (?:forever|for good|for ever)\b|\bgoodbye (?:world|cruel world)\b"),
     rule("goodbye_everyone", "goodbye_weak", 0.5, "goodbye farewell",
@@ -677,9 +724,30 @@ _R: list[Rule] = [
     rule("danger_trapped_ml", "danger", 0.5, "salir sortir raus sair uscire",
          r"\b(?:no puedo salir|je ne peux pas sortir|je peux pas sortir|ich kann nicht raus|nao "
          r"consigo sair|non posso uscire)\b", subject=False, negation=False),
+    rule("danger_choking", "danger", 1.0, "hands hand choking strangling",
+         r"\b(?:hes|shes|he is|she is|theyre|he has|she has)(?: got)? (?:his|her|their) hands? "
+         r"(?:on|around) my (?:neck|throat)\b|\b(?:is|are|s|keeps) (?:choking|strangling) me\b",
+         subject=False),
+    rule("danger_intruder_inside", "danger", 0.6, "someone somebody stranger man guy",
+         r"\b(?:someone|somebody|a stranger|a man|a guy|some guy|people)(?: is| s|s)? (?:in|inside|"
+         r"downstairs in|in the) (?:my|the) (?:house|apartment|flat|room|building|home|garden|"
+         r"yard)\b", subject=False),
+    rule("danger_intoxicated", "danger", 0.5, "drinking drunk high",
+         r"\b(?:hes|shes|he has|she has|theyve|they have) been (?:drinking|drunk|using|smoking)|"
+         r"\b(?:hes|shes|he is|she is) (?:so |really |very )?(?:drunk|high|wasted)\b",
+         subject=False),
+    rule("danger_fear", "danger", 0.3, "scared terrified afraid frightened",
+         r"\b(?:im|i am) (?:so |really |very |fucking )?(?:scared|terrified|afraid|frightened)\b"
+         r"(?! (?:of|about|for) (?:my|the|an?|exams?|failing|spiders|heights|tests?|flying))",
+         subject=False),
+    rule("danger_worse_threat", "danger", 0.5, "worse again back",
+         r"\b(?:said|says|threatened|swore|swears) (?:that )?(?:hell|he will|shell|she will|theyll|"
+         r"they will|he would|hed) (?:do (?:worse|it again|something worse)|come back (?:for me|"
+         r"and))", subject=False),
     rule("danger_hear_him", "danger", 0.4, "hear heard",
-         r"\bi (?:can )?hear (?:him|her|them) (?:coming|outside|in the|yelling|screaming|walking|"
-         r"on the stairs|looking|banging)|\bheard (?:him|her) (?:looking for|coming|getting)",
+         r"\bi (?:can )?hear (?:footsteps|someone|somebody|a man|(?:him|her|them) (?:coming|"
+         r"outside|in the|yelling|screaming|walking|"
+         r"on the stairs|looking|banging))|\bheard (?:him|her) (?:looking for|coming|getting)",
          subject=False),
     rule("danger_weapon", "danger", 0.5, "knife gun weapon bat hammer keys pistol rifle",
          r"\b(?:he|she|they|hes|shes|theyre|my \w+) (?:has|got|grabbed|is holding|took|is looking "
@@ -732,6 +800,12 @@ _R: list[Rule] = [
     rule("decided_happening", "decided", 0.5, "happening happen",
          r"\bits (?:happening|going to happen|gonna happen) (?:tonight|today|tomorrow|soon|now)\b"
          r"|\bim ready to go\b", negation=False, past=False, subject=False),
+    rule("decided_the_day", "decided", 0.5, "tonight tonights today todays tomorrow tomorrows "
+         "sure fix solve",
+         r"\b(?:tonight|today|tomorrow)s? (?:is )?the (?:night|day)\b|\bmade sure of (?:that|it)\b|"
+         r"\b(?:going to|gonna|will) (?:fix|solve|end) (?:that|it|this|everything|the problem)"
+         r"(?: for good| permanently| tonight| soon)\b", negation=False, past=False,
+         subject=False),
     rule("decided", "decided", 0.5,
          "decided ready time mind back night day",
          r"\b(?:ive|i have|i) (?:finally )?decided\b|\bim ready\b|\b(?:tonight|today) is the "

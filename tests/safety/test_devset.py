@@ -28,3 +28,15 @@ def test_devset_targets() -> None:
     assert tp / (tp + fn) >= 0.95 and fp / (fp + tn) <= 0.05
     tp, fp, fn, _ = counts["trauma_dump"]
     assert tp / (tp + fn) >= 0.85 and tp / (tp + fp) >= 0.85
+
+
+def test_anchor_index_hides_nothing_on_devset() -> None:
+    """The fast path (rules gated by anchor words) agrees with running every rule."""
+    if not DEVSET.exists():
+        pytest.skip(f"no dev set at {DEVSET}")
+    from chatserver.safety.crisis import assess
+
+    for line in DEVSET.read_text(encoding="utf-8").splitlines():
+        if line:
+            text = json.loads(line)["text"]
+            assert (assess(text).score >= 1.0) == (assess(text, gated=False).score >= 1.0)
