@@ -240,19 +240,22 @@ _R: list[Rule] = [
          "overdosing shooting slitting drowning crashing",
          r"\b(?:cant stop|keep|been|always|constantly|obsessively) thinking (?:about|of) (?:taking "
          r"(?:all|every|the whole|a bunch)|swallowing|jumping (?:off|from|in front)|hanging "
-         rf"{_ME}|overdosing|shooting {_ME}|slitting|drowning {_ME}|crashing (?:my|the) car)"),
-    rule("passive_heart_stops", "ideation", 1.0, "stops stop die gives",
+         rf"{_ME}|overdosing|shooting {_ME}|slitting|drowning {_ME}|crashing (?:my|the) car)",
+         requires="thinking"),
+    rule("passive_heart_stops", "ideation", 1.0, "heart die dies stops",
          r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:my heart|i) (?:just )?"
-         r"(?:stops?|gives (?:out|up)|die|dies)\b"),
+         r"(?:stops?|gives (?:out|up)|die|dies)\b",
+         requires="hope hoping wish wishing pray praying"),
     rule("plan_use_means", "plan", 1.0, "blade knife razor gun pills rope pistol",
          r"\b(?:blade|knife|razor|gun|pills|rope|pistol)\b.{0,40}\b(?:want|going|gonna|about|"
          r"ready|tempted) to use (?:it|them)\b"),
     rule("means_not_for", "decided", 0.5, "protection hunting sport climbing camping",
          r"\b(?:gun|pistol|rifle|rope|pills|knife)\b.{0,40}\bnot for (?:protection|hunting|"
          r"sport|climbing|camping|self defen[cs]e)\b"),
-    rule("means_everything_ready", "means", 0.6, "everything ready set",
+    rule("means_everything_ready", "means", 0.6, "everything set",
          r"\b(?:ive got|i have|got|have) everything i need\b|\beverything is (?:ready|set|in "
-         r"place)\b|\b(?:all|im all) set for (?:tonight|tomorrow)"),
+         r"place)\b|\b(?:all|im all) set for (?:tonight|tomorrow)",
+         requires="need ready place tonight tomorrow"),
     rule("means_stockpile", "plan", 1.0, "hoarding hoarded stockpiling stockpiled stashing "
          "stashed saving saved",
          r"\b(?:hoard(?:ing|ed)|stockpil(?:ing|ed)|stash(?:ing|ed)|sav(?:ing|ed) up) (?:up )?"
@@ -549,14 +552,17 @@ _R: list[Rule] = [
          r"\b(?:my |the )?(?:suicide |goodbye )?(?:note|letter|letters) (?:is|are) (?:on|in|ready|"
          r"written|under|next to|by|done|finished)\b"),
     rule("goodbye_said_everything", "goodbye_weak", 0.5, "everything",
-         r"\b(?:said|written|told you) everything i (?:needed|wanted|had) to (?:say|tell)"),
+         r"\b(?:said|written|told you) everything i (?:needed|wanted|had) to (?:say|tell)",
+         requires="say tell"),
     rule("goodbye_final_word", "goodbye_weak", 0.5, "goodbye farewell",
          r"(?:^|[.!] )(?:goodbye|farewell|good bye)[.! ]*$"),
     rule("goodbye_last_night", "goodbye_weak", 0.6, "last",
-         r"\b(?:its|this is|tonight is) my last (?:night|day)\b(?! (?:at|in|of|on|before|with))"),
+         r"\b(?:its|this is|tonight is) my last (?:night|day)\b(?! (?:at|in|of|on|before|with))",
+         requires="night day"),
     rule("goodbye_thanks_chats", "goodbye_weak", 0.4, "thanks thank",
          r"\bthank(?:s| you) for (?:the chats|listening|being there|all the (?:chats|talks)|"
-         r"everything)\b"),
+         r"everything)\b",
+         requires="chats listening there talks everything"),
     rule("goodbye_forever", "goodbye", 1.0, "goodbye bye",
          r"\b(?:goodbye|bye) (?:forever|for good|for ever)\b|\bgoodbye (?:world|cruel world)\b"),
     rule("goodbye_everyone", "goodbye_weak", 0.5, "goodbye farewell",
@@ -727,11 +733,13 @@ _R: list[Rule] = [
     rule("danger_choking", "danger", 1.0, "hands hand choking strangling",
          r"\b(?:hes|shes|he is|she is|theyre|he has|she has)(?: got)? (?:his|her|their) hands? "
          r"(?:on|around) my (?:neck|throat)\b|\b(?:is|are|s|keeps) (?:choking|strangling) me\b",
-         subject=False),
+         subject=False,
+         requires="neck throat me"),
     rule("danger_intruder_inside", "danger", 0.6, "someone somebody stranger man guy",
          r"\b(?:someone|somebody|a stranger|a man|a guy|some guy|people)(?: is| s|s)? (?:in|inside|"
          r"downstairs in|in the) (?:my|the) (?:house|apartment|flat|room|building|home|garden|"
-         r"yard)\b", subject=False),
+         r"yard)\b", subject=False,
+         requires="house apartment flat room building home garden yard"),
     rule("danger_intoxicated", "danger", 0.5, "drinking drunk high",
          r"\b(?:hes|shes|he has|she has|theyve|they have) been (?:drinking|drunk|using|smoking)|"
          r"\b(?:hes|shes|he is|she is) (?:so |really |very )?(?:drunk|high|wasted)\b",
@@ -743,7 +751,8 @@ _R: list[Rule] = [
     rule("danger_worse_threat", "danger", 0.5, "worse again back",
          r"\b(?:said|says|threatened|swore|swears) (?:that )?(?:hell|he will|shell|she will|theyll|"
          r"they will|he would|hed) (?:do (?:worse|it again|something worse)|come back (?:for me|"
-         r"and))", subject=False),
+         r"and))", subject=False,
+         requires="said says threatened swore swears"),
     rule("danger_hear_him", "danger", 0.4, "hear heard",
          r"\bi (?:can )?hear (?:footsteps|someone|somebody|a man|(?:him|her|them) (?:coming|"
          r"outside|in the|yelling|screaming|walking|"

@@ -623,7 +623,8 @@ CRISIS_NEGATIVE["everyday"] = [
     'we went to the shooting range for my birthday, so fun',
     'my doctor upped my sertraline dose today',
     'honestly i want to cut my hair really short',
-    "does anyone else get intrusive thoughts about jumping when they're on a high balcony? i'd never do it, it's just weird",
+    "does anyone else get intrusive thoughts about jumping when they're on a high balcony? "
+    "i'd never do it, it's just weird",
     'i wrote my will today, feels very adult lol, just got a mortgage',
     "i overdosed on coffee this morning, i'm so jittery",
     "my friend keeps self harming and i don't know how to help her",
