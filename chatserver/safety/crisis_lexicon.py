@@ -128,7 +128,7 @@ _R: list[Rule] = [
          r"any more|tomorrow)|go on(?:$|[.,!?]| anymore| like this| living))|\bdont (?:think i )?"
          r"want to be (?:here|alive|around) (?:tomorrow|anymore|any more|much longer)\b",
          negation=False,
-         requires="live alive exist wake living going here go"),
+         requires="want wanna wish"),
     rule("ideation_think_suicide", "ideation", 1.0, _SUI_A + " killing kiling kill kil ending "
          "taking dying being existing waking die end",
          rf"\b{_THINK} (?:about |of |on )?(?:my |a |the )?"
@@ -413,7 +413,7 @@ _R: list[Rule] = [
          "once time go",
          r"\b(?:take|taking|swallow|swallowing|down|ate|took|swallowed)\s+(?:all|every|the whole|"
          r"a bunch)\b.{0,40}\b(?:at once|at the same time|in one go)\b",
-         requires="all every whole bunch"),
+         requires="take taking swallow swallowing down ate took swallowed"),
     rule("attempt_intake", "attempt", 0.7,
          "take taking took taken swallow swallowed swallowing downed popped ate",
          r"\b(?:take|taking|took|taken|swallow(?:ed|ing)?|downed|popped|ate)\s+(?:all (?:of )?"
@@ -425,6 +425,9 @@ _R: list[Rule] = [
     rule("attempt_poison", "attempt", 1.0, "bleach antifreeze poison cleaner fluid killer",
          r"\b(?:i |ive |i just |just )(?:drank|drunk|swallowed|ingested|took|ate)\b(?: \w+){0,3}? "
          r"(?:bleach|antifreeze|poison|rat poison|weed killer|drain cleaner|lighter fluid)\b"),
+    rule("attempt_kicking_in_effects", "attempt", 1.0, "pills tablets meds overdose",
+         r"\b(?:pills|tablets|meds|overdose) (?:are |is )?(?:kicking in|starting to work|taking "
+         r"effect)\b.{0,60}\b(?:sleepy|dizzy|numb|sorry|cant feel|goodbye|scared|going dark)"),
     rule("attempt_kicking_in", "attempt", 0.7, "pills tablets meds overdose",
          r"\b(?:pills|tablets|meds|overdose) (?:are |is )?(?:kicking in|starting to work|taking "
          r"effect|working)\b"),
@@ -504,12 +507,12 @@ _R: list[Rule] = [
          r"\bthis is (?:my )?(?:goodbye|good bye|bye|the end|my last (?:message|post|night|day|"
          r"goodbye)|my final (?:message|post|goodbye|words))\b|\bmy (?:last|final) (?:message|"
          r"post|goodbye|words)\b"),
-    rule("goodbye_wont_be_alive", "goodbye", 1.0, "wont not never",
+    rule("goodbye_wont_be_alive", "goodbye", 1.0, "alive around breathing here",
          r"\b(?:wont|will not|not going to|never going to|im not going to|not gonna) be (?:alive|"
          r"here|around|breathing) (?:tomorrow|much longer|anymore|any more|by (?:tomorrow|morning"
          r"|the weekend|then|monday|friday)|next (?:week|year|month)|for (?:long|much longer))\b",
          negation=False,
-         requires="alive here around breathing"),
+         requires="tomorrow longer anymore more morning weekend then monday friday next long"),
     rule("goodbye_by_the_time", "goodbye", 1.0, "time",
          r"\bby the time (?:you|anyone|someone|somebody|they|people|u) (?:reads?|sees?|finds?|"
          r"gets?) (?:this|these|my)",
@@ -540,8 +543,6 @@ _R: list[Rule] = [
          r"\b(?:just )?wanted (?:someone|somebody|anyone|you all|you) to know\b|queria que "
          r"alguien (?:lo )?supiera|queria que alguem soubesse|voulais juste l ecrire|wollte nur, "
          r"dass (?:es )?jemand weiss"),
-    rule("goodbye_sorry_end", "goodbye_weak", 0.3, "sorry",
-         r"\b(?:im|i am) (?:so |really )?sorry(?: for everything)?(?=[.!]*$)"),
     rule("goodbye_when_gone", "goodbye_weak", 0.4, "gone",
          r"\b(?:when|after|once) im gone\b"),
     rule("goodbye_said_bye", "goodbye_weak", 0.6, "goodbye goodbyes bye",
@@ -600,11 +601,11 @@ _R: list[Rule] = [
     rule("goodbye_thank_everything", "goodbye_weak", 0.3, "everything trying",
          r"\bthank(?:s| you) (?:for everything|for trying|all for everything)\b",
          requires="thank thanks"),
-    rule("goodbye_not_logging", "goodbye_weak", 0.6, "wont never not",
+    rule("goodbye_not_logging", "goodbye_weak", 0.6, "logging log signing checking coming come",
          r"\b(?:wont|will not|never|not going to) (?:be )?(?:logging|log|coming|signing|checking)"
          r" (?:on|in|back)\b(?:[ ,]+\w+){0,2}?[ ,]+(?:ever|again after|anymore|after tonight)"
          r"|\bnever (?:log|come) (?:on|in|back) again\b",
-         requires="logging log coming signing checking come"),
+         requires="wont never not"),
     rule("goodbye_before_i_die", "goodbye_weak", 0.4, "before",
          r"\bbefore i (?:die|go|leave)\b(?! (?:for|to|on|at|in|home|work|school))"),
     rule("goodbye_ml", "goodbye", 1.0,
@@ -651,8 +652,7 @@ _R: list[Rule] = [
          r"(?:me|my body)\b|\bno one will (?:ever )?find (?:me|my body)\b|\bi(?:ll| will) "
          r"regret it\b|\bwhen (?:he|she|they) (?:comes?|gets?) (?:back|home),? (?:im|i am|ill be)"
          r" dead\b", subject=False, humor=True,
-         requires="hurt kill kil beat stab shoot rape strangle choke end murder get find "
-         "regret dead"),
+         requires="hurt kill kil beat stab shoot rape strangle choke murder find regret dead"),
     rule("danger_threat_ml", "danger", 0.7, "tuer frapper buter mal umbringen toten schlagen "
          "abstechen matar pegar lastimar bater machucar ammazza uccide matarme pegarme",
          r"\b(?:(?:va|vont|veut|allait) (?:me|nous) (?:tuer|frapper|buter|faire du mal)|(?:will|"
@@ -783,7 +783,8 @@ _R: list[Rule] = [
          r"(?: is| are|s| keeps)? "
          r"(?:hurting|hitting|attacking|following|chasing|raping|beating|choking|strangling|"
          r"punching|kicking|slapping|stabbing|shoving|dragging) me\b"
-         r"(?:.{0,20}\b(?:right now|now|rn|again))?", subject=False),
+         r"(?:.{0,20}\b(?:right now|now|rn|again))?", subject=False,
+         requires="me"),
     # ---------------------------------------------------------------- amplifiers
     rule("now_timing", "now", 0.4,
          "tonight tomorrow tmrw tmr weekend week monday tuesday wednesday thursday friday "
