@@ -91,9 +91,6 @@ class FilterSettings:
     fail_open: bool = True
 
 
-_EMPTY_SCORES: Mapping[str, float] = MappingProxyType({})
-
-
 class PipelineResult(NamedTuple):
     """Everything the server needs to act on one message; no field repeats removed text.
 
@@ -111,8 +108,14 @@ class PipelineResult(NamedTuple):
     block: bool
     content_warning: str | None  # category when the message goes out behind a warning
     at_risk: bool  # the crisis label fired: show resources, alert the listener
-    scores: Mapping[str, float] = _EMPTY_SCORES  # filter name -> score in [0, 1]
+    filter_names: tuple[str, ...] = ()  # the filter behind each verdict, same order
     degraded: tuple[str, ...] = ()  # filters that failed or overran their budget
+
+    @property
+    def scores(self) -> Mapping[str, float]:
+        """Filter name -> that filter's score in [0, 1], below-threshold scores included."""
+        return MappingProxyType(dict(zip(self.filter_names, (v.score for v in self.verdicts),
+                                         strict=True)))
 
     @property
     def action(self) -> Action:
@@ -138,12 +141,11 @@ _NO_ACTIONS: frozenset[Action] = frozenset()
 _NO_LABELS: frozenset[str] = frozenset()
 
 
-def _combine(text: str, verdicts: list[Verdict], names: list[str],
+def _combine(text: str, verdicts: list[Verdict], names: tuple[str, ...],
              degraded: list[str], plain: bool) -> PipelineResult:
-    scores = MappingProxyType({n: v.score for n, v in zip(names, verdicts, strict=True)})
     if plain:  # the common case: every filter allowed without a label
         return PipelineResult(text, _NO_LABELS, _NO_ACTIONS, tuple(verdicts), (), False, False,
-                              False, None, False, scores, tuple(degraded) if degraded else ())
+                              False, None, False, names, tuple(degraded) if degraded else ())
     labels = frozenset(lab for v in verdicts for lab in v.labels)
     actions = frozenset(v.action for v in verdicts if v.action is not Action.ALLOW)
     cw = next((v.category for v in verdicts if v.action is Action.CONTENT_WARNING), None)
@@ -158,7 +160,7 @@ def _combine(text: str, verdicts: list[Verdict], names: list[str],
         block=Action.BLOCK in actions,
         content_warning=cw,
         at_risk="crisis" in labels,
-        scores=scores,
+        filter_names=names,
         degraded=tuple(degraded),
     )
 
@@ -176,7 +178,7 @@ class Pipeline:
     ) -> None:
         self.filters: tuple[Filter, ...] = tuple(filters)
         self._settings = dict(settings or {})
-        self._names = [f.name for f in self.filters]
+        self._names = tuple(f.name for f in self.filters)
         self._budgets_s = [self.settings_for(n).budget_ms / 1000.0 for n in self._names]
         self._clock = clock
         self._logger = logger
