@@ -141,7 +141,13 @@ def _fold(text: str) -> tuple[str, bool]:
         joined = joined or n > 0
     if _STRETCH_HINT.search(text):
         text = _STRETCH.sub(r"\1", text)
-    return " ".join(text.split()), joined
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or text[:1] == " " or (
+        text[-1:] == " "
+    ):
+        text = " ".join(text.split())
+    elif not text.isascii():
+        text = " ".join(text.split())  # other Unicode spaces
+    return text, joined
 
 
 def _tokens(text: str) -> frozenset[str]:
@@ -153,7 +159,8 @@ def _tokens(text: str) -> frozenset[str]:
 def _prefold(text: str) -> str:
     """Unicode-level folding; ASCII text skips the expensive steps."""
     if text.isascii():
-        return text.lower().replace("`", "'")
+        text = text.lower()
+        return text.replace("`", "'") if "`" in text else text
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_HOMOGLYPHS)
     text = unicodedata.normalize("NFKD", text)
