@@ -182,7 +182,9 @@ class ChatServer:
                 max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval or None,
                 ping_timeout=s.ping_interval or None,
-                origins=list(s.allowed_origins) or None,  # type: ignore[arg-type]
+                # browsers always send Origin; other clients (no header) are not at risk of
+                # cross-site hijacking, so None is allowed alongside the list
+                origins=[*s.allowed_origins, None] if s.allowed_origins else None,  # type: ignore[list-item]
                 server_header=None,
             ) as server:
                 self._server = server

@@ -8,6 +8,8 @@ chat, which keeps the seats for resume or frees them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -106,8 +108,19 @@ class ConnectionHandler:
             await self.chat.disconnected(session, ws, clean=clean)
 
     async def close(self, ws: ServerConnection, code: CloseCode, reason: str) -> None:
+        """Close an abusive connection. Frames it already sent are read and dropped while
+        the closing handshake runs: otherwise a full receive queue would stop us reading
+        its close reply, and the handshake would hang until the close timeout."""
         self.metrics.closes.labels(str(int(code))).inc()
-        await ws.close(int(code), reason)
+
+        async def discard() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                async for _ in ws:
+                    pass
+
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(ws.close(int(code), reason))
+            tg.create_task(discard())
 
     def idle(self, now: float, timeout: float) -> list[ServerConnection]:
         """Sockets that have joined nothing and sent nothing for ``timeout`` seconds."""
