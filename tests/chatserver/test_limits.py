@@ -25,22 +25,24 @@ async def closed_with(ws: ClientConnection, timeout: float = 10) -> int | None:
 
 
 async def test_rate_limit_errors_then_close() -> None:
-    async with running(rate_per_second=1, rate_burst=3) as server:
-        async with connect(url_of(server)) as ws:
-            await ws.recv()  # welcome
-            for i in range(6):
-                await ws.send(encode(Ping(ref=f"p{i}"), JSON).decode())
-            frames = [decode_server(await ws.recv(), JSON) for _ in range(6)]
-            limited = [f for f in frames if isinstance(f, Error)]
-            assert len(limited) >= 2
-            assert all(f.code == "rate_limited" and f.retry_after for f in limited)
-            assert {f.ref for f in limited} <= {f"p{i}" for i in range(6)}
-            for i in range(80):  # keep flooding: the connection is closed
-                try:
-                    await ws.send(encode(Ping(ref=f"q{i}"), JSON).decode())
-                except ConnectionClosed:
-                    break
-            assert await closed_with(ws) == CloseCode.RATE_LIMIT
+    async with (
+        running(rate_per_second=1, rate_burst=3) as server,
+        connect(url_of(server)) as ws,
+    ):
+        await ws.recv()  # welcome
+        for i in range(6):
+            await ws.send(encode(Ping(ref=f"p{i}"), JSON).decode())
+        frames = [decode_server(await ws.recv(), JSON) for _ in range(6)]
+        limited = [f for f in frames if isinstance(f, Error)]
+        assert len(limited) >= 2
+        assert all(f.code == "rate_limited" and f.retry_after for f in limited)
+        assert {f.ref for f in limited} <= {f"p{i}" for i in range(6)}
+        for i in range(80):  # keep flooding: the connection is closed
+            try:
+                await ws.send(encode(Ping(ref=f"q{i}"), JSON).decode())
+            except ConnectionClosed:
+                break
+        assert await closed_with(ws) == CloseCode.RATE_LIMIT
 
 
 async def test_connections_per_address_are_limited() -> None:
@@ -67,32 +69,34 @@ async def test_origin_allow_list() -> None:
 
 
 async def test_idle_connection_in_no_room_is_closed_but_members_stay() -> None:
-    async with running(idle_timeout=0.3) as server:
-        async with ChatClient(url_of(server)) as member:
-            await member.join("general")
-            async with connect(url_of(server)) as idle:
-                await idle.recv()
-                assert await closed_with(idle) == CloseCode.IDLE_TIMEOUT
-            assert isinstance(await member.say("general", "still here"), Ack)
+    async with running(idle_timeout=0.3) as server, ChatClient(url_of(server)) as member:
+        await member.join("general")
+        async with connect(url_of(server)) as idle:
+            await idle.recv()
+            assert await closed_with(idle) == CloseCode.IDLE_TIMEOUT
+        assert isinstance(await member.say("general", "still here"), Ack)
 
 
 async def test_garbage_flood_does_not_hurt_others() -> None:
-    async with running(max_connections_per_address=500, rate_per_second=1000) as server:
-        async with ChatClient(url_of(server)) as a, ChatClient(url_of(server)) as b:
-            await a.join("anxiety")
-            await b.join("anxiety")
+    async with (
+        running(max_connections_per_address=500, rate_per_second=1000) as server,
+        ChatClient(url_of(server)) as a,
+        ChatClient(url_of(server)) as b,
+    ):
+        await a.join("anxiety")
+        await b.join("anxiety")
 
-            async def flood() -> None:
-                for _ in range(30):
-                    with contextlib.suppress(ConnectionClosed, OSError, InvalidStatus):
-                        async with connect(url_of(server)) as ws:
-                            await ws.recv()
-                            for junk in ("{", "[]", '{"type":1}', "\x00" * 50, "null") * 5:
-                                await ws.send(junk)
+        async def flood() -> None:
+            for _ in range(30):
+                with contextlib.suppress(ConnectionClosed, OSError, InvalidStatus):
+                    async with connect(url_of(server)) as ws:
+                        await ws.recv()
+                        for junk in ("{", "[]", '{"type":1}', "\x00" * 50, "null") * 5:
+                            await ws.send(junk)
 
-            flooding = asyncio.create_task(flood())
-            for i in range(20):
-                assert isinstance(await a.say("anxiety", f"m{i}"), Ack)
-            texts = [(await b.recv_until(Message)).text for _ in range(20)]
-            assert texts == [f"m{i}" for i in range(20)]
-            await flooding
+        flooding = asyncio.create_task(flood())
+        for i in range(20):
+            assert isinstance(await a.say("anxiety", f"m{i}"), Ack)
+        texts = [(await b.recv_until(Message)).text for _ in range(20)]
+        assert texts == [f"m{i}" for i in range(20)]
+        await flooding
