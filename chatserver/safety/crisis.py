@@ -120,7 +120,8 @@ _MEDIA = re.compile(
 )
 _ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: \w+){0,3}? (?:if|whether)\b")
 _BENIGN_MEANS = re.compile(
-    r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting|range|cooking|kitchen|chef|"
+    r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting (?:season|trip|with)|"
+    r"(?:go|going|went) hunting|shooting range|cooking|kitchen|chef|"
     r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
     r"fishing|workshop|knife set|pocket knife|allergy|vitamins?)\b"
 )

@@ -242,6 +242,25 @@ _R: list[Rule] = [
          r"(?:all|every|the whole|a bunch)|swallowing|jumping (?:off|from|in front)|hanging "
          rf"{_ME}|overdosing|shooting {_ME}|slitting|drowning {_ME}|crashing (?:my|the) car)",
          requires="thinking"),
+    rule("passive_hit_by", "ideation", 1.0, "hits hit kills kill runs run takes",
+         r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:a|the|some) (?:car|bus|truck|"
+         r"train|drunk driver|plane|bullet|stray bullet|meteor|lightning)(?: \w+)? (?:just )?"
+         r"(?:hits?|kills?|runs? (?:me )?over|takes?) me\b",
+         requires="hope hoping wish wishing pray praying"),
+    rule("passive_never_woke", "ideation", 1.0, "woke wake",
+         r"\b(?:easier|better|fine|okay|ok|happy|relieved|nice) (?:if|when) i (?:never|didnt|dont|"
+         r"did not) (?:woke|wake) up\b", negation=False),
+    rule("plan_loaded_gun", "plan", 0.7, "loaded",
+         r"\b(?:gun|rifle|pistol|shotgun|revolver)\b.{0,40}\bloaded (?:it|the \w+)\b|\bloaded "
+         r"(?:my|the|his|dads?|my dads) (?:gun|rifle|pistol|shotgun|revolver)\b"),
+    rule("plan_looked_up", "plan", 1.0, "looked googled researched searched searching",
+         r"\b(?:looked up|googled|researched|searched|searching|searching up) (?:the )?(?:tallest|"
+         r"highest) (?:buildings?|bridges?|cliffs?|parking (?:garage|structure)s?)|\b(?:looked "
+         r"up|googled|researched|searched) (?:how to|ways to) (?:die|kil+|hang|overdose|end it)|"
+         r"\b(?:looked up|googled|researched) (?:the )?(?:lethal|fatal) doses?"),
+    rule("attempt_alcohol_pills", "attempt", 1.0, "drank drunk downed",
+         r"\b(?:drank|drunk|downed)\b.{0,40}\b(?:took|taken|swallowed|popped) (?:all )?(?:my |the |"
+         r"some |a bunch of )?(?:sleeping pills|pills|meds|tablets|painkillers)\b"),
     rule("passive_heart_stops", "ideation", 1.0, "heart die dies stops",
          r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:my heart|i) (?:just )?"
          r"(?:stops?|gives (?:out|up)|die|dies)\b",
@@ -408,7 +427,8 @@ _R: list[Rule] = [
          r"a (?:whole )?(?:bottle|handful|box|pack|bunch|lot) of\b|(?:too|so) many (?:of )?"
          r"(?:my )?(?:pills|tablets|meds|sleeping pills|painkillers)|"
          r"(?:like |about |around |maybe |over )?\d{2,} (?:of )?(?:my |the |her |his )?(?:\w+ )?"
-         r"(?:pills|tablets|meds))"),
+         r"(?:pills|tablets|meds|tylenol|paracetamol|acetaminophen|ibuprofen|advil|aspirin|xanax|"
+         r"benadryl|antidepressants|painkillers))"),
     rule("attempt_at_once", "attempt", 1.0,
          "once time go",
          r"\b(?:take|taking|swallow|swallowing|down|ate|took|swallowed)\s+(?:all|every|the whole|"
@@ -460,6 +480,7 @@ _R: list[Rule] = [
          "forearms"),
     rule("self_harm_did", "self_harm", 1.0, "cut relapsed relapse relapsing",
          r"\bi (?:just )?cut (?:again|tonight|today|last night|deep|deeper|really deep|so deep)\b"
+         rf"|\b(?:just |i )cut {_ME} (?:really |so |too |very )?(?:deep|badly)\b"
          r"|\brelaps(?:e|ed|ing)\b(?: \S+){0,3}? (?:on |with )?(?:sh|self ?harm|cutting|"
          r"cut)\b"),
     rule("self_harm_ongoing", "self_harm", 1.0, "cutting burning scratching hitting",
@@ -468,10 +489,16 @@ _R: list[Rule] = [
          r"now|at the moment)\b"),
     rule("self_harm_till_bleed", "self_harm", 1.0, "bleed bled bleeds bleeding",
          r"\b(?:cut|cutting|scratch(?:ed|ing)?|pick(?:ed|ing)?|burn(?:ed|ing|t)?|hit(?:ting)?|bit|"
-         r"biting|dig(?:ging)?) (?:my|myself|at my)\b(?: \w+){0,3}? (?:until|till|til|so) "
+         r"biting|dig(?:ging)?|bang(?:ed|ing)?|slam(?:med|ming)?|punch(?:ed|ing)?) (?:my|myself|"
+         r"at my)\b(?: \w+){0,5}? (?:until|till|til|so) "
          r"(?:they|it|i) (?:bleed|bled|bleeds|was bleeding|were bleeding|started bleeding)"),
     rule("self_harm_relapse_now", "self_harm", 0.7, "relapsed",
          r"\brelapsed (?:again |today |tonight |last night |this morning )"),
+    rule("self_harm_urge_named", "self_harm", 1.0,
+         "want wanna wana need urge urges craving tempted itching",
+         r"\b(?:want|wanna|wana|need|urge|urges|craving|tempted|itching)\b(?: \w+){0,2}? (?:to )?"
+         r"(?:self ?harm|selfharm)\b",
+         requires="self selfharm"),
     rule("self_harm_urge", "self_harm", 0.6,
          "want wanna wana need urge urges craving tempted itching dying",
          r"\b(?:want|wanna|wana|need|urge|urges|craving|tempted|itching|dying)\b(?: \w+){0,2}? "
@@ -588,9 +615,16 @@ _R: list[Rule] = [
          r"(?:what i owe|my debts|everyone)",
          requires="arrangements affairs papers documents passwords finances things stuff looked "
                   "taken fed rehomed home owe debts everyone"),
-    rule("goodbye_take_care_for_me", "goodbye_weak", 0.5, "care after",
-         r"\b(?:take care of|look after) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) for me\b",
-         requires="look take"),
+    rule("goodbye_take_care_for_me", "goodbye_weak", 0.6, "care after feed walk",
+         r"\b(?:take care of|look after|feed|walk) (?:my|the) (?:cat|dog|kids|plants|pets?|\w+) "
+         r"(?:for me|when im gone|after im gone|once im gone)\b",
+         requires="look take feed walk"),
+    rule("goodbye_long_road", "goodbye_weak", 0.5, "road journey fight",
+         r"\bit(?:s| has) been a long (?:road|journey|fight)\b"),
+    rule("goodbye_final_letters", "goodbye_weak", 0.7, "final last goodbye",
+         r"\b(?:writing|wrote|written|write|finished) (?:my |a |the )?(?:final|last|goodbye) "
+         r"(?:letters?|notes?|messages?|words)\b",
+         requires="writing wrote written write finished"),
     rule("goodbye_sorry_couldnt", "goodbye_weak", 0.7, "sorry",
          r"\bim sorry i (?:couldnt|cant|wasnt strong enough to) (?:stay|keep going|hold on|be "
          r"stronger|do this anymore|keep fighting|stay longer)",
@@ -665,6 +699,9 @@ _R: list[Rule] = [
          r"locked|barricaded|trapped|shut) (?:\w+ )?(?:in|inside|under|behind|myself|ourselves)\b"
          r"|\blocked (?:myself|ourselves|me and)\b(?! out)|\bwith the doors? locked\b|\bhiding "
          r"(?:under|in|behind) (?:my|the|a)\b", subject=False),
+    rule("danger_hiding_place", "danger", 0.5, "closet wardrobe bathroom",
+         r"\b(?:im|i am|were|we are) (?:in|inside|under) (?:my|the|our) (?:closet|wardrobe|"
+         r"bathroom)\b", subject=False),
     rule("danger_hiding_ml", "danger", 0.6,
          "cache cachee caches cachees enferme enfermee enfermes enfermees refugie refugiee "
          "refugies refugiees barricade barricadee barricades barricadees eingeschlossen "
@@ -742,7 +779,8 @@ _R: list[Rule] = [
          requires="house apartment flat room building home garden yard"),
     rule("danger_intoxicated", "danger", 0.5, "drinking drunk high",
          r"\b(?:hes|shes|he has|she has|theyve|they have) been (?:drinking|drunk|using|smoking)|"
-         r"\b(?:hes|shes|he is|she is) (?:so |really |very )?(?:drunk|high|wasted)\b",
+         r"\b(?:hes|shes|he is|she is) (?:so |really |very )?(?:drunk|high|wasted)\b|\bmy \w+s "
+         r"(?:so |really |very )?(?:drunk|high|wasted)\b",
          subject=False),
     rule("danger_fear", "danger", 0.3, "scared terrified afraid frightened",
          r"\b(?:im|i am) (?:so |really |very |fucking )?(?:scared|terrified|afraid|frightened)\b"
@@ -796,7 +834,8 @@ _R: list[Rule] = [
          "again tonight rn now ago bleeding morning night bad badly unbearable acabei "
          "acabo viens gerade appena net",
          r"\b(?:again|tonight|just now|rn|right now|last night|this morning|still "
-         r"bleeding|\d+ (?:mins?|minutes|hours?|hrs?) ago|an hour ago|so bad|so badly|"
+         r"bleeding|cant stop the bleeding|wont stop bleeding|\d+ (?:mins?|minutes|hours?|hrs?) "
+         r"ago|an hour ago|so bad|so badly|"
          r"unbearable|acabei de|acabo de|je viens d|gerade|ho appena|ik heb net)\b",
          negation=False, past=False, subject=False),
     rule("decided_where_how", "decided", 0.5, "know do",

@@ -66,6 +66,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f]+")
 # every position, which matters on long messages.
 _CONTRACTION = re.compile(r"'(?=(?:s|t|m|re|ve|ll|d)\b)")
 _APOSTROPHE = re.compile(r"'+")
+_BANG_IN_WORD = re.compile(r"(?<=[a-z])!(?=[a-z])")
+_TWO_WORD = re.compile(r"(?<=[a-z] )2(?= [a-z])")
 _LEET_TOKEN = re.compile(r"[a-z0-9@$|]*[a-z][a-z0-9@$|]*")
 _PLAIN_NUMBER_TOKEN = re.compile(
     r"\d+(?:st|nd|rd|th|am|pm|h|hr|hrs|k|m|mg|ml|g|kg|km|mi|lb|lbs|s|x|yo|min|mins|d|mo|y|yr|yrs)"
@@ -130,6 +132,10 @@ def _fold(text: str) -> tuple[str, bool]:
     joined = False
     if b"a1" in shape or b"1a" in shape:  # a digit or symbol touching a letter: "d13"
         text = _LEET_TOKEN.sub(_leet_token, text)
+    if "!" in text:  # "su!c!de": a "!" between letters is an i
+        text = _BANG_IN_WORD.sub("i", text)
+    if b"a 1 a" in shape and " 2 " in text:  # "want 2 die"
+        text = _TWO_WORD.sub("to", text)
     if "'" in text:
         text = _CONTRACTION.sub("", text)
         text = _APOSTROPHE.sub(" ", text)
