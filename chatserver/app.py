@@ -191,7 +191,7 @@ class ChatServer:
                 self.port = server.sockets[0].getsockname()[1]
                 self._install_signals()
                 self.started.set()
-                log.info("listening", host=s.host, port=self.port, node=s.node_id)
+                log.info("listening", port=self.port, node=s.node_id)
                 async with asyncio.TaskGroup() as tg:
                     sweeper = tg.create_task(self._sweep())
                     inbox = tg.create_task(self.support.run())

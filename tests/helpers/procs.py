@@ -20,9 +20,6 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
-#: The filters a test node runs unless a test names others. TODO-free: set while the
-#: safety pipeline lands; the full list is the server default.
-FILTERS = ","
 
 
 def free_port() -> int:
@@ -37,8 +34,6 @@ class ServerProcess:
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.args = ["--port", "0", "--log-format", "json", *args]
-        if "--filters" not in args and not (env or {}).get("CHATSERVER_FILTERS"):
-            self.args += ["--filters", FILTERS]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
