@@ -169,9 +169,18 @@ class ChatServer:
 
     async def run(self) -> None:
         s = self.settings
+        self.metrics.broker_up.set(0)
         await self.broker.start(self.hub.deliver, self._on_health, self.chat.evicted)
+        if self.broker.healthy:
+            self.metrics.broker_up.set(1)
         await self.support.start()
-        routes = HttpRoutes(self.health, self.ready, self.metrics.render, self.addresses)
+        routes = HttpRoutes(
+            self.health,
+            self.ready,
+            self.metrics.render,
+            self.addresses,
+            trust_forwarded_for=s.trust_forwarded_for,
+        )
         try:
             async with serve(
                 self.handler,
@@ -222,8 +231,11 @@ class ChatServer:
     async def _sweep(self) -> None:
         """Once a second: end expired sessions, retry matches, close idle sockets.
         A failure (Redis down, say) is logged and retried next time, never fatal."""
+        counted = 0
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
+            self.metrics.frames_out.inc(self.hub.frames_out - counted)
+            counted = self.hub.frames_out
             try:
                 await self.chat.reap()
                 await self.chat.refresh()

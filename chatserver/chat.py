@@ -187,11 +187,14 @@ class Chat:
     async def persist(self, session: Session) -> None:
         """Save the session's snapshot so any node can resume it (after state changes,
         and periodically while it has something to resume)."""
+        if session.id not in self.sessions:
+            return  # ended (or moved) meanwhile: nothing to resume here
         session.saved_at = self._clock()
+        key = token_key(session.resume_token)
         try:
-            await self.store.save(
-                token_key(session.resume_token), session.snapshot(self.config.node_id), self._ttl()
-            )
+            await self.store.save(key, session.snapshot(self.config.node_id), self._ttl())
+            if session.id not in self.sessions or token_key(session.resume_token) != key:
+                await self.store.delete(key)  # it ended, or its token rotated, meanwhile
         except BrokerUnavailable:
             log.warning("persist_failed", session=session.id)
 

@@ -53,7 +53,9 @@ class Settings:
     history_seconds: int = _s(600, "Longest time a message stays in the replay history.")
     resume_grace: float = _s(60.0, "Seconds a dropped session keeps its seats for resume.")
     presence_ttl: float = _s(15.0, "Seconds before a silent node's members are removed.")
-    idle_timeout: float = _s(120.0, "Close a connection that sends nothing for this long.")
+    idle_timeout: float = _s(
+        120.0, "Close a connection that is in no room or queue and sends nothing this long."
+    )
     ping_interval: float = _s(20.0, "Seconds between websocket pings (0: none).")
     send_queue_bytes: int = _s(
         1_048_576, "Bytes buffered for a client before it is closed as too slow."
@@ -62,6 +64,9 @@ class Settings:
     rate_burst: int = _s(20, "Frames a connection may send in a burst.")
     max_connections_per_address: int = _s(
         50, "Connections from one client address (kept in memory only, never logged)."
+    )
+    trust_forwarded_for: bool = _s(
+        False, "Behind a proxy: take the client address from X-Forwarded-For (last hop)."
     )
     allowed_origins: tuple[str, ...] = _s(
         (), "Comma-separated Origin allow-list for browsers (empty: any origin)."

@@ -32,8 +32,16 @@ MAX_RATE_STRIKES = 50
 RATE_TEXT = "You're sending messages very quickly. Please wait a moment and try again."
 
 
-def client_address(ws: Any) -> str:
-    """The peer's address, for the per-address limit only. Never log or store it."""
+def client_address(ws: Any, trust_forwarded_for: bool = False) -> str:
+    """The peer's address, for the per-address limit only. Never log or store it.
+
+    Behind our own proxy every peer is the proxy, so the proxy's X-Forwarded-For (its last
+    entry: the hop the proxy itself saw) names the client instead."""
+    if trust_forwarded_for:
+        request = getattr(ws, "request", None)
+        forwarded = request.headers.get("X-Forwarded-For") if request is not None else None
+        if forwarded:
+            return str(forwarded).rsplit(",", 1)[-1].strip()
     remote = getattr(ws, "remote_address", None)
     return str(remote[0]) if remote else "?"
 
@@ -50,7 +58,7 @@ class ConnectionHandler:
 
     async def __call__(self, ws: ServerConnection) -> None:
         codec = CODECS.get(ws.subprotocol or "", JSON)
-        address = client_address(ws)
+        address = client_address(ws, self.settings.trust_forwarded_for)
         self.addresses.opened(address)
         self.metrics.connections.inc()
         self.metrics.connections_total.inc()

@@ -16,6 +16,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from chatserver.connection import client_address
 from chatserver.limits import AddressCounter
 
 CSP = (
@@ -65,13 +66,14 @@ class HttpRoutes:
     ready: Callable[[], tuple[bool, dict[str, Any]]]
     metrics: Callable[[], bytes]
     addresses: AddressCounter
+    trust_forwarded_for: bool = False
 
     def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         if upgrade:
-            remote = connection.remote_address
-            address = str(remote[0]) if remote else "?"
+            connection.request = request  # so client_address can read the forwarded header
+            address = client_address(connection, self.trust_forwarded_for)
             if not self.addresses.allowed(address):
                 return respond(429, b"Too many connections from one place.\n", "text/plain")
             return None

@@ -403,10 +403,13 @@ class Support:
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("k")
         if kind == "queue":
+            topic = message["topic"]
             if message.get("m"):
-                self.eta.matched(message["topic"])
-            await self._positions(message["topic"])
+                self.eta.matched(topic)
+            await self._positions(topic)
             self._status_due = True
+            for queue in await self.store.queues([topic]):
+                self.chat.metrics.queue_length.labels(queue.topic).set(queue.waiting)
         elif kind == "pair":
             await self._seat_seeker(_pair_from(message), message.get("ref"))
         elif kind == "pair_listener":

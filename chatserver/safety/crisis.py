@@ -44,7 +44,6 @@ _CLAUSE_END = re.compile(r"[.!?;,:\n()]|\s-\s|\bbut\b|\bpero\b|\bmais\b|\baber\b
 _TOKEN = re.compile(r"[a-z]+")
 
 
-
 def _words(s: str) -> frozenset[str]:
     return frozenset(s.split())
 
@@ -57,8 +56,7 @@ _NEGATORS = _words(
 )
 _NEGATION_RELEASE = frozenset({"stop", "help", "wait", "shake", "handle", "take"})
 _FIRST = _words(
-    "i im ive id ill me my mine myself we were our us je j moi yo eu ich mich mir io ik "
-    "mezelf"
+    "i im ive id ill me my mine myself we were our us je j moi yo eu ich mich mir io ik mezelf"
 )
 _OTHER = _words(
     "you youre youve youd youll your yours yourself u ur he hes she shes they theyre "
@@ -109,9 +107,11 @@ _NOW = re.compile(
     r"\b(?:now|right now|rn|tonight|today|this (?:morning|evening|afternoon|week)|again|"
     r"still|currently|just|at the moment|atm|anymore|lately)\b"
 )
-_HUMOR = re.compile(r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
-                    r"kidding|joking|kkk+|jaja\w*|jeje\w*|mdr|ptdr|xd|hihi\w*)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
-                    r"\U0001F480]")
+_HUMOR = re.compile(
+    r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
+    r"kidding|joking|kkk+|jaja\w*|jeje\w*|mdr|ptdr|xd|hihi\w*)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
+    r"\U0001F480]"
+)
 _NOT_JOKING = re.compile(r"\b(?:not|no|aint|isnt) (?:joking|kidding|a joke|jk)|\bno joke\b")
 _MEDIA = re.compile(
     r"\b(?:movie|movies|film|show|series|episode|season|book|novel|chapter|character|"
@@ -188,7 +188,7 @@ def _other_subject(before: list[str]) -> bool:
             if tok in _SECOND and i > 0 and window[i - 1] in _OBJECT_GOVERNORS:
                 continue
             return True
-        if tok in _OTHER_NOUNS and not _PREPOSITIONS.intersection(window[max(0, i - 2):i]):
+        if tok in _OTHER_NOUNS and not _PREPOSITIONS.intersection(window[max(0, i - 2) : i]):
             return True
     return False
 
@@ -238,8 +238,11 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
         if not r.self_anchored and _other_subject(_TOKEN.findall(text, s0, m.start())):
             return True
         ends_question = s1 < len(text) and text[s1] == "?"
-        if (ends_question and not _FIRST.intersection(sent_tokens)
-                and _SECOND.intersection(sent_tokens)):
+        if (
+            ends_question
+            and not _FIRST.intersection(sent_tokens)
+            and _SECOND.intersection(sent_tokens)
+        ):
             return True
         if not r.self_anchored and _MEDIA.search(sentence):
             return True
@@ -259,15 +262,16 @@ def _segments(text: str) -> list[str]:
     out: list[str] = []
     pos = 0
     for m in _SENTENCE_DELIMS.finditer(text):
-        out.append(text[pos:m.end()])
+        out.append(text[pos : m.end()])
         pos = m.end()
     if pos < len(text):
         out.append(text[pos:])
     return out
 
 
-def _score_text(text: str, rules: list[Rule], gated: bool, tokens: frozenset[str],
-                amplifier_rules: RuleSet) -> dict[str, tuple[float, str]]:
+def _score_text(
+    text: str, rules: list[Rule], gated: bool, tokens: frozenset[str], amplifier_rules: RuleSet
+) -> dict[str, tuple[float, str]]:
     """Family scores of one folded text. Rules run only on the sentences holding one of
     their anchors, so a long message costs little more than its risky sentences."""
     recovery = _Recovery(text)
@@ -288,16 +292,16 @@ def _score_text(text: str, rules: list[Rule], gated: bool, tokens: frozenset[str
     for ctx, seg_rules in per_segment:
         _apply(seg_rules, ctx, families, fired)
     if families:  # amplifiers only matter next to a core hit
-        amps = (amplifier_rules.candidates(tokens) if gated
-                else list(amplifier_rules.all_rules))
+        amps = amplifier_rules.candidates(tokens) if gated else list(amplifier_rules.all_rules)
         if amps:
             for seg in segments:
                 _apply(amps, _Context(seg, recovery), families, fired)
     return families
 
 
-def _apply(rules: list[Rule], ctx: _Context, families: dict[str, tuple[float, str]],
-           fired: set[str]) -> None:
+def _apply(
+    rules: list[Rule], ctx: _Context, families: dict[str, tuple[float, str]], fired: set[str]
+) -> None:
     text = ctx.text
     for r in rules:
         if r.name in fired:
@@ -318,8 +322,14 @@ def _total(families: dict[str, tuple[float, str]]) -> float:
     return core + sum(v for f, (v, _) in families.items() if f in AMPLIFIERS)
 
 
-def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_RULES,
-           amplifier_rules: RuleSet = AMPLIFIER_RULES, gated: bool = True) -> CrisisAssessment:
+def assess(
+    text: str,
+    recent: tuple[str, ...] = (),
+    *,
+    rules: RuleSet = CRISIS_RULES,
+    amplifier_rules: RuleSet = AMPLIFIER_RULES,
+    gated: bool = True,
+) -> CrisisAssessment:
     """Crisis score of ``text`` from the sender's point of view (no role handling).
 
     ``gated=False`` runs every rule regardless of anchors; tests use it to prove the anchor
@@ -336,16 +346,26 @@ def assess(text: str, recent: tuple[str, ...] = (), *, rules: RuleSet = CRISIS_R
                 core = {f: v for f, v in fams.items() if f not in AMPLIFIERS}
                 top = max(core, key=lambda f: core[f][0])
                 best = CrisisAssessment(total, top, frozenset(fams))
-    if best.score < THRESHOLD and a.joined_letters and any(
-        _BLOB_RISK.search(t) for t in a.tokens if len(t) >= _BLOB_MIN
+    if (
+        best.score < THRESHOLD
+        and a.joined_letters
+        and any(_BLOB_RISK.search(t) for t in a.tokens if len(t) >= _BLOB_MIN)
     ):
         best = CrisisAssessment(THRESHOLD, "ideation", best.families | {"ideation"})
     if best.score < THRESHOLD and recent and _BYE.search(a.text):
-        prior = max((assess(t, rules=rules, amplifier_rules=amplifier_rules, gated=gated).score
-                     for t in recent[-5:]), default=0)
+        prior = max(
+            (
+                assess(t, rules=rules, amplifier_rules=amplifier_rules, gated=gated).score
+                for t in recent[-5:]
+            ),
+            default=0,
+        )
         if prior >= 0.3:
-            return CrisisAssessment(max(best.score, THRESHOLD), "goodbye_after_hopelessness",
-                                    best.families | {"goodbye"})
+            return CrisisAssessment(
+                max(best.score, THRESHOLD),
+                "goodbye_after_hopelessness",
+                best.families | {"goodbye"},
+            )
     return best
 
 

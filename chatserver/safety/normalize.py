@@ -41,24 +41,103 @@ _ZW_SPACE = dict.fromkeys(map(ord, _ZERO_WIDTH), " ")
 _HOMOGLYPHS = str.maketrans(
     {
         # Cyrillic
-        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j",
-        "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t",
-        "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
-        "ь": "b", "г": "r", "л": "n", "и": "u", "ц": "u", "ш": "w",
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "з": "3",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "п": "n",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "һ": "h",
+        "ӏ": "l",
+        "ь": "b",
+        "г": "r",
+        "л": "n",
+        "и": "u",
+        "ц": "u",
+        "ш": "w",
         # Greek
-        "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k",
-        "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "s",
-        "σ": "o", "μ": "u", "λ": "l",
+        "α": "a",
+        "β": "b",
+        "γ": "y",
+        "δ": "d",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ω": "w",
+        "ς": "s",
+        "σ": "o",
+        "μ": "u",
+        "λ": "l",
         # Latin oddities NFKC keeps
-        "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
-        "ɡ": "g", "ɑ": "a", "ʀ": "r",
+        "ı": "i",
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ɡ": "g",
+        "ɑ": "a",
+        "ʀ": "r",
         # small capitals (NFKC keeps them)
-        "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h",
-        "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
-        "ǫ": "q", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+        "ᴀ": "a",
+        "ʙ": "b",
+        "ᴄ": "c",
+        "ᴅ": "d",
+        "ᴇ": "e",
+        "ꜰ": "f",
+        "ɢ": "g",
+        "ʜ": "h",
+        "ɪ": "i",
+        "ᴊ": "j",
+        "ᴋ": "k",
+        "ʟ": "l",
+        "ᴍ": "m",
+        "ɴ": "n",
+        "ᴏ": "o",
+        "ᴘ": "p",
+        "ǫ": "q",
+        "ꜱ": "s",
+        "ᴛ": "t",
+        "ᴜ": "u",
+        "ᴠ": "v",
+        "ᴡ": "w",
+        "ʏ": "y",
+        "ᴢ": "z",
         # punctuation that changes tokenisation
-        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-        "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
     }
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
@@ -72,8 +151,19 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$|]*[a-z][a-z0-9@$|]*")
 _PLAIN_NUMBER_TOKEN = re.compile(
     r"\d+(?:st|nd|rd|th|am|pm|h|hr|hrs|k|m|mg|ml|g|kg|km|mi|lb|lbs|s|x|yo|min|mins|d|mo|y|yr|yrs)"
 )
-_LEET_MAP = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s",
-             "|": "l", "9": "g", "6": "g"}
+_LEET_MAP = {
+    "0": "o",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "@": "a",
+    "$": "s",
+    "|": "l",
+    "9": "g",
+    "6": "g",
+}
 _STRETCH_HINT = re.compile(r"(.)\1\1")
 _DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:[.\-_*+~][a-z]){2,}(?![a-z0-9])")
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z]){3,}(?![a-z0-9])")
@@ -83,8 +173,8 @@ _LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 # "Shape" of a text for cheap C-level pre-checks: letter -> a, leet symbol -> 1,
 # letter separator -> ".", anything else -> space.
 _SHAPE = bytes(
-    97 if 97 <= c <= 122 else 49 if chr(c) in "0123456789@$|" else 46 if chr(c) in ".-_*+~"
-    else 32 for c in range(256)
+    97 if 97 <= c <= 122 else 49 if chr(c) in "0123456789@$|" else 46 if chr(c) in ".-_*+~" else 32
+    for c in range(256)
 )
 
 
@@ -147,8 +237,13 @@ def _fold(text: str) -> tuple[str, bool]:
         joined = joined or n > 0
     if _STRETCH_HINT.search(text):
         text = _STRETCH.sub(r"\1", text)
-    if "  " in text or "\n" in text or "\t" in text or "\r" in text or text[:1] == " " or (
-        text[-1:] == " "
+    if (
+        "  " in text
+        or "\n" in text
+        or "\t" in text
+        or "\r" in text
+        or text[:1] == " "
+        or (text[-1:] == " ")
     ):
         text = " ".join(text.split())
     elif not text.isascii():

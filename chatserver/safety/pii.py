@@ -25,9 +25,7 @@ LABEL = "pii"
 
 _DIGIT_BYTES = b"0123456789"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_PHONE = re.compile(
-    r"(?<![\w/.:,-])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d(?![\w/:-]|[.,]\d)"
-)
+_PHONE = re.compile(r"(?<![\w/.:,-])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d(?![\w/:-]|[.,]\d)")
 _DATE_OR_TIME = re.compile(
     r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$|^\d{1,2}:\d{2}|^\d{4}\s*[-/]\s*\d{4}$|^\d{1,2}\s*-\s*\d{1,2}$"
     r"|^\d+[.,]\d+$"
@@ -66,8 +64,9 @@ _PLATFORM_TOKENS = frozenset(
 )
 _NOT_HANDLES = frozenset({"is", "the", "and", "me", "there", "here", "if", "but", "now"})
 # Room-wide mentions, not people.
-_MENTIONS = frozenset({"@everyone", "@here", "@all", "@channel", "@mods", "@listeners",
-                       "@moderators", "@room"})
+_MENTIONS = frozenset(
+    {"@everyone", "@here", "@all", "@channel", "@mods", "@listeners", "@moderators", "@room"}
+)
 
 _NOTICE = (
     "We removed {what} from your message to protect your anonymity here. Please keep contact "
@@ -83,8 +82,21 @@ _STREET_TOKENS = frozenset(
         "viale piazza corso vicolo straat laan weg plein"
     )
 )
-_STREET_SUFFIXES = ("strasse", "straße", "str.", "weg ", "gasse", "platz", "allee", "ring ",
-                    "damm", "straat", "laan", "gracht", "plein")
+_STREET_SUFFIXES = (
+    "strasse",
+    "straße",
+    "str.",
+    "weg ",
+    "gasse",
+    "platz",
+    "allee",
+    "ring ",
+    "damm",
+    "straat",
+    "laan",
+    "gracht",
+    "plein",
+)
 
 
 # Letters (any case, and any non-ASCII byte) -> "a", digits -> "1", the rest -> " ".
@@ -118,15 +130,20 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
         if n:
             kinds.append("email")
     if n_digits >= 1:
+
         def phone(m: re.Match[str]) -> str:
             found = m.group(0).strip()
             digits = _digits(found)
-            if (not 7 <= len(digits) <= 15 or _DATE_OR_TIME.search(found)
-                    or digits in allowed_numbers):
+            if (
+                not 7 <= len(digits) <= 15
+                or _DATE_OR_TIME.search(found)
+                or digits in allowed_numbers
+            ):
                 return m.group(0)
             if "phone" not in kinds:
                 kinds.append("phone")
             return "[phone removed]"
+
         if n_digits >= 7:  # a phone number has at least seven digits
             text = _PHONE.sub(phone, text)
         if _maybe_address(raw, text):
@@ -134,6 +151,7 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
             if n:
                 kinds.append("address")
     if not analyze(text).tokens.isdisjoint(_PLATFORM_TOKENS):
+
         def handle(m: re.Match[str]) -> str:
             name = m.group("handle")
             if name.lower() in _NOT_HANDLES or name.startswith("["):
@@ -142,20 +160,27 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
                 kinds.append("handle")
             start = m.start("handle") - m.start(0)
             return m.group(0)[:start] + "[handle removed]"
+
         text = _HANDLE_PHRASE.sub(handle, text)
     if "@" in text:
+
         def at_handle(m: re.Match[str]) -> str:
             if m.group(0).lower() in _MENTIONS:
                 return m.group(0)
             if "handle" not in kinds:
                 kinds.append("handle")
             return "[handle removed]"
+
         text = _HANDLE_AT.sub(at_handle, text)
     return text, kinds
 
 
-_KIND_WORDS = {"email": "an e-mail address", "phone": "a phone number",
-               "address": "a street address", "handle": "a social media username"}
+_KIND_WORDS = {
+    "email": "an e-mail address",
+    "phone": "a phone number",
+    "address": "a street address",
+    "handle": "a social media username",
+}
 
 
 class PiiFilter:
@@ -172,5 +197,11 @@ class PiiFilter:
         if not kinds:
             return ALLOW_VERDICT
         what = " and ".join(_KIND_WORDS[k] for k in kinds)
-        return Verdict(frozenset({LABEL}), Action.REDACT, "contact_details",
-                       notice=_NOTICE.format(what=what), text=new_text, score=1.0)
+        return Verdict(
+            frozenset({LABEL}),
+            Action.REDACT,
+            "contact_details",
+            notice=_NOTICE.format(what=what),
+            text=new_text,
+            score=1.0,
+        )

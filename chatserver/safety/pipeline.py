@@ -64,6 +64,7 @@ def _default_logger() -> Logger:
     logger: Logger = structlog.get_logger("chatserver.safety")
     return logger
 
+
 _SEVERITY = (Action.BLOCK, Action.HOLD, Action.ESCALATE, Action.CONTENT_WARNING, Action.REDACT)
 _FAIL_CLOSED_NOTICE = (
     "We couldn't check your message just now, so it hasn't been sent yet. Please try again in "
@@ -114,8 +115,9 @@ class PipelineResult(NamedTuple):
     @property
     def scores(self) -> Mapping[str, float]:
         """Filter name -> that filter's score in [0, 1], below-threshold scores included."""
-        return MappingProxyType(dict(zip(self.filter_names, (v.score for v in self.verdicts),
-                                         strict=True)))
+        return MappingProxyType(
+            dict(zip(self.filter_names, (v.score for v in self.verdicts), strict=True))
+        )
 
     @property
     def action(self) -> Action:
@@ -141,11 +143,24 @@ _NO_ACTIONS: frozenset[Action] = frozenset()
 _NO_LABELS: frozenset[str] = frozenset()
 
 
-def _combine(text: str, verdicts: list[Verdict], names: tuple[str, ...],
-             degraded: list[str], plain: bool) -> PipelineResult:
+def _combine(
+    text: str, verdicts: list[Verdict], names: tuple[str, ...], degraded: list[str], plain: bool
+) -> PipelineResult:
     if plain:  # the common case: every filter allowed without a label
-        return PipelineResult(text, _NO_LABELS, _NO_ACTIONS, tuple(verdicts), (), False, False,
-                              False, None, False, names, tuple(degraded) if degraded else ())
+        return PipelineResult(
+            text,
+            _NO_LABELS,
+            _NO_ACTIONS,
+            tuple(verdicts),
+            (),
+            False,
+            False,
+            False,
+            None,
+            False,
+            names,
+            tuple(degraded) if degraded else (),
+        )
     labels = frozenset(lab for v in verdicts for lab in v.labels)
     actions = frozenset(v.action for v in verdicts if v.action is not Action.ALLOW)
     cw = next((v.category for v in verdicts if v.action is Action.CONTENT_WARNING), None)
@@ -202,20 +217,30 @@ class Pipeline:
         s = self.settings_for(f.name)
         self._failures[(f.name, reason)] += 1
         # Never log the text, nor the exception message (it may quote the text).
-        self.log.warning("safety_filter_failed", filter=f.name, reason=reason,
-                     error_type=type(exc).__name__ if exc else None, fail_open=s.fail_open)
+        self.log.warning(
+            "safety_filter_failed",
+            filter=f.name,
+            reason=reason,
+            error_type=type(exc).__name__ if exc else None,
+            fail_open=s.fail_open,
+        )
         if s.fail_open:
             return Verdict(frozenset(), Action.ALLOW, reason)
-        return Verdict(frozenset({"filter_unavailable"}), Action.BLOCK, reason,
-                       notice=_FAIL_CLOSED_NOTICE)
+        return Verdict(
+            frozenset({"filter_unavailable"}), Action.BLOCK, reason, notice=_FAIL_CLOSED_NOTICE
+        )
 
     def _overran(self, f: Filter, started: float, budget_s: float) -> bool:
         elapsed = self._clock() - started
         if elapsed > budget_s:
             elapsed_ms = elapsed * 1000.0
             self._failures[(f.name, "over_budget")] += 1
-            self.log.warning("safety_filter_over_budget", filter=f.name, reason="over_budget",
-                         elapsed_ms=round(elapsed_ms, 3))
+            self.log.warning(
+                "safety_filter_over_budget",
+                filter=f.name,
+                reason="over_budget",
+                elapsed_ms=round(elapsed_ms, 3),
+            )
             return True
         return False
 
@@ -224,11 +249,13 @@ class Pipeline:
         """Later filters see the redacted text, never the original."""
         if v.text is None:
             return inp
-        return FilterInput(v.text, inp.role, inp.recent, inp.lang, inp.room_consent,
-                           inp.confirmed_warning)
+        return FilterInput(
+            v.text, inp.role, inp.recent, inp.lang, inp.room_consent, inp.confirmed_warning
+        )
 
-    def _finish(self, inp: FilterInput, verdicts: list[Verdict],
-                degraded: list[str], plain: bool) -> PipelineResult:
+    def _finish(
+        self, inp: FilterInput, verdicts: list[Verdict], degraded: list[str], plain: bool
+    ) -> PipelineResult:
         result = _combine(inp.text, verdicts, self._names, degraded, plain)
         self._messages += 1
         if plain:

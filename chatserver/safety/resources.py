@@ -18,8 +18,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["DEFAULT_RESOURCES_PATH", "Resource", "ResourceBook", "load_resources",
-           "resources_for"]
+__all__ = ["DEFAULT_RESOURCES_PATH", "Resource", "ResourceBook", "load_resources", "resources_for"]
 
 DEFAULT_RESOURCES_PATH = Path(__file__).with_name("resources.json")
 _LOCALE = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}|\d{3}))?")

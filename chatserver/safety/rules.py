@@ -94,6 +94,10 @@ class RuleSet:
             keys |= pre & self.anchor_prefixes
         if not keys:
             return []
-        found = {r.order: r for k in keys for r in self._index[k]
-                 if not r.requires or not r.requires.isdisjoint(tokens)}
+        found = {
+            r.order: r
+            for k in keys
+            for r in self._index[k]
+            if not r.requires or not r.requires.isdisjoint(tokens)
+        }
         return [found[k] for k in sorted(found)]

@@ -33,99 +33,132 @@ MIN_CONCRETE = 1.0
 
 _CUES: dict[str, tuple[float, float, str]] = {
     # family: (weight per match, cap, pattern)
-    "blood": (1.0, 2.0,
-              r"(?<!gave )(?<!give )(?<!donate )(?<!donated )(?<!donating )(?<!giving )"
-              r"\b(?:blood(?! (?:test|tests|work|pressure|sugar|type|drive|donation|bank|orange|"
-              r"moon|cells?|count|panel|donor))\w*|bled|bleed\w*|bloody|bloodied|sangre|sangr\w+|"
-              r"(?:du|le|de|mon|son|en|au|plein) sang|saign\w+|sangue|sanguin\w+|blut\w*|geblutet|"
-              r"bloed\w*)\b"),
-    "flow": (1.0, 2.0,
-             r"\b(?:pour(?:ing|ed)|gush(?:ing|ed)|spurt(?:ing|ed|s)?|spray(?:ing|ed)|pool(?:ing|"
-             r"ed)|puddle|soak(?:ed|ing)|drip(?:ping|ped)|stream(?:ing|ed)|running down|ran down|"
-             r"coming out in|in pulses|encharc\w+|empapad\w+|chorrea\w+|coulait|giclait|gicle|"
-             r"spritz\w*|durchgeweicht|pingava|escorria|scorreva|inzuppat\w+|not slowing|wont "
-             r"stop|no para)\b"),
-    "wound": (1.0, 3.0,
-              r"\b(?:gash(?:es)?|wounds?|lacerations?|stitches|staples|sutures|grafts?|(?:split|"
-              r"sliced|torn|ripped|tore|cracked|broken|busted) (?:open|wide)|gaping|open (?:wound|"
-              r"cut|flesh)|raw|blisters?|blistered|scabs?|pus|weep(?:ing)?|infected|flesh|fat|"
-              r"muscle|tendons?|bones?|skull|brains?|intestines?|guts|entrails|organs|caved in|"
-              r"crushed|mangled|severed|stumps?|snapped|fractured?|broken (?:nose|jaw|ribs?|bones?|"
-              r"teeth|arm|leg|fingers?|neck|wrist)|cracked (?:rib|ribs|skull|head)|bruises|bruised|"
-              r"black and blue|swollen shut|concussion|seizure|teeth marks|chipped|bit through|"
-              r"choking on|vomit\w*|charred|burn unit|skin (?:came|coming|was|hanging|peeling|"
-              r"sliding|split|torn|tore|went)|sheet of skin|piece of skin|hanging by|heridas?|"
-              r"(?:\d+|quince|veinte) puntos|moretones|moreton|huesos?|craneo|aplastad\w+|"
-              r"destrozad\w+|carne|mandibula rota|dientes|tripas|quemaduras?|ampollas|plaies?|"
-              r"blessures?|points de suture|(?:\d+|quinze|vingt) points|os|crane|hematomes?|"
-              r"cassee?s?|chair|graisse|brulures?|cloques|arcade ouverte|wunden?|verletzungen|"
-              r"genaht|stiche|knochen|schadel|hautfetzen|fleisch|gebrochen|blaue flecken|"
-              r"hamatome?|verbrennungen|abgebunden|verblutet|feridas?|(?:\d+) pontos|ossos?|"
-              r"cranio|hematomas?|roxos?|roxas?|quebrad[ao]s?|queimaduras|bolhas|ferite|"
-              r"(?:\d+) punti|ossa|lividi|rott[aoie]|bruciature|vesciche|abri[ou] (?:e|y) )\b"),
-    "force": (1.0, 2.0,
-              r"\b(?:slammed|smashed|punched|kicked|stabbed|choked|strangled|pinned (?:me|my|"
-              r"down)|held (?:me|my \w+|both my \w+) (?:down|with)|dragged|shoved|threw (?:me|a |"
-              r"boiling)|stomped|beat (?:me|him|her|our)|beaten|whipped|bit (?:me|my)|hit me|hit "
-              r"my|(?:hand|hands) (?:on|around) my (?:throat|neck)|crushing my|pressed until|"
-              r"grabbed me|rammed|bashed|attacked me|swung (?:it|at)|pushed me|pulled me|"
-              r"dragged me|drag me|bang(?:ed)? my|slam(?:med)? my|crack(?:ed)? (?:against|my)|"
-              r"pressed (?:into|against|down)|tore (?:my|at)|ripped (?:my|off)|cornered me|"
-              r"threw me|kicked me|stamped on|golpe\w*|"
-              r"me pegaba|me pego|me pegaron|me golpeo|me golpearon|trompada|patada|me empujo|"
-              r"me agarro|"
-              r"me sostuvo|apunal\w+|frappait|frappe|coups|m a pousse|etrangl\w+|plaquee|gifl\w+|"
-              r"geschlagen|getreten|gewurgt|gerammt|gestochen|gestossen|me bateu|espancou|"
-              r"empurrou|me segurou|segurou|me jogou|enforcou|apertava|socou|picchiat\w+|"
-              r"sbattut\w+|"
-              r"colpit\w+|strangolat\w+|spint[ao] contro)\b"),
-    "body": (0.25, 1.5,
-             r"\b(?:head|face|skull|scalp|neck|throat|chest|ribs?|stomach|belly|thighs?|hips?|"
-             r"wrists?|forearms?|arms?|hands?|fingers?|fingertips|skin|mouth|lips?|teeth|tongue|"
-             r"nose|jaw|cheek|eyes?|forehead|ears?|legs?|knees?|shins?|ankles?|feet|back|spine|"
-             r"shoulders?|cabeza|cara|cuello|garganta|pecho|costillas|estomago|muslos?|munecas?|"
-             r"brazos?|manos?|dedos?|piel|boca|nariz|ojos?|frente|piernas?|espalda|tete|visage|"
-             r"cou|gorge|poitrine|cotes?|ventre|cuisses?|poignets?|bras|mains?|doigts|peau|"
-             r"bouche|nez|machoire|yeux|oeil|front|jambes?|dos|kopf|gesicht|hals|kehle|brust|"
-             r"rippen?|bauch|oberschenkel|handgelenk\w*|arme?|hande|finger|haut|mund|nase|kiefer|"
-             r"augen?|stirn|beine?|rucken|cabeca|rosto|pescoco|garganta|peito|costelas|barriga|"
-             r"coxas?|pulsos?|bracos?|maos?|dedos|pele|nariz|olhos?|testa|pernas?|costas|testa|"
-             r"faccia|collo|gola|petto|costole|pancia|cosce|cosc\w+|polsi|braccia|mani|dita|"
-             r"pelle|bocca|naso|occhi|gambe|schiena)\b"),
-    "impact": (1.0, 2.0,
-               r"\b(?:against (?:the|a|my) (?:wall|floor|door|locker|table|ground|brick\w*|tiles?|"
-               r"curb|pavement|concrete|counter|sink|car|window|mirror|headboard)|into (?:the|a) "
-               r"(?:wall|floor|ground|duvet|mattress|pillow|dirt|concrete|pavement|glass)|(?:across|"
-               r"down) the (?:face|head|back)|by (?:my|the|her|his) (?:hair|throat|neck)|contra "
-               r"(?:la pared|el suelo|la cama|el piso|la mesa|el muro)|contre (?:le mur|le sol|le "
-               r"carrelage|la porte|la table)|gegen (?:die wand|den boden|die tur|die tischkante)|"
-               r"contra (?:a parede|o chao|a cama|a mesa)|contro (?:il muro|il pavimento|la porta|"
-               r"il tavolo))\b"),
-    "pain": (0.5, 1.0,
-             r"\b(?:pain|agony|couldnt breathe|could barely breathe|cant breathe|screamed|"
-             r"screaming|hurt to (?:walk|sit|breathe|move|swallow)|dolio|dolor|douleur|schmerz\w*|"
-             r"doia|dor|dolore|faceva (?:male|malissimo))\b"),
-    "sexual": (0.5, 1.0,
-               r"\b(?:raped|rape|rapist|molested|forced (?:himself|herself|me)|on top of me|pulled "
-               r"(?:my )?(?:pants|dress|skirt|underwear|jeans)|inside me|me violo|violacion|"
-               r"violad[ao]|violee?|viol|violer|vergewaltig\w*|estupr\w+|violentat\w+)\b"),
-    "death": (1.0, 2.0,
-              r"\b(?:dead body|corpse|(?:wasnt|not|stopped) (?:moving|breathing)|already dead|was "
-              r"dead|lifeless|eyes (?:were )?open|head was (?:missing|gone)|top of (?:his|her|the) "
-              r"head|body parts|decapitat\w+|dismember\w+|the smell|smell of|ya estaba muert[ao]|"
-              r"cadaver|cadavre|leiche|cadavere|morto|deja mort|il est mort|er war tot|"
-              r"(?:top|back|half|side) of (?:it|his|her|their|the|my \w+s?) (?:head |face |skull )?"
-              r"(?:was )?(?:gone|missing|blown)|(?:head|face|skull|jaw|leg|arm)s? (?:was |were )?"
-              r"(?:blown (?:off|open|apart)|caved in|split open|torn off|ripped off))\b"),
-    "scene": (0.5, 1.0,
-              r"\b(?:explosion|exploded|shell|shells|bomb|bombs|gunfire|shrapnel|trench|wreck\w*|"
-              r"crash(?:ed)?|run over|ran over|hit by a|ejected|rubble|escombros|decombres|"
-              r"trummer|macerie|explosao|explosion)\b"),
-    "self_injury": (0.5, 1.0,
-                    r"\b(?:i (?:used to |would |had )?(?:cut|burn|burned|burnt|carved|sliced|"
-                    r"scratched|picked|pulled|peel|peeled)(?: \w+)? (?:my|myself)|cut (?:my|"
-                    r"myself) so|me scarifi\w+|me suis coupee?|me cortei|me corte|me cortaba|mi "
-                    r"tagliav\w+|geritzt|mezelf gesneden)\b"),
+    "blood": (
+        1.0,
+        2.0,
+        r"(?<!gave )(?<!give )(?<!donate )(?<!donated )(?<!donating )(?<!giving )"
+        r"\b(?:blood(?! (?:test|tests|work|pressure|sugar|type|drive|donation|bank|orange|"
+        r"moon|cells?|count|panel|donor))\w*|bled|bleed\w*|bloody|bloodied|sangre|sangr\w+|"
+        r"(?:du|le|de|mon|son|en|au|plein) sang|saign\w+|sangue|sanguin\w+|blut\w*|geblutet|"
+        r"bloed\w*)\b",
+    ),
+    "flow": (
+        1.0,
+        2.0,
+        r"\b(?:pour(?:ing|ed)|gush(?:ing|ed)|spurt(?:ing|ed|s)?|spray(?:ing|ed)|pool(?:ing|"
+        r"ed)|puddle|soak(?:ed|ing)|drip(?:ping|ped)|stream(?:ing|ed)|running down|ran down|"
+        r"coming out in|in pulses|encharc\w+|empapad\w+|chorrea\w+|coulait|giclait|gicle|"
+        r"spritz\w*|durchgeweicht|pingava|escorria|scorreva|inzuppat\w+|not slowing|wont "
+        r"stop|no para)\b",
+    ),
+    "wound": (
+        1.0,
+        3.0,
+        r"\b(?:gash(?:es)?|wounds?|lacerations?|stitches|staples|sutures|grafts?|(?:split|"
+        r"sliced|torn|ripped|tore|cracked|broken|busted) (?:open|wide)|gaping|open (?:wound|"
+        r"cut|flesh)|raw|blisters?|blistered|scabs?|pus|weep(?:ing)?|infected|flesh|fat|"
+        r"muscle|tendons?|bones?|skull|brains?|intestines?|guts|entrails|organs|caved in|"
+        r"crushed|mangled|severed|stumps?|snapped|fractured?|broken (?:nose|jaw|ribs?|bones?|"
+        r"teeth|arm|leg|fingers?|neck|wrist)|cracked (?:rib|ribs|skull|head)|bruises|bruised|"
+        r"black and blue|swollen shut|concussion|seizure|teeth marks|chipped|bit through|"
+        r"choking on|vomit\w*|charred|burn unit|skin (?:came|coming|was|hanging|peeling|"
+        r"sliding|split|torn|tore|went)|sheet of skin|piece of skin|hanging by|heridas?|"
+        r"(?:\d+|quince|veinte) puntos|moretones|moreton|huesos?|craneo|aplastad\w+|"
+        r"destrozad\w+|carne|mandibula rota|dientes|tripas|quemaduras?|ampollas|plaies?|"
+        r"blessures?|points de suture|(?:\d+|quinze|vingt) points|os|crane|hematomes?|"
+        r"cassee?s?|chair|graisse|brulures?|cloques|arcade ouverte|wunden?|verletzungen|"
+        r"genaht|stiche|knochen|schadel|hautfetzen|fleisch|gebrochen|blaue flecken|"
+        r"hamatome?|verbrennungen|abgebunden|verblutet|feridas?|(?:\d+) pontos|ossos?|"
+        r"cranio|hematomas?|roxos?|roxas?|quebrad[ao]s?|queimaduras|bolhas|ferite|"
+        r"(?:\d+) punti|ossa|lividi|rott[aoie]|bruciature|vesciche|abri[ou] (?:e|y) )\b",
+    ),
+    "force": (
+        1.0,
+        2.0,
+        r"\b(?:slammed|smashed|punched|kicked|stabbed|choked|strangled|pinned (?:me|my|"
+        r"down)|held (?:me|my \w+|both my \w+) (?:down|with)|dragged|shoved|threw (?:me|a |"
+        r"boiling)|stomped|beat (?:me|him|her|our)|beaten|whipped|bit (?:me|my)|hit me|hit "
+        r"my|(?:hand|hands) (?:on|around) my (?:throat|neck)|crushing my|pressed until|"
+        r"grabbed me|rammed|bashed|attacked me|swung (?:it|at)|pushed me|pulled me|"
+        r"dragged me|drag me|bang(?:ed)? my|slam(?:med)? my|crack(?:ed)? (?:against|my)|"
+        r"pressed (?:into|against|down)|tore (?:my|at)|ripped (?:my|off)|cornered me|"
+        r"threw me|kicked me|stamped on|golpe\w*|"
+        r"me pegaba|me pego|me pegaron|me golpeo|me golpearon|trompada|patada|me empujo|"
+        r"me agarro|"
+        r"me sostuvo|apunal\w+|frappait|frappe|coups|m a pousse|etrangl\w+|plaquee|gifl\w+|"
+        r"geschlagen|getreten|gewurgt|gerammt|gestochen|gestossen|me bateu|espancou|"
+        r"empurrou|me segurou|segurou|me jogou|enforcou|apertava|socou|picchiat\w+|"
+        r"sbattut\w+|"
+        r"colpit\w+|strangolat\w+|spint[ao] contro)\b",
+    ),
+    "body": (
+        0.25,
+        1.5,
+        r"\b(?:head|face|skull|scalp|neck|throat|chest|ribs?|stomach|belly|thighs?|hips?|"
+        r"wrists?|forearms?|arms?|hands?|fingers?|fingertips|skin|mouth|lips?|teeth|tongue|"
+        r"nose|jaw|cheek|eyes?|forehead|ears?|legs?|knees?|shins?|ankles?|feet|back|spine|"
+        r"shoulders?|cabeza|cara|cuello|garganta|pecho|costillas|estomago|muslos?|munecas?|"
+        r"brazos?|manos?|dedos?|piel|boca|nariz|ojos?|frente|piernas?|espalda|tete|visage|"
+        r"cou|gorge|poitrine|cotes?|ventre|cuisses?|poignets?|bras|mains?|doigts|peau|"
+        r"bouche|nez|machoire|yeux|oeil|front|jambes?|dos|kopf|gesicht|hals|kehle|brust|"
+        r"rippen?|bauch|oberschenkel|handgelenk\w*|arme?|hande|finger|haut|mund|nase|kiefer|"
+        r"augen?|stirn|beine?|rucken|cabeca|rosto|pescoco|garganta|peito|costelas|barriga|"
+        r"coxas?|pulsos?|bracos?|maos?|dedos|pele|nariz|olhos?|testa|pernas?|costas|testa|"
+        r"faccia|collo|gola|petto|costole|pancia|cosce|cosc\w+|polsi|braccia|mani|dita|"
+        r"pelle|bocca|naso|occhi|gambe|schiena)\b",
+    ),
+    "impact": (
+        1.0,
+        2.0,
+        r"\b(?:against (?:the|a|my) (?:wall|floor|door|locker|table|ground|brick\w*|tiles?|"
+        r"curb|pavement|concrete|counter|sink|car|window|mirror|headboard)|into (?:the|a) "
+        r"(?:wall|floor|ground|duvet|mattress|pillow|dirt|concrete|pavement|glass)|(?:across|"
+        r"down) the (?:face|head|back)|by (?:my|the|her|his) (?:hair|throat|neck)|contra "
+        r"(?:la pared|el suelo|la cama|el piso|la mesa|el muro)|contre (?:le mur|le sol|le "
+        r"carrelage|la porte|la table)|gegen (?:die wand|den boden|die tur|die tischkante)|"
+        r"contra (?:a parede|o chao|a cama|a mesa)|contro (?:il muro|il pavimento|la porta|"
+        r"il tavolo))\b",
+    ),
+    "pain": (
+        0.5,
+        1.0,
+        r"\b(?:pain|agony|couldnt breathe|could barely breathe|cant breathe|screamed|"
+        r"screaming|hurt to (?:walk|sit|breathe|move|swallow)|dolio|dolor|douleur|schmerz\w*|"
+        r"doia|dor|dolore|faceva (?:male|malissimo))\b",
+    ),
+    "sexual": (
+        0.5,
+        1.0,
+        r"\b(?:raped|rape|rapist|molested|forced (?:himself|herself|me)|on top of me|pulled "
+        r"(?:my )?(?:pants|dress|skirt|underwear|jeans)|inside me|me violo|violacion|"
+        r"violad[ao]|violee?|viol|violer|vergewaltig\w*|estupr\w+|violentat\w+)\b",
+    ),
+    "death": (
+        1.0,
+        2.0,
+        r"\b(?:dead body|corpse|(?:wasnt|not|stopped) (?:moving|breathing)|already dead|was "
+        r"dead|lifeless|eyes (?:were )?open|head was (?:missing|gone)|top of (?:his|her|the) "
+        r"head|body parts|decapitat\w+|dismember\w+|the smell|smell of|ya estaba muert[ao]|"
+        r"cadaver|cadavre|leiche|cadavere|morto|deja mort|il est mort|er war tot|"
+        r"(?:top|back|half|side) of (?:it|his|her|their|the|my \w+s?) (?:head |face |skull )?"
+        r"(?:was )?(?:gone|missing|blown)|(?:head|face|skull|jaw|leg|arm)s? (?:was |were )?"
+        r"(?:blown (?:off|open|apart)|caved in|split open|torn off|ripped off))\b",
+    ),
+    "scene": (
+        0.5,
+        1.0,
+        r"\b(?:explosion|exploded|shell|shells|bomb|bombs|gunfire|shrapnel|trench|wreck\w*|"
+        r"crash(?:ed)?|run over|ran over|hit by a|ejected|rubble|escombros|decombres|"
+        r"trummer|macerie|explosao|explosion)\b",
+    ),
+    "self_injury": (
+        0.5,
+        1.0,
+        r"\b(?:i (?:used to |would |had )?(?:cut|burn|burned|burnt|carved|sliced|"
+        r"scratched|picked|pulled|peel|peeled)(?: \w+)? (?:my|myself)|cut (?:my|"
+        r"myself) so|me scarifi\w+|me suis coupee?|me cortei|me corte|me cortaba|mi "
+        r"tagliav\w+|geritzt|mezelf gesneden)\b",
+    ),
 }
 _PATTERNS = {fam: (w, cap, re.compile(p)) for fam, (w, cap, p) in _CUES.items()}
 _CONCRETE = ("blood", "flow", "wound", "death", "impact")
@@ -209,13 +242,19 @@ class TraumaDumpFilter:
         if score <= 0.0:
             return ALLOW_VERDICT
         if score < THRESHOLD or concrete < MIN_CONCRETE:
-            return Verdict(frozenset(), Action.ALLOW, "no_match",
-                           score=round(max(0.0, min(score / THRESHOLD, 0.99)), 3))
+            return Verdict(
+                frozenset(),
+                Action.ALLOW,
+                "no_match",
+                score=round(max(0.0, min(score / THRESHOLD, 0.99)), 3),
+            )
         labels = frozenset({LABEL})
         if inp.room_consent or inp.confirmed_warning:
             cat = inp.confirmed_warning or category
             reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
-            return Verdict(labels, Action.CONTENT_WARNING, reason, notice=_CW_NOTICE,
-                           category=cat, score=1.0)
-        return Verdict(labels, Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE,
-                       category=category, score=1.0)
+            return Verdict(
+                labels, Action.CONTENT_WARNING, reason, notice=_CW_NOTICE, category=cat, score=1.0
+            )
+        return Verdict(
+            labels, Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE, category=category, score=1.0
+        )
