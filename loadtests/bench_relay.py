@@ -3,16 +3,18 @@
     python -m loadtests.bench_relay [--rooms 40] [--members 4] [--rates 200,400,...]
                                     [--seconds 5] [--filters none|default|both]
 
-For each target (``bare``: ``loadtests.bare_relay``; ``chatserver``) it starts one
-redis-server and two nodes on free loopback ports, connects ``rooms * members`` clients
-(member ``i`` of a room on node ``i % 2``, so every room spans both nodes), joins them,
-then offers each rate in turn: every client says messages at ``rate / clients`` per
-second, stamped with the send time. Every member's every ``message`` is a delivery; its
-latency is receive time minus send time (end to end: client -> node -> Redis -> both nodes
--> clients). A rate is *sustained* when deliveries/s reach 95% of what was offered and the
-p99 stays under 1 s. Output: a table per target, the max sustained deliveries/s, the
-p50/p99 at the highest rate both sustain, and the verdict against the issue's targets
-(chatserver >= 70% of bare deliveries/s, p99 <= 1.5x bare), as JSON on the last line.
+One redis-server; for each target (``bare``: ``loadtests.bare_relay``; ``chatserver``,
+without and/or with the default safety filters) two nodes on free loopback ports and
+``rooms * members`` clients (member ``i`` of a room on node ``i % 2``, so every room spans
+both nodes). Then each rate is offered to each target in turn (interleaved, so background
+load hits them alike): every client says messages at ``rate / clients`` per second,
+stamped with the send time. Every member's every ``message`` is a delivery; its latency is
+receive time minus send time (end to end: client -> node -> Redis -> both nodes ->
+clients). A rate is *sustained* when deliveries/s reach 95% of what was offered and p99
+stays under 1 s; a target stops at its first unsustained rate. Output: one line per
+(target, rate) on stderr, then a JSON report on stdout with, per chatserver variant, the
+verdict against the issue's targets: max sustained deliveries/s >= 70% of bare's, and p99
+at the highest rate both sustain <= 1.5x bare's.
 
 The load generator shares the machine: run it when the machine is otherwise idle.
 """
@@ -37,6 +39,7 @@ from typing import IO, Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +125,7 @@ def redis_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterator[list[int]]:
+def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterator[list[Proc]]:
     py = sys.executable
     procs: list[Proc] = []
     try:
@@ -140,7 +143,7 @@ def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterat
                 if filters != "default":
                     args += ["--filters", ","]
             procs.append(Proc(args))
-        yield [p.port for p in procs]
+        yield procs
     finally:
         for p in procs:
             p.stop()
@@ -149,9 +152,12 @@ def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterat
 @dataclass
 class Stats:
     window: tuple[int, int] = (0, 0)
-    deliveries: int = 0
+    deliveries: int = 0  # in the measured window
+    total: int = 0  # since the rate began (warm-up and drain included), for CPU per delivery
     latencies_us: list[int] = field(default_factory=list)
     errors: int = 0
+    altered: int = 0  # deliveries whose text a filter changed: no latency for them
+    sent_at: dict[str, int] = field(default_factory=dict)  # message tag -> send time (ns)
 
 
 class Member:
@@ -163,17 +169,22 @@ class Member:
 
     async def _read(self) -> None:
         stats = self.stats
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(ConnectionClosed):
             async for data in self.ws:
                 frame = orjson.loads(data)
                 kind = frame.get("type")
                 if kind == "message":
+                    stats.total += 1
                     now = time.monotonic_ns()
                     start, end = stats.window
                     if start <= now < end:
                         stats.deliveries += 1
-                        sent = int(frame["text"].split(" ", 1)[0])
-                        stats.latencies_us.append((now - sent) // 1000)
+                        words = str(frame.get("text", "")).split(" ", 2)
+                        sent = stats.sent_at.get(words[1]) if len(words) > 1 else None
+                        if sent is None:
+                            stats.altered += 1
+                        else:
+                            stats.latencies_us.append((now - sent) // 1000)
                 elif kind == "error":
                     stats.errors += 1
 
@@ -221,15 +232,39 @@ def percentile(values: list[int], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
 
 
-async def offer(group: list[Member], stats: Stats, rate: float, seconds: float) -> dict[str, Any]:
+def tag(n: int) -> str:
+    """A message's tag in letters: digits could look like a phone number to the filters."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out += chr(97 + r)
+        if not n:
+            return out
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def offer(
+    group: list[Member], stats: Stats, pids: Sequence[int], rate: float, seconds: float
+) -> dict[str, Any]:
     """Send ``rate`` messages/s spread over every member for ``seconds`` (after 1 s of
-    warm-up, not counted); return what was delivered in the measured window."""
+    warm-up, not counted); return what was delivered in the measured window, and the CPU
+    time the target's nodes used per delivery (less sensitive to background load)."""
     warm = 1.0
     tick = 0.01
-    pad = "x" * 40
+    words = "how is everyone doing tonight, I could use some company"
     begin = time.monotonic_ns()
     stats.window = (begin + int(warm * 1e9), begin + int((warm + seconds) * 1e9))
-    stats.deliveries, stats.latencies_us, stats.errors = 0, [], 0
+    stats.deliveries, stats.latencies_us, stats.errors, stats.altered = 0, [], 0, 0
+    stats.total = 0
+    stats.sent_at.clear()
+    cpu_before = cpu_seconds(pids)
     index = 0
     sent_in_window = 0
     start = time.monotonic()
@@ -240,12 +275,15 @@ async def offer(group: list[Member], stats: Stats, rate: float, seconds: float) 
             m = group[index % len(group)]
             index += 1
             sent_ns = time.monotonic_ns()
-            text = f"{sent_ns} {pad}"
+            label = tag(index)
+            stats.sent_at[label] = sent_ns
+            text = f"msg {label} {words}"
             await m.ws.send(orjson.dumps({"type": "say", "room": m.room, "text": text}).decode())
             if stats.window[0] <= sent_ns < stats.window[1]:
                 sent_in_window += 1
         await asyncio.sleep(tick)
     await asyncio.sleep(1.0)  # deliveries of the window still in flight
+    cpu = cpu_seconds(pids) - cpu_before
     per_room = len(group) // len({m.room for m in group})
     expected = sent_in_window * per_room / seconds
     delivered = stats.deliveries / seconds
@@ -258,23 +296,40 @@ async def offer(group: list[Member], stats: Stats, rate: float, seconds: float) 
         "p50_ms": round(p50, 2),
         "p99_ms": round(p99, 2),
         "errors": stats.errors,
+        "altered": stats.altered,
+        "node_cpu_us_per_delivery": round(cpu * 1e6 / max(stats.total, 1)),
         "sustained": delivered >= SUSTAINED * expected and p99 <= P99_LIMIT_MS,
     }
 
 
-async def run_target(
-    target: str, redis_url: str, rooms: list[str], per_room: int, rates: Sequence[float],
-    seconds: float, filters: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    results = []
-    with nodes(target, redis_url, rooms, filters) as ports:
-        async with members(ports, rooms, per_room) as (group, stats):
-            for rate in rates:
-                result = await offer(group, stats, rate, seconds)
-                print(f"  {target:<22} {json.dumps(result)}", file=sys.stderr)
-                results.append(result)
+async def run_all(
+    variants: list[tuple[str, str, str]], redis_url: str, rooms: list[str], per_room: int,
+    rates: Sequence[float], seconds: float,
+) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Every target runs at once (idle until its turn); each rate is offered to each target
+    in turn, so a change in the machine's background load hits them alike. A target stops
+    at its first unsustained rate."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
+    async with contextlib.AsyncExitStack() as stack:
+        groups = {}
+        for name, target, filters in variants:
+            procs = stack.enter_context(nodes(target, redis_url, rooms, filters))
+            group, stats = await stack.enter_async_context(
+                members([p.port for p in procs], rooms, per_room)
+            )
+            groups[name] = (group, stats, [p.proc.pid for p in procs])
+        active = set(groups)
+        for rate in rates:
+            for name, (group, stats, pids) in groups.items():
+                if name not in active:
+                    continue
+                result = await offer(group, stats, pids, rate, seconds)
+                print(f"  {name:<22} {json.dumps(result)}", file=sys.stderr)
+                results[name].append(result)
                 if not result["sustained"]:
-                    break
+                    active.discard(name)
+            if not active:
+                break
     return results
 
 
@@ -304,16 +359,14 @@ async def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {json.dumps(machine)}", file=sys.stderr)
     variants = {"none": ["none"], "default": ["default"], "both": ["none", "default"]}
     report: dict[str, Any] = {"machine": machine, "rooms": args.rooms, "members": args.members}
+    chosen = [("bare", "bare", "")] + [
+        (f"chatserver[{f}]", "chatserver", f) for f in variants[args.filters]
+    ]
     with redis_server() as redis_url:
-        bare = await run_target("bare", redis_url, rooms, args.members, rates, args.seconds, "")
-        report["bare"] = bare
-        for filters in variants[args.filters]:
-            name = f"chatserver[{filters}]"
-            cs = await run_target(
-                "chatserver", redis_url, rooms, args.members, rates, args.seconds, filters
-            )
-            report[name] = cs
-            report[name + ":verdict"] = verdict(bare, cs)
+        results = await run_all(chosen, redis_url, rooms, args.members, rates, args.seconds)
+    report.update(results)
+    for name, _, _ in chosen[1:]:
+        report[name + ":verdict"] = verdict(results["bare"], results[name])
     report["load_after"] = os.getloadavg()
     print(json.dumps(report))
     return 0
