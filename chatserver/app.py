@@ -26,6 +26,8 @@ from chatserver.connection import ConnectionHandler
 from chatserver.http import HttpRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
+from chatserver.moderation.service import Moderation
+from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.observability import Metrics
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
@@ -79,6 +81,18 @@ def make_session_store(settings: Settings) -> SessionStore:
     return RedisSessionStore(settings.redis_url)
 
 
+def make_report_store(settings: Settings) -> ReportStore:
+    if not settings.redis_url:
+        return MemoryReportStore(
+            limit=settings.report_queue_size, retention=settings.report_retention
+        )
+    from chatserver.moderation.redis import RedisReportStore
+
+    return RedisReportStore(
+        settings.redis_url, limit=settings.report_queue_size, retention=settings.report_retention
+    )
+
+
 def make_pairing_store(settings: Settings) -> PairingStore:
     if not settings.redis_url:
         return MemoryPairingStore()
@@ -121,6 +135,15 @@ class ChatServer:
             store=make_session_store(settings),
         )
         self.support = Support(self.chat, make_pairing_store(settings))
+        self.moderation = Moderation(
+            self.chat,
+            make_report_store(settings),
+            cooldown=settings.removal_cooldown,
+            retention=settings.report_retention,
+        )
+        self.hub.on_room_ended = lambda room: self.support.enqueue(
+            {"k": "room_ended", "room": room}
+        )
         self.addresses = AddressCounter(settings.max_connections_per_address)
         self.handler = ConnectionHandler(self.chat, settings, self.metrics, self.addresses)
         self.port: int | None = None
@@ -174,6 +197,7 @@ class ChatServer:
         if self.broker.healthy:
             self.metrics.broker_up.set(1)
         await self.support.start()
+        await self.moderation.start()
         routes = HttpRoutes(
             self.health,
             self.ready,
@@ -211,6 +235,7 @@ class ChatServer:
         finally:
             await self.chat.store.close()
             await self.support.close()
+            await self.moderation.store.aclose()
             await self.broker.close()
             log.info("stopped", node=s.node_id)
 

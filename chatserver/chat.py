@@ -21,7 +21,7 @@ import structlog
 
 from chatserver.broker.base import Broker, BrokerUnavailable, Claim
 from chatserver.handles import candidates, random_handle
-from chatserver.hub import Hub, decode_payload
+from chatserver.hub import SENDER, Hub, decode_payload
 from chatserver.observability import Metrics
 from chatserver.resume.base import SessionStore, token_key
 from chatserver.resume.memory import MemorySessionStore
@@ -59,6 +59,7 @@ from protocol.messages import (
 )
 
 if TYPE_CHECKING:
+    from chatserver.moderation.service import Moderation
     from chatserver.safety.pipeline import Pipeline, PipelineResult
     from chatserver.support import Support
 
@@ -109,10 +110,14 @@ class ChatConfig:
     revoked_listeners_file: str = ""
 
 
-def pack(frame: Any) -> bytes:
-    """A room payload for the broker: the frame's wire map, as MessagePack."""
-    data: bytes = msgpack.packb(frame_to_dict(frame))
-    return data
+def pack(frame: Any, sender: str | None = None) -> bytes:
+    """A room payload for the broker: the frame's wire map, as MessagePack, with the
+    sender's session id for mutes (the hub strips it before anything reaches a client)."""
+    data = frame_to_dict(frame)
+    if sender is not None:
+        data[SENDER] = sender
+    packed: bytes = msgpack.packb(data)
+    return packed
 
 
 def now_ms() -> int:
@@ -148,6 +153,7 @@ class Chat:
         self.metrics = metrics
         self.pipeline = pipeline
         self.support: Support | None = None
+        self.moderation: Moderation | None = None
         self._clock = clock
         self._topics = frozenset(config.topics)
         self._revoked = RevocationList(config.revoked_listeners_file or None)
@@ -301,11 +307,14 @@ class Chat:
                 case Consent():
                     await self.consent(session, frame)
                 case _:
-                    if self.support is None:
+                    if self.moderation is not None and await self.moderation.handle(session, frame):
+                        pass
+                    elif self.support is not None:
+                        await self.support.handle(session, frame)
+                    else:
                         raise RequestFailed(
-                            ErrorCode.UNKNOWN_TYPE, "One-to-one support is not offered here."
+                            ErrorCode.UNKNOWN_TYPE, "That request isn't offered here."
                         )
-                    await self.support.handle(session, frame)
         except RequestFailed as exc:
             self.fail(session, exc.code, exc.message, ref, exc.retry_after)
         except BrokerUnavailable:
@@ -370,6 +379,8 @@ class Chat:
         if frame.room in session.rooms:
             raise RequestFailed(ErrorCode.ALREADY_JOINED, "You're already in that room.")
         rooms = self._group_rooms(frame.room, session.role)
+        if self.moderation is not None:
+            self.moderation.check_can_join(session, rooms[0])
         capacity = self.config.room_capacity if session.role == "seeker" else 0
         for room in rooms:
             if room in session.rooms:
@@ -382,9 +393,17 @@ class Chat:
         )
 
     async def seat(
-        self, session: Session, room: str, *, capacity: int = 0, ref: str | None = None
+        self,
+        session: Session,
+        room: str,
+        *,
+        capacity: int = 0,
+        ref: str | None = None,
+        replay: bool = False,
     ) -> bool:
-        """Give ``session`` a seat in ``room`` and send it ``joined``; False when full."""
+        """Give ``session`` a seat in ``room`` and send it ``joined``; False when full.
+        With ``replay``, the room's history follows ``joined`` (a listener taking a
+        one-to-one chat sees what the seeker already wrote), exactly once."""
         member = msgpack.packb({"role": session.role, "node": self.config.node_id, "s": session.id})
         handle = None
         for candidate in candidates(session.handle):
@@ -399,6 +418,8 @@ class Chat:
                 ErrorCode.INTERNAL, "We couldn't find you a seat. Please try again."
             )
         session.rooms[room] = handle
+        if replay and session.pending is None:
+            session.pending = []
         try:
             await self.hub.attach(room, session)
             members = await self.broker.members(room)
@@ -419,10 +440,26 @@ class Chat:
             )
         )
         self.metrics.rooms.set(self.hub.room_count)
+        if replay:
+            backlog = [(room, e.seq, e.payload) for e in await self.broker.history(room, 0)]
+            self.flush(session, backlog)
         await self._publish_presence(room, "join", handle, session.role)
         await self.persist(session)
         log.debug("joined", session=session.id, room=room)
         return True
+
+    def flush(self, session: Session, backlog: list[tuple[str, int, bytes]]) -> None:
+        """Send ``backlog`` then what was parked meanwhile, each message once, in order."""
+        pending, session.pending = session.pending or [], None
+        sent: dict[str, int] = {}
+        for room, seq, payload in backlog + pending:
+            if seq and seq <= sent.get(room, 0):
+                continue  # already sent from history
+            if seq:
+                sent[room] = seq
+            data, sender = decode_payload(payload, seq)
+            if sender is None or sender not in session.muted:
+                session.send_bytes(session.codec.dumps(data))
 
     async def leave(self, session: Session, frame: Leave) -> None:
         self.member_handle(session, frame.room)
@@ -471,6 +508,8 @@ class Chat:
             )
         if not text.strip():
             raise RequestFailed(ErrorCode.INVALID_FRAME, "That message is empty.")
+        if self.moderation is not None:
+            self.moderation.check_can_say(session, frame.room)
         cw = frame.cw
         result = None
         if self.pipeline is not None:
@@ -518,7 +557,7 @@ class Chat:
             ts=now_ms(),
             cw=cw,
         )
-        seq = await self.broker.publish(frame.room, pack(message), sequenced=True)
+        seq = await self.broker.publish(frame.room, pack(message, session.id), sequenced=True)
         self.metrics.relay_latency.observe(self._clock() - started)
         self.metrics.messages.inc()
         session.send(Ack(room=frame.room, id=message.id, seq=seq, ref=frame.ref))
@@ -567,7 +606,7 @@ class Chat:
 
     async def typing(self, session: Session, frame: Typing) -> None:
         handle = self.member_handle(session, frame.room)
-        payload = pack(TypingEvent(room=frame.room, handle=handle, active=frame.active))
+        payload = pack(TypingEvent(room=frame.room, handle=handle, active=frame.active), session.id)
         await self.broker.publish(frame.room, payload, sequenced=False)
 
     async def consent(self, session: Session, frame: Consent) -> None:
@@ -628,15 +667,10 @@ class Chat:
                     ref=frame.ref,
                 )
             )
-        finally:
-            pending, old.pending = old.pending, None
-        sent: dict[str, int] = {}
-        for room, seq, payload in backlog + pending:
-            if seq and seq <= sent.get(room, 0):
-                continue  # already sent from history
-            if seq:
-                sent[room] = seq
-            old.send_bytes(old.codec.dumps(decode_payload(payload, seq)))
+        except BaseException:
+            old.pending = None
+            raise
+        self.flush(old, backlog)
         await self.persist(old)
         if self.support is not None:
             self.support.resumed(old)

@@ -79,6 +79,11 @@ class Settings:
     revoked_listeners_file: str = _s(
         "", "File of revoked listener ids, one per line, re-read when it changes."
     )
+    removal_cooldown: float = _s(
+        900.0, "Seconds before someone removed from a room may rejoin that topic's rooms."
+    )
+    report_retention: float = _s(72 * 3600.0, "Seconds a moderation report is kept.")
+    report_queue_size: int = _s(1000, "Most open moderation reports kept (oldest dropped).")
     drain_seconds: float = _s(10.0, "Longest time a draining node waits before exiting.")
     log_format: str = _s("auto", "Log format: auto (console on a terminal), json or console.")
     log_level: str = _s("info", "Log level: debug, info, warning or error.")

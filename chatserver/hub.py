@@ -28,6 +28,8 @@ Control = Callable[[bytes], None]
 #: Room events only listeners and moderators receive.
 STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
+#: Payload key for the sender's session id; removed before any frame reaches a client.
+SENDER = "_s"
 
 
 class Hub:
@@ -48,6 +50,10 @@ class Hub:
         self.delivered = 0
         #: rooms where a member said "I'm ready to hear it" (relaxes the trauma hold)
         self.consented: set[str] = set()
+        #: room -> seconds between a seeker's messages (slow mode), when on
+        self.slow: dict[str, int] = {}
+        #: called after a room-ended event was fanned out, to drop its local members
+        self.on_room_ended: Callable[[str], None] | None = None
         self._control: dict[str, Control] = {}
 
     @property
@@ -88,6 +94,7 @@ class Hub:
         if not members:
             del self._rooms[room]
             self.consented.discard(room)
+            self.slow.pop(room, None)
             await self._broker.unsubscribe(room)
 
     def forget(self, room: str, session: Session) -> None:
@@ -106,17 +113,20 @@ class Hub:
                 control(payload)
             return
         self.delivered += 1
-        frame: dict[str, Any] | None = None
+        frame, sender = decode_payload(payload, seq)
         staff_only = False
-        if not seq:  # events: a few need a look before fan-out
-            frame = decode_payload(payload, seq)
-            kind = frame.get("type")
+        kind = frame.get("type")
+        if not seq:  # events: a few change room state or reach only some members
             staff_only = kind in STAFF_ONLY
             if kind == "consent":
                 self.consented.add(room)
+            elif kind == "room_mode":
+                self.slow[room] = int(frame.get("slow") or 0)
         groups: dict[str, list[Any]] = {}
         for session in members:
             if staff_only and session.role not in STAFF:
+                continue
+            if sender is not None and sender in session.muted:
                 continue
             if session.pending is not None:
                 session.pending.append((room, seq, payload))
@@ -129,11 +139,11 @@ class Hub:
                 continue
             groups.setdefault(session.codec.subprotocol, []).append(ws)
         for subprotocol, sockets in groups.items():
-            if frame is None:
-                frame = decode_payload(payload, seq)
             codec = CODECS[subprotocol]
             self._fanout(sockets, codec.dumps(frame), text=codec.text)
             self.frames_out += len(sockets)
+        if kind == "chat_ended" and frame.get("reason") == "room_ended" and self.on_room_ended:
+            self.on_room_ended(room)
 
     def _too_slow(self, ws: Any) -> bool:
         transport = getattr(ws, "transport", None)
@@ -146,9 +156,12 @@ class Hub:
             self._on_slow(session)
 
 
-def decode_payload(payload: bytes, seq: int) -> dict[str, Any]:
-    """A broker payload (MessagePack map of a server frame) with its sequence number set."""
+def decode_payload(payload: bytes, seq: int) -> tuple[dict[str, Any], str | None]:
+    """A broker payload (MessagePack map of a server frame) with its sequence number set,
+    and the sender's session id, which travels between nodes (for mutes) but never to a
+    client."""
     frame: dict[str, Any] = msgpack.unpackb(payload, raw=False)
     if seq:
         frame["seq"] = seq
-    return frame
+    sender = frame.pop(SENDER, None)
+    return frame, sender

@@ -55,6 +55,14 @@ class Session:
     closing: bool = False
     #: when the snapshot was last saved to the session store (monotonic seconds; 0: never)
     saved_at: float = 0.0
+    #: session ids whose messages this person chose not to receive
+    muted: set[str] = field(default_factory=set)
+    #: wall-clock time until which a moderator paused this session's messages
+    suspended_until: float = 0.0
+    #: topic -> wall-clock time until which its group rooms are closed to this session
+    cooldowns: dict[str, float] = field(default_factory=dict)
+    #: room -> monotonic time of the last message (slow mode)
+    last_said: dict[str, float] = field(default_factory=dict)
 
     def snapshot(self, node: str) -> bytes:
         """What another node needs to resume this session: no text, no token."""
@@ -70,6 +78,9 @@ class Session:
                 "lid": self.listener_id,
                 "topics": list(self.listener_topics),
                 "risk": self.at_risk,
+                "muted": sorted(self.muted),
+                "susp": self.suspended_until,
+                "cool": self.cooldowns,
             }
         )
         return data
@@ -92,6 +103,9 @@ class Session:
             at_risk=bool(data.get("risk")),
         )
         session.rooms = dict(data.get("rooms") or {})
+        session.muted = set(data.get("muted") or ())
+        session.suspended_until = float(data.get("susp") or 0.0)
+        session.cooldowns = dict(data.get("cool") or {})
         return session, str(data.get("node", ""))
 
     def remember(self, room: str, text: str) -> tuple[str, ...]:

@@ -115,6 +115,10 @@ class Support:
     def _receive(self, payload: bytes) -> None:
         self._inbox.put_nowait(msgpack.unpackb(payload, raw=False))
 
+    def enqueue(self, message: dict[str, Any]) -> None:
+        """Hand a control message to the inbox worker (from a non-async callback)."""
+        self._inbox.put_nowait(message)
+
     async def tell(self, node: str, message: dict[str, Any]) -> None:
         """Send a control message to ``node``."""
         await self._send(node, message)
@@ -123,13 +127,28 @@ class Support:
         await self.chat.broker.publish(f"@node:{node}", msgpack.packb(message), sequenced=False)
 
     async def run(self) -> None:
-        """Carry out control messages one at a time, in arrival order (a TaskGroup task)."""
+        """Carry out control messages in arrival order (a TaskGroup task). Queue changes
+        are coalesced per topic and handled after the batch: pairing messages never wait
+        behind position updates, and a burst of arrivals costs one update per topic."""
         while True:
-            message = await self._inbox.get()
-            try:
-                await self._dispatch(message)
-            except Exception:
-                log.exception("control_failed", kind=message.get("k"))
+            batch = [await self._inbox.get()]
+            while not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            changed: dict[str, int] = {}
+            for message in batch:
+                if message.get("k") == "queue":
+                    topic = message["topic"]
+                    changed[topic] = changed.get(topic, 0) + (1 if message.get("m") else 0)
+                    continue
+                try:
+                    await self._dispatch(message)
+                except Exception:
+                    log.exception("control_failed", kind=message.get("k"))
+            for topic, matches in changed.items():
+                try:
+                    await self._queue_update(topic, matches)
+                except Exception:
+                    log.exception("control_failed", kind="queue")
 
     async def sweep(self) -> None:
         """Periodic: retry matches (a missed wake-up costs one sweep) and push queue views."""
@@ -251,7 +270,22 @@ class Support:
         if frame.ref is not None:
             message["ref"] = frame.ref
         await self._tell_both(pair, message)
-        await self._match_all([pair.topic])
+        await self._freed(pair)
+
+    async def end_for(self, session: Session, room: str, *, ref: str | None, text: str) -> None:
+        """End a one-to-one chat for ``session`` only with its own words (a block): the
+        other side sees an ordinary end."""
+        pair = await self.store.end(room)
+        if pair is None:
+            raise RequestFailed(ErrorCode.NOT_IN_ROOM, "That chat has already ended.")
+        seeker_left = session.id == pair.seeker
+        other_node = pair.listener_node if seeker_left else pair.seeker_node
+        reason = "ended_by_seeker" if seeker_left else "ended_by_listener"
+        self._pairs.pop(room, None)
+        session.send(ChatEnded(room=room, reason="blocked", text=text, ref=ref))
+        await self.chat.leave_room(session, room)
+        await self._send(other_node, {"k": "ended", "room": room, "reason": reason})
+        await self._freed(pair)
 
     async def handover(self, session: Session, frame: Handover) -> None:
         self.chat.member_handle(session, frame.room)
@@ -305,7 +339,7 @@ class Support:
         if ended is not None:
             reason = "ended_by_seeker" if session.id == ended.seeker else "ended_by_listener"
             await self._tell_both(ended, {"k": "ended", "room": room, "reason": reason})
-            await self._match_all([ended.topic])
+            await self._freed(ended)
 
     def resumed(self, session: Session) -> None:
         if session.id in self._waiting:
@@ -360,7 +394,7 @@ class Support:
                 await self._send(
                     ended.listener_node, {"k": "ended", "room": room, "reason": "seeker_left"}
                 )
-                await self._match_all([ended.topic])
+                await self._freed(ended)
 
     # ------------------------------------------------------------------ matching
 
@@ -371,6 +405,11 @@ class Support:
             msgpack.packb({"k": "queue", "topic": topic, "m": matched}),
             sequenced=False,
         )
+
+    async def _freed(self, pair: Pair) -> None:
+        """A listener's seat came free: offer it on every topic the listener covers."""
+        seat = await self.store.seat(pair.listener)
+        await self._match_all(seat.topics if seat is not None else [pair.topic])
 
     async def _match_all(self, topics: Sequence[str]) -> None:
         for topic in topics:
@@ -402,15 +441,7 @@ class Support:
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("k")
-        if kind == "queue":
-            topic = message["topic"]
-            if message.get("m"):
-                self.eta.matched(topic)
-            await self._positions(topic)
-            self._status_due = True
-            for queue in await self.store.queues([topic]):
-                self.chat.metrics.queue_length.labels(queue.topic).set(queue.waiting)
-        elif kind == "pair":
+        if kind == "pair":
             await self._seat_seeker(_pair_from(message), message.get("ref"))
         elif kind == "pair_listener":
             await self._seat_listener(_pair_from(message), message.get("ref"))
@@ -418,13 +449,18 @@ class Support:
             await self._ended(message)
         elif kind == "moved":
             self.chat.moved(message["s"])
+        elif kind == "mod" and self.chat.moderation is not None:
+            await self.chat.moderation.apply(message)
+        elif kind == "room_ended":
+            for session in list(self.chat.hub.sessions(message["room"])):
+                await self.chat.leave_room(session, message["room"])
 
     async def _seat_seeker(self, pair: Pair, ref: str | None) -> None:
         session = self.chat.sessions.get(pair.seeker)
         self._waiting.pop(pair.seeker, None)
         if session is None:  # gone meanwhile: give the listener's seat back
             if await self.store.end(pair.room) is not None:
-                await self._match_all([pair.topic])
+                await self._freed(pair)
             return
         self._pairs[pair.room] = pair
         session.send(
@@ -461,7 +497,7 @@ class Support:
                 ref=ref,
             )
         )
-        await self.chat.seat(session, pair.room)
+        await self.chat.seat(session, pair.room, replay=True)
         self._status_due = True
 
     async def _ended(self, message: dict[str, Any]) -> None:
@@ -511,15 +547,25 @@ class Support:
         session.send(QueuePosition(topic=pair.topic, position=position, eta=None))
         await self._queue_changed(pair.topic)
 
+    async def _queue_update(self, topic: str, matches: int) -> None:
+        for _ in range(matches):
+            self.eta.matched(topic)
+        await self._positions(topic)
+        self._status_due = True
+        for queue in await self.store.queues([topic]):
+            self.chat.metrics.queue_length.labels(queue.topic).set(queue.waiting)
+
     async def _positions(self, topic: str) -> None:
+        if not any(t == topic for t, _ in self._waiting.values()):
+            return
+        order = {seeker: i for i, seeker in enumerate(await self.store.order(topic), 1)}
         for seeker, (waiting_topic, last) in list(self._waiting.items()):
             if waiting_topic != topic:
                 continue
             session = self.chat.sessions.get(seeker)
-            where = await self.store.position(seeker)
-            if session is None or where is None:
+            position = order.get(seeker)
+            if session is None or position is None:
                 continue
-            _, position = where
             if position != last:
                 self._waiting[seeker] = (topic, position)
                 session.send(

@@ -99,6 +99,7 @@ class ChatClient:
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._connected = asyncio.Event()
+        self._resumed = asyncio.Condition()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -189,6 +190,8 @@ class ChatClient:
                         self.resume_token = frame.resume_token
                         self.resumes += 1
                         self._connected.set()
+                        async with self._resumed:
+                            self._resumed.notify_all()
                         return True
                     if isinstance(frame, Error) and frame.ref == ref:
                         return False
@@ -211,6 +214,11 @@ class ChatClient:
                 fut.set_result(frame)
             return
         self._incoming.put_nowait(frame)
+
+    async def wait_resumed(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until the client has resumed ``count`` times in all (tests, tools)."""
+        async with asyncio.timeout(timeout), self._resumed:
+            await self._resumed.wait_for(lambda: self.resumes >= count)
 
     # ------------------------------------------------------------------ requests
 

@@ -27,6 +27,7 @@ from protocol.messages import (
     ClientFrame,
     Member,
     QueueInfo,
+    ReportedMessage,
     Resource,
     ServerFrame,
 )
@@ -39,7 +40,7 @@ SUBPROTOCOLS: Final = (JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL)
 MAX_SHORT_STRING: Final = 128
 #: Free-text fields are bounded by the server's ``max_text`` setting; this is a hard ceiling.
 MAX_LONG_STRING: Final = 65_536
-LONG_STRING_FIELDS: Final = frozenset({"text", "message"})
+LONG_STRING_FIELDS: Final = frozenset({"text", "message", "note"})
 #: Signed tokens carry their claims, so they get more room than other short strings.
 MAX_TOKEN: Final = 2048
 #: Integers stay exact in JavaScript: 0 <= n <= 2**53 - 1.
@@ -167,7 +168,7 @@ def _check_fields(
     return out
 
 
-_NESTED: Final = frozenset({Member, QueueInfo, Resource})
+_NESTED: Final = frozenset({Member, QueueInfo, Resource, ReportedMessage})
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {
     cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), *_NESTED)
 }

@@ -41,6 +41,10 @@ class ErrorCode(enum.StrEnum):
     QUEUE_EMPTY = "queue_empty"  # accept: nobody is waiting on your topics
     NOT_WAITING = "not_waiting"  # cancel_support while not in a queue
     ALREADY_WAITING = "already_waiting"  # request_support while already in a queue
+    SUSPENDED = "suspended"  # a moderator paused this session's messages; retry_after (ms)
+    COOLDOWN = "cooldown"  # removed from this topic's rooms a short while ago; retry_after
+    SLOW_MODE = "slow_mode"  # the room is in slow mode; retry_after (ms)
+    NOT_FOUND = "not_found"  # no such participant, message or report
     INTERNAL = "internal"  # our fault; the request was not carried out
 
 

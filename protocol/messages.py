@@ -155,6 +155,86 @@ class Consent:
     ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """Stop receiving ``handle``'s messages in ``room`` (for the rest of your session)."""
+
+    TYPE: ClassVar[str] = "mute"
+    room: str
+    handle: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Leave a one-to-one chat and do not hear from that person again."""
+
+    TYPE: ClassVar[str] = "block"
+    room: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Report a message (``id``) or a participant (``handle``) to the moderators.
+    ``reason``: harassment, self_harm_encouragement, sexual_content, spam, other."""
+
+    TYPE: ClassVar[str] = "report"
+    room: str
+    reason: str
+    id: str | None = None
+    handle: str | None = None
+    note: str | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """Listeners (in a room they serve) and moderators: remove a participant."""
+
+    TYPE: ClassVar[str] = "remove"
+    room: str
+    handle: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlowMode:
+    """Listeners: at most one message per ``seconds`` per seeker in ``room`` (0: off)."""
+
+    TYPE: ClassVar[str] = "slow_mode"
+    room: str
+    seconds: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndRoom:
+    TYPE: ClassVar[str] = "end_room"
+    room: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextReport:
+    """Moderators: take the oldest open report."""
+
+    TYPE: ClassVar[str] = "next_report"
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate:
+    """Moderators: act on a report. ``action``: remove (from every room), suspend (for
+    ``minutes``), dismiss."""
+
+    TYPE: ClassVar[str] = "moderate"
+    report: str
+    action: str
+    minutes: int | None = None
+    ref: str | None = None
+
+
 # --------------------------------------------------------------------------- server -> client
 
 
@@ -409,6 +489,49 @@ class ConsentGiven:
     handle: str
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A moderation request was carried out."""
+
+    TYPE: ClassVar[str] = "done"
+    action: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMode:
+    """Slow mode changed in ``room``: ``slow`` seconds between a seeker's messages (0: off)."""
+
+    TYPE: ClassVar[str] = "room_mode"
+    room: str
+    slow: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedMessage:
+    handle: str
+    role: str
+    text: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportItem:
+    """A report for moderators: what was reported and the room's last few messages before
+    it, with the reporter shown only as "(reporter)". ``expires`` is ms since epoch."""
+
+    TYPE: ClassVar[str] = "report"
+    id: str
+    room: str
+    reason: str
+    handle: str
+    context: tuple[ReportedMessage, ...]
+    expires: int
+    message: ReportedMessage | None = None
+    note: str | None = None
+    ref: str | None = None
+
+
 ClientFrame = (
     Join
     | Leave
@@ -424,6 +547,14 @@ ClientFrame = (
     | EndChat
     | Handover
     | Consent
+    | Mute
+    | Block
+    | Report
+    | Remove
+    | SlowMode
+    | EndRoom
+    | NextReport
+    | Moderate
 )
 ServerFrame = (
     Welcome
@@ -448,6 +579,9 @@ ServerFrame = (
     | Crisis
     | Escalation
     | ConsentGiven
+    | Done
+    | RoomMode
+    | ReportItem
 )
 
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
@@ -467,6 +601,14 @@ CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
         EndChat,
         Handover,
         Consent,
+        Mute,
+        Block,
+        Report,
+        Remove,
+        SlowMode,
+        EndRoom,
+        NextReport,
+        Moderate,
     )
 }
 SERVER_FRAMES: dict[str, type[ServerFrame]] = {
@@ -494,5 +636,8 @@ SERVER_FRAMES: dict[str, type[ServerFrame]] = {
         Crisis,
         Escalation,
         ConsentGiven,
+        Done,
+        RoomMode,
+        ReportItem,
     )
 }

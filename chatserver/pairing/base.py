@@ -130,5 +130,8 @@ class PairingStore(Protocol):
 
     async def seat(self, listener: str) -> Seat | None: ...
 
+    async def order(self, topic: str) -> list[str]:
+        """The seeker ids of ``topic``'s queue, first in line first (one round trip)."""
+
     async def waiting(self, topic: str) -> list[Waiting]:
         """The queue of ``topic``, in order (for tests and position updates)."""

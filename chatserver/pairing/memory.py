@@ -70,6 +70,9 @@ class MemoryPairingStore:
         self._insert(replace(current, tier=Tier.AT_RISK))
         return True
 
+    async def order(self, topic: str) -> list[str]:
+        return [item[3].seeker for item in self._queues.get(topic, ())]
+
     async def waiting(self, topic: str) -> list[Waiting]:
         return [item[3] for item in self._queues.get(topic, ())]
 

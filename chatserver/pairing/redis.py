@@ -16,6 +16,7 @@ Only this module (and the broker adapter) import ``redis``; errors become
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +29,6 @@ from chatserver.broker.redis import parse_url
 from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
 
 P = "{pairing}"
-TIER_SCALE = 1e14
 POOL_SIZE = 20
 
 _COMMON = """
@@ -206,6 +206,22 @@ end
 return 1
 """
 
+QUEUE_INFO = """
+local key = P .. ':q:' .. ARGV[1]
+local count = redis.call('ZCARD', key)
+local at_risk = redis.call('ZCOUNT', key, 1e14, 2e14 - 1)
+local oldest = nil
+for tier = 0, 2 do
+  local head = redis.call('ZRANGEBYSCORE', key, tier * 1e14, (tier + 1) * 1e14 - 1,
+                          'WITHSCORES', 'LIMIT', 0, 1)
+  if head[1] then
+    local since = tonumber(head[2]) - tier * 1e14
+    if oldest == nil or since < oldest then oldest = since end
+  end
+end
+return {count, at_risk, oldest and tostring(oldest / 1000) or false}
+"""
+
 PAIR_OF = """
 return read_pair(ARGV[1])
 """
@@ -241,6 +257,7 @@ class RedisPairingStore:
             if cluster
             else Redis.from_url(address, max_connections=POOL_SIZE)
         )
+        self._slots = asyncio.Semaphore(POOL_SIZE)
         self._scripts = {
             name: self._redis.register_script(_COMMON + body)
             for name, body in (
@@ -255,6 +272,7 @@ class RedisPairingStore:
                 ("handover", HANDOVER),
                 ("pair_of", PAIR_OF),
                 ("relocate", RELOCATE),
+                ("queue_info", QUEUE_INFO),
             )
         }
 
@@ -262,14 +280,18 @@ class RedisPairingStore:
         await self._redis.aclose()
 
     async def _run(self, name: str, *args: Any) -> Any:
+        # redis-py >= 8 raises MaxConnectionsError past the pool size instead of waiting:
+        # the semaphore makes callers wait their turn for a connection
         try:
-            return await self._scripts[name](keys=[P + ":route"], args=list(args))
+            async with self._slots:
+                return await self._scripts[name](keys=[P + ":route"], args=list(args))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
 
     async def _call(self, *command: Any) -> Any:
         try:
-            return await self._redis.execute_command(*command)
+            async with self._slots:
+                return await self._redis.execute_command(*command)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
 
@@ -317,23 +339,15 @@ class RedisPairingStore:
             out.append(Waiting(name, topic, node, handle, float(since), Tier(int(tier))))
         return out
 
+    async def order(self, topic: str) -> list[str]:
+        return [_text(m) for m in await self._call("ZRANGE", f"{P}:q:{topic}", 0, -1)]
+
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
         out = []
         for topic in topics:
-            key = f"{P}:q:{topic}"
-            count = int(await self._call("ZCARD", key))
-            oldest: float | None = None
-            at_risk = 0
-            if count:
-                at_risk = int(await self._call("ZCOUNT", key, TIER_SCALE, 2 * TIER_SCALE - 1))
-                members = await self._call("ZRANGE", key, 0, -1)
-                sinces = []
-                for m in members[:200]:
-                    since = await self._call("HGET", f"{P}:w:{_text(m)}", "since")
-                    if since is not None:
-                        sinces.append(float(_text(since)))
-                oldest = min(sinces, default=None)
-            out.append(TopicQueue(topic, count, oldest, at_risk))
+            count, at_risk, oldest = await self._run("queue_info", topic)
+            since = float(_text(oldest)) if oldest else None
+            out.append(TopicQueue(topic, int(count), since, int(at_risk)))
         return out
 
     async def offer(

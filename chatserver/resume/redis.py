@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
@@ -18,6 +19,7 @@ POOL_SIZE = 20
 class RedisSessionStore:
     def __init__(self, url: str) -> None:
         address, cluster = parse_url(url)
+        self._slots = asyncio.Semaphore(POOL_SIZE)
         self._redis: Any = (
             RedisCluster.from_url(address, max_connections=POOL_SIZE)
             if cluster
@@ -26,7 +28,8 @@ class RedisSessionStore:
 
     async def _do(self, *command: Any) -> Any:
         try:
-            return await self._redis.execute_command(*command)
+            async with self._slots:  # wait for a pooled connection instead of failing
+                return await self._redis.execute_command(*command)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"session store: {type(exc).__name__}") from exc
 

@@ -91,8 +91,13 @@ async def test_nothing_identifying_in_logs_or_redis(redis_server: RedisProcess) 
         finally:
             for c in (seeker, sam, group):
                 await c.close()
-        await asyncio.sleep(0.5)  # let the nodes finish their leave bookkeeping
-        dump, keys = await redis_dump(redis_server.url)
+        # the nodes finish their leave bookkeeping asynchronously: poll, with a deadline
+        async with asyncio.timeout(15):
+            while True:
+                dump, keys = await redis_dump(redis_server.url)
+                if not [k for k in keys if k.startswith("sess:") or "grief" in k or "p-" in k]:
+                    break
+                await asyncio.sleep(0.1)
         node_a.stop()
         node_b.stop()
     logs = "".join(node_a.lines + node_b.lines)

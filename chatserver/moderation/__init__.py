@@ -1,0 +1,1 @@
+"""Report, mute, block, remove, slow mode, suspension: protection without identities."""
