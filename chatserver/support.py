@@ -24,7 +24,14 @@ import msgpack
 import structlog
 
 from chatserver.chat import Chat, RequestFailed
-from chatserver.pairing.base import AlreadyWaiting, Pair, PairingStore, Tier, Waiting
+from chatserver.pairing.base import (
+    AlreadyWaiting,
+    Pair,
+    PairingStore,
+    Tier,
+    TopicQueue,
+    Waiting,
+)
 from chatserver.session import Session
 from protocol import ClientFrame, ErrorCode
 from protocol.messages import (
@@ -463,14 +470,16 @@ class Support:
                 await self._freed(pair)
             return
         self._pairs[pair.room] = pair
-        session.send(
-            Paired(room=pair.room, topic=pair.topic, peer=Member(pair.listener_name, "listener"))
-        )
-        await self.chat.seat(session, pair.room)
+        # the listener's node starts seating at once; both sides get the room's history
+        # when seated, so whoever speaks first is heard
         message: dict[str, Any] = {"k": "pair_listener", **_pair_fields(pair)}
         if ref is not None:
             message["ref"] = ref
         await self._send(pair.listener_node, message)
+        session.send(
+            Paired(room=pair.room, topic=pair.topic, peer=Member(pair.listener_name, "listener"))
+        )
+        await self.chat.seat(session, pair.room, replay=True)
 
     async def _seat_listener(self, pair: Pair, ref: str | None) -> None:
         session = self.chat.sessions.get(pair.listener)
@@ -573,14 +582,22 @@ class Support:
                 )
 
     async def _push_status(self) -> None:
+        """One read of every queue, then each local listener gets its topics' part."""
         self._status_due = False
+        if not self._listeners:
+            return
+        queues = await self.store.queues(self.chat.config.topics)
         for session in list(self._listeners.values()):
-            await self._send_status(session)
+            self._status_to(session, queues)
 
     async def _send_status(self, session: Session) -> None:
         topics = session.listener_topics or self.chat.config.topics
+        self._status_to(session, await self.store.queues(topics))
+
+    def _status_to(self, session: Session, queues: Sequence[TopicQueue]) -> None:
+        topics = set(session.listener_topics or self.chat.config.topics)
+        queues = [q for q in queues if q.topic in topics]
         now = self._clock()
-        queues = await self.store.queues(topics)
         session.send(
             QueueStatus(
                 queues=tuple(
