@@ -2,7 +2,8 @@
  * watch the queues, hold several one-to-one chats side by side. Protocol: protocol/SPEC.md.
  * Participant text only ever goes through textContent. Nothing is stored in the browser: the
  * listener token, the resume token and the last seq per room live in this page's memory.
- * Moderation controls (report, mute, remove: issue 9) plug in at chatActions(). */
+ * Moderation (issue 9): per room, the people in it with "Remove", slow mode and "End room";
+ * "Report" in one-to-one chats; moderators also get the "Reports" panel (next_report, moderate). */
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -29,7 +30,9 @@
     ws: null, token: null, listenerToken: null, lastSeq: {}, refs: 0, me: null,
     handle: "", topics: [], allTopics: [], listen: null, chats: new Map(), paired: new Map(),
     pingTimer: 0, pongTimer: 0, retry: 0, resuming: false, welcome: null, signedOut: false,
+    acts: new Map(), reportRefs: new Set(), report: null,
   };
+  const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
 
   function status(text) { $("conn").textContent = text; }
   function announce(text) { const r = $("polite"); r.textContent = ""; setTimeout(() => { r.textContent = text; }, 50); }
@@ -81,6 +84,7 @@
       $("token").value = "";
       $("signin").hidden = true;
       for (const id of ["setup", "queues", "chats-section", "signout"]) $(id).hidden = false;
+      $("reports").hidden = f.role !== "moderator";
       renderTopicChoices();
       status("Signed in");
       if (S.listen) send(S.listen); else $("capacity").focus();
@@ -124,8 +128,26 @@
     },
     presence(f) {
       const c = S.chats.get(f.room);
-      if (c && f.handle !== c.handle) system(c, f.handle + (f.event === "join" ? " joined." : " left."));
+      if (!c || f.handle === c.handle) return;
+      if (f.event === "join") c.members.set(f.handle, f.role); else c.members.delete(f.handle);
+      renderPeople(c);
+      system(c, f.handle + (f.event === "join" ? " joined." : " left."));
     },
+    done(f) {
+      const a = S.acts.get(f.ref);
+      S.acts.delete(f.ref);
+      if (!a) return;
+      if (a.c) system(a.c, a.text); else { $("report-status").textContent = a.text; $("report-card").replaceChildren(); $("next-report").focus(); }
+      announce(a.text);
+    },
+    room_mode(f) {
+      const c = S.chats.get(f.room);
+      if (!c || !c.slow) return;
+      if (![...c.slow.options].some((o) => o.value === String(f.slow))) c.slow.append(h("option", { value: String(f.slow), text: f.slow + " s" }));
+      c.slow.value = String(f.slow);
+      system(c, f.slow ? "Slow mode is on: one message every " + f.slow + " seconds per seeker." : "Slow mode is off.");
+    },
+    report(f) { renderReport(f); },
     escalation(f) {
       const c = S.chats.get(f.room);
       const text = f.handle + " may be at risk (" + f.reason.replace(/_/g, " ") + ")" + (c ? " in " + c.title : "") + ".";
@@ -165,6 +187,8 @@
         S.signedOut = true; S.ws.close(1000); S.token = null;
         return;
       }
+      S.acts.delete(f.ref);
+      if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; return; }
       const target = [...S.chats.values()].find((c) => c.refs.has(f.ref));
       if (target) system(target, f.message, "warn"); else status(f.message);
     },
@@ -202,6 +226,7 @@
   });
   $("group-form").addEventListener("submit", (e) => { e.preventDefault(); send({ type: "join", room: $("group-topic").value }); });
   $("accept-any").addEventListener("click", () => send({ type: "accept" }));
+  $("next-report").addEventListener("click", () => { const ref = send({ type: "next_report" }); if (ref) S.reportRefs.add(ref); });
   $("signout").addEventListener("click", () => {
     S.signedOut = true;
     if (S.ws) S.ws.close(1000, "signed out");
@@ -216,7 +241,8 @@
     const isPrivate = !!p;
     const title = isPrivate ? p.peer.handle + " \u00b7 " + words(p.topic) : words(f.room) + " group";
     const id = "chat-" + f.room.replace(/[^a-zA-Z0-9-]/g, "");
-    const c = { room: f.room, title, handle: f.handle, typers: new Map(), refs: new Set() };
+    const c = { room: f.room, title, handle: f.handle, typers: new Map(), refs: new Set(), peer: p ? p.peer.handle : null,
+      members: new Map((f.members || []).filter((m) => m.handle !== f.handle).map((m) => [m.handle, m.role])) };
     c.log = h("ol", { class: "log" });
     const logBox = h("div", { class: "logbox", role: "log", "aria-label": "Messages with " + title, tabindex: "0" }, c.log);
     c.typing = h("p", { class: "typing", "aria-hidden": "true" });
@@ -229,7 +255,7 @@
       h("div", { class: "chat-head" },
         h("h3", { id: id + "-title", text: title }),
         p && p.at_risk ? h("span", { class: "risk-mark", text: "\u26a0 at risk" }) : null),
-      c.flag, logBox, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
+      c.flag, isPrivate ? null : roomTools(c, id), logBox, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
     S.chats.set(f.room, c);
     $("chats").append(c.el);
     syncEmpty();
@@ -237,14 +263,99 @@
     announce("New chat: " + title + (p && p.at_risk ? ". Marked at risk." : ""));
     if (p && p.at_risk) c.el.classList.add("escalated");
   }
-  /* Buttons under each chat. Moderation (report, mute, remove; issue 9) adds its controls
-   * here once the server offers the frames: no placeholder buttons until then. */
+  /* Buttons under each chat: leave / end room for a group, hand over / report / end chat for
+   * a one-to-one chat. */
   function chatActions(c, isPrivate) {
-    if (!isPrivate) return [h("button", { type: "button", class: "secondary", text: "Leave room", on: { click: () => send({ type: "leave", room: c.room }) } })];
+    if (!isPrivate) {
+      return [
+        h("button", { type: "button", class: "secondary", text: "Leave room", on: { click: () => send({ type: "leave", room: c.room }) } }),
+        h("button", { type: "button", class: "danger", text: "End room", on: { click: () => confirmThen("End " + c.title + " for everyone in it? Everyone is taken out of the room.", "End room", () => act(c, { type: "end_room", room: c.room }, "You ended the room.")) } }),
+      ];
+    }
     return [
       h("button", { type: "button", class: "secondary", text: "Hand over", on: { click: () => c.refs.add(send({ type: "handover", room: c.room })) } }),
+      h("button", { type: "button", class: "secondary", text: "Report", "aria-label": "Report " + c.peer, on: { click: () => openReport(c) } }),
       h("button", { type: "button", class: "danger", text: "End chat", on: { click: () => c.refs.add(send({ type: "end_chat", room: c.room })) } }),
     ];
+  }
+  // ---- moderation ----
+  function act(c, frame, text) {
+    const ref = send(frame);
+    if (ref == null) return;
+    if (c) c.refs.add(ref); else S.reportRefs.add(ref);
+    S.acts.set(ref, { c, text });
+  }
+  /* A group room's tools: slow mode, and the people in it with "Remove" for seekers. */
+  function roomTools(c, id) {
+    c.slow = h("select", { id: id + "-slow", on: { change: () => act(c, { type: "slow_mode", room: c.room, seconds: Number(c.slow.value) }, c.slow.value === "0" ? "You turned slow mode off." : "You set slow mode to one message every " + c.slow.value + " seconds.") } },
+      [["0", "Off"], ["10", "10 s"], ["30", "30 s"], ["60", "60 s"]].map(([v, t]) => h("option", { value: v, text: t })));
+    c.people = h("ul", { class: "people", "aria-labelledby": id + "-people" });
+    renderPeople(c);
+    return h("div", { class: "tools" },
+      h("div", { class: "check" }, h("label", { for: id + "-slow", text: "Slow mode" }), c.slow),
+      h("h4", { id: id + "-people", text: "People here" }), c.people);
+  }
+  function renderPeople(c) {
+    if (!c.people) return;
+    const people = [...c.members].sort((a, b) => a[0].localeCompare(b[0]));
+    c.people.replaceChildren(...(people.length ? people.map(([handle, role]) => h("li", {},
+      h("span", { class: "who", text: handle }),
+      role !== "seeker" ? h("span", { class: "badge", text: role }) : null,
+      role === "seeker" ? h("button", { type: "button", class: "danger small", text: "Remove", "aria-label": "Remove " + handle + " from the room", on: { click: () => confirmThen(
+        "Remove " + handle + " from " + c.title + "? They can't come back to this topic's rooms for a while.", "Remove",
+        () => act(c, { type: "remove", room: c.room, handle }, "You removed " + handle + ". They can't rejoin this topic's rooms for a while.")) } }) : null))
+      : [h("li", { class: "muted", text: "Nobody else is here yet." })]));
+  }
+  /* One shared confirmation dialog (native <dialog>: modal, Escape cancels, focus returns). */
+  function confirmThen(text, yes, fn) {
+    const d = $("confirm");
+    const back = document.activeElement;
+    $("confirm-text").textContent = text;
+    $("confirm-yes").textContent = yes;
+    d.returnValue = "";
+    d.onclose = () => { if (back && back.isConnected) back.focus(); if (d.returnValue === "yes") fn(); };
+    d.showModal();
+  }
+  function openReport(c) {
+    const d = $("report-dialog");
+    const back = document.activeElement;
+    $("report-form").reset();
+    $("report-title").textContent = "Report " + c.peer;
+    $("report-about").textContent = "The moderators get the last few messages of this chat with your note.";
+    d.returnValue = "";
+    d.onclose = () => {
+      if (back && back.isConnected) back.focus();
+      if (d.returnValue !== "send") return;
+      const frame = { type: "report", room: c.room, reason: $("report-form").elements.reason.value, handle: c.peer };
+      const note = $("report-note").value.trim();
+      if (note) frame.note = note;
+      act(c, frame, "Report sent. Thank you; a moderator will look at it.");
+    };
+    d.showModal();
+  }
+  function renderReport(f) {
+    S.report = f;
+    const line = (m, reported) => h("li", { class: "msg" + (reported ? " flagged" : "") },
+      h("p", { class: "meta" }, h("span", { class: "who", text: m.handle }),
+        m.role && m.role !== "seeker" ? h("span", { class: "badge", text: m.role }) : null,
+        h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }),
+        reported ? h("span", { class: "reported", text: "reported" }) : null),
+      h("p", { class: "text", text: m.text }));
+    const where = f.room.startsWith("p-") ? "a one-to-one chat" : words(f.room.replace(/-\d+$/, "")) + " group (" + f.room + ")";
+    const moderate = (action, text, extra) => h("button", { type: "button", class: action === "dismiss" ? "secondary" : "danger", text,
+      on: { click: () => act(null, { type: "moderate", report: f.id, action, ...extra }, text + ": done.") } });
+    $("report-status").textContent = "";
+    $("report-card").replaceChildren(
+      h("h3", { id: "report-reason", tabindex: "-1", text: REASONS[f.reason] || f.reason }),
+      h("p", { text: "About " + f.handle + " in " + where + ". Deleted at " + clock(f.expires) + " " + new Date(f.expires).toLocaleDateString() + "." }),
+      h("ol", { class: "log", "aria-label": f.message ? "The reported message and the messages before it" : "The last messages in the room" },
+        (f.context || []).map((m) => line(m, false)), f.message ? line(f.message, true) : null),
+      f.note ? h("p", { class: "note" }, h("strong", { text: "Note: " }), f.note) : h("p", { class: "muted", text: "No note." }),
+      h("div", { class: "row" },
+        moderate("remove", "Remove from all rooms"),
+        moderate("suspend", "Suspend 1 hour", { minutes: 60 }),
+        moderate("dismiss", "Dismiss")));
+    $("report-reason").focus();
   }
   function endPane(c, text) {
     system(c, text || "This chat has ended.");

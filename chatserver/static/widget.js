@@ -55,7 +55,7 @@
     topics: [], handle: "", topic: opts.topic || "", room: null, kind: null, maxText: 4000,
     refs: 0, pending: new Map(), pingTimer: 0, pongTimer: 0, retry: 0, retryTimer: 0,
     typingSent: 0, typingTimer: 0, typers: new Map(), escAt: 0, open: false, welcomed: false,
-    resuming: false, unread: 0, wantResume: !!saved, peer: null,
+    resuming: false, unread: 0, wantResume: !!saved, peer: null, muted: new Set(), acts: new Map(),
   };
 
   // ---- shadow DOM ----
@@ -93,6 +93,7 @@
 
   // ---- views ----
   function show(...nodes) {
+    closeMenu(); closeSheet();
     body.replaceChildren(...nodes.filter((n) => n != null));
     const first = body.querySelector("h3, button, textarea, [tabindex]");
     if (first && S.open) {
@@ -160,9 +161,10 @@
     input.focus();
   }
 
-  function viewEnded(text) {
+  const ENDED = { removed: "You've been removed from the room", room_ended: "The room has closed", blocked: "You've left the chat" };
+  function viewEnded(text, reason) {
     stopChat();
-    show(h("h3", { text: "The chat has ended" }),
+    show(h("h3", { text: ENDED[reason] || "The chat has ended" }),
       h("p", { text: text || "Thank you for reaching out. You can come back any time." }),
       h("button", { type: "button", class: "choice", text: "Talk about something else", on: { click: () => viewTopics() } }));
   }
@@ -184,7 +186,8 @@
     const who = h("span", { class: "who", text: mine ? "You" : m.handle });
     const meta = h("p", { class: "meta" }, who,
       m.role === "listener" && !mine ? h("span", { class: "badge", text: "listener" }) : null,
-      h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }));
+      h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }),
+      mine ? null : h("button", { type: "button", class: "more", "aria-label": "Options for " + m.handle + "'s message", "aria-haspopup": "menu", "aria-expanded": "false", text: "\u22ef", on: { click: (e) => openMenu(e.currentTarget, m) } }));
     let content;
     if (m.cw) {
       content = h("details", { class: "cw" },
@@ -234,6 +237,72 @@
         h("button", { type: "button", class: "primary", text: "Send with content warning", on: { click: () => { heldBox.replaceChildren(); sendText(text, f.category); } } }),
         h("button", { type: "button", class: "secondary", text: "Edit", on: { click: () => { heldBox.replaceChildren(); input.value = text; input.focus(); } } }))));
     heldBox.querySelector("button").focus();
+  }
+
+  // ---- per-message menu (mute, report, block) and the report sheet ----
+  let menu = null, sheet = null;
+  function openMenu(btn, m) {
+    if (closeMenu(menu && menu.btn === btn)) return;
+    const room = S.room, one = S.kind === "private";
+    const item = (text, fn) => h("li", { role: "none" }, h("button", { type: "button", role: "menuitem", tabindex: "-1", text, on: { click: () => { closeMenu(true); fn(); } } }));
+    const list = h("ul", { class: "menu", role: "menu", "aria-label": btn.getAttribute("aria-label"), on: { keydown: menuKey, focusout: (e) => { if (menu && menu.list === list && !list.contains(e.relatedTarget) && e.relatedTarget !== btn) closeMenu(); } } },
+      one ? null : item("Mute " + m.handle, () => { const ref = send({ type: "mute", room, handle: m.handle }); if (ref) S.acts.set(ref, room + " " + m.handle); }),
+      item("Report this message", () => openReport(m, btn)),
+      one ? item("Block and leave", () => send({ type: "block", room })) : null);
+    btn.closest("li").append(list);
+    btn.setAttribute("aria-expanded", "true");
+    menu = { list, btn };
+    list.querySelector("button").focus();
+    list.scrollIntoView({ block: "nearest" });
+  }
+  function menuKey(e) {
+    if (!menu) return; // Escape: the capturing key handler has closed it already
+    const items = [...menu.list.querySelectorAll("button")];
+    const i = items.indexOf(e.target), n = items.length;
+    const j = { ArrowDown: (i + 1) % n, ArrowUp: (i + n - 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (j != null) { e.preventDefault(); items[j].focus(); } else if (e.key === "Tab") { e.preventDefault(); closeMenu(true); }
+  }
+  function closeMenu(back) {
+    if (!menu) return false;
+    const { list, btn } = menu;
+    menu = null; list.remove();
+    btn.setAttribute("aria-expanded", "false");
+    if (back) btn.focus();
+    return true;
+  }
+  const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
+  function openReport(m, opener) {
+    const room = S.room;
+    const note = h("textarea", { id: "cs-note", rows: "3", maxlength: "500" });
+    const form = h("form", { on: { submit: (e) => {
+      e.preventDefault();
+      const frame = { type: "report", room, reason: form.elements.reason.value, id: m.id };
+      if (note.value.trim()) frame.note = note.value.trim();
+      send(frame);
+      closeSheet();
+    } } },
+    h("fieldset", {}, h("legend", { text: "What's wrong?" }),
+      Object.entries(REASONS).map(([v, t]) => h("label", { class: "radio" }, h("input", { type: "radio", name: "reason", value: v, required: true }), t))),
+    h("label", { for: "cs-note", text: "Anything you'd like to add? (optional)" }), note,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: "Send report" }),
+      h("button", { type: "button", class: "secondary", text: "Cancel", on: { click: () => closeSheet() } })));
+    closeSheet();
+    sheet = { opener, el: h("div", { class: "sheet", role: "dialog", "aria-labelledby": "cs-report-title" },
+      h("h3", { id: "cs-report-title", text: "Report this message" }),
+      h("blockquote", {}, h("p", { class: "who", text: m.handle }), h("p", { class: "text", text: m.cw ? "(a message behind a content warning)" : m.text })),
+      h("p", { class: "muted small", text: "A moderator will read it with the few messages before it. They won't see who you are, and " + m.handle + " isn't told." }),
+      form) };
+    body.hidden = true;
+    panel.append(sheet.el);
+    sheet.el.querySelector("input").focus();
+  }
+  function closeSheet() {
+    if (!sheet) return false;
+    const { el, opener } = sheet;
+    sheet = null; el.remove(); body.hidden = false;
+    if (log) log.parentElement.scrollTop = log.parentElement.scrollHeight;
+    if (opener.isConnected) opener.focus(); else if (input) input.focus();
+    return true;
   }
 
   // ---- socket ----
@@ -372,14 +441,14 @@
       if (f.seq <= last) return; // dedupe (replay overlap)
       S.lastSeq[f.room] = f.seq;
       store.save();
-      if (f.room !== S.room || !log) return;
+      if (f.room !== S.room || !log || S.muted.has(f.room + " " + f.handle)) return;
       S.typers.delete(f.handle); renderTyping();
       renderMessage(f);
       if (!S.open && f.handle !== S.handle) { S.unread += 1; unread.textContent = " (" + S.unread + " new)"; unread.hidden = false; }
     },
     ack(f) { S.pending.delete(f.ref); },
     typing(f) {
-      if (f.room !== S.room || f.handle === S.handle) return;
+      if (f.room !== S.room || f.handle === S.handle || S.muted.has(f.room + " " + f.handle)) return;
       clearTimeout(S.typers.get(f.handle));
       if (f.active) S.typers.set(f.handle, setTimeout(() => { S.typers.delete(f.handle); renderTyping(); }, 6000));
       else S.typers.delete(f.handle);
@@ -405,7 +474,18 @@
       forgetRoom(f.room);
       if (f.room !== S.room) return;
       if (f.reason === "listener_left") { stopChat(); S.kind = "private"; viewWaiting(f.text); return; }
-      viewEnded(f.text);
+      viewEnded(f.text, f.reason);
+    },
+    done(f) {
+      const muted = S.acts.get(f.ref);
+      S.acts.delete(f.ref);
+      if (f.action === "mute" && muted) {
+        S.muted.add(muted);
+        system("You muted " + muted.slice(muted.indexOf(" ") + 1) + ". Their messages won't reach you, and they aren't told. This lasts until you close this tab.");
+      } else if (f.action === "report") system("Thank you. A moderator will look at it.", "back");
+    },
+    room_mode(f) {
+      if (f.room === S.room) system(f.slow ? "Slow mode is on: one message every " + f.slow + " seconds." : "Slow mode is off.");
     },
     held(f) {
       const pending = S.pending.get(f.ref);
@@ -425,7 +505,9 @@
       if (f.code === "resume_failed") return resumeFailed();
       const pending = S.pending.get(f.ref);
       S.pending.delete(f.ref);
+      S.acts.delete(f.ref);
       if (pending && input && !input.value) input.value = pending.text;
+      if (f.code === "cooldown" && !log) return viewTopics(f.message + (f.retry_after ? " You can rejoin in about " + Math.ceil(f.retry_after / 60000) + " min." : ""));
       if (log) system(f.message, "error"); else setStatus(f.message, "warn");
       if (f.code === "room_full" || f.code === "unknown_room") viewTopics(f.message);
     },
@@ -464,7 +546,7 @@
     panel.hidden = false; launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     if (!S.ws && !S.welcomed) { viewConnecting(); connect(); }
-    const target = body.querySelector("textarea, h3, button") || closeBtn;
+    const target = (sheet && sheet.el.querySelector("input")) || body.querySelector("textarea, h3, button") || closeBtn;
     if (target.matches("h3")) target.setAttribute("tabindex", "-1");
     target.focus();
   }
@@ -491,6 +573,7 @@
     const now = Date.now();
     if (now - S.escAt < 1500) { e.preventDefault(); quickExit(); return; }
     S.escAt = now;
+    if (closeMenu(true) || closeSheet()) { e.preventDefault(); return; }
     if (S.open && e.composedPath().includes(host)) closePanel();
   }
 

@@ -49,14 +49,17 @@ INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</scr
 expect.set_options(timeout=WAIT_MS)
 
 
-def listener_token(lid: str, name: str, topics: list[str], secret: str = SECRET) -> str:
-    """A token in the format of SPEC.md (``v1.<claims>.<hmac>``), signed with ``secret``."""
+def listener_token(
+    lid: str, name: str, topics: list[str], secret: str = SECRET, role: str = "listener"
+) -> str:
+    """A token in the format of SPEC.md (``v1.<claims>.<hmac>``), signed with ``secret``;
+    ``role`` is ``listener`` or ``moderator``."""
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     exp = int(time.time()) + 3600
-    claims = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": "listener"}
+    claims = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": role}
     body = "v1." + b64(json.dumps(claims).encode())
     return body + "." + b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
 
@@ -98,6 +101,11 @@ class Tab:
             if v["impact"] in ("serious", "critical")
         ]
         assert not bad, f"accessibility violations on {what}: {bad}"
+
+
+def no_errors(*tabs: Tab) -> None:
+    for t in tabs:
+        assert not t.real_errors(), t.real_errors()
 
 
 @contextlib.asynccontextmanager
@@ -155,6 +163,17 @@ class Widget:
 
     def message(self, text: str) -> Locator:
         return self.log.locator(".msg .text", has_text=text)
+
+    def options(self, handle: str) -> Locator:
+        """The options button of ``handle``'s (last) message."""
+        return self.page.get_by_role("button", name=f"Options for {handle}'s message").last
+
+    def menuitem(self, name: str) -> Locator:
+        return self.page.get_by_role("menuitem", name=name)
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.locator("#chatserver-widget .body h3")
 
     async def handle(self) -> str:
         line = await self.page.locator("#chatserver-widget .body .muted.small").inner_text()

@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.helpers.procs import ROOT, ServerProcess, chatserver, free_port
 from tests.widget.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     CRISIS_TEXT,
     GRAPHIC_TEXT,
     INJECTION,
@@ -27,9 +25,9 @@ from tests.widget.browser import (
     SHOTS,
     Console,
     CuttableProxy,
-    Tab,
     Widget,
     listener_token,
+    no_errors,
     tab,
 )
 
@@ -45,19 +43,6 @@ DOCS_IMG = ROOT / "docs" / "img"
 def server() -> Iterator[ServerProcess]:
     with chatserver(*FILTERS) as srv:
         yield srv
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-def no_errors(*tabs: Tab) -> None:
-    for t in tabs:
-        assert not t.real_errors(), t.real_errors()
 
 
 def publish(*names: str) -> None:
