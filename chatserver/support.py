@@ -134,28 +134,38 @@ class Support:
         await self.chat.broker.publish(f"@node:{node}", msgpack.packb(message), sequenced=False)
 
     async def run(self) -> None:
-        """Carry out control messages in arrival order (a TaskGroup task). Queue changes
-        are coalesced per topic and handled after the batch: pairing messages never wait
-        behind position updates, and a burst of arrivals costs one update per topic."""
+        """Carry out control messages (a TaskGroup task). Each batch is split by the session
+        or room a message concerns: messages about one of them run in arrival order, and
+        different ones run concurrently, so one slow seating does not hold up the node.
+        Queue changes are coalesced per topic and handled after the batch: pairing never
+        waits behind position updates, and a burst of arrivals costs one update per topic."""
         while True:
             batch = [await self._inbox.get()]
             while not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
             changed: dict[str, int] = {}
+            lanes: dict[str, list[dict[str, Any]]] = {}
             for message in batch:
                 if message.get("k") == "queue":
                     topic = message["topic"]
                     changed[topic] = changed.get(topic, 0) + (1 if message.get("m") else 0)
-                    continue
-                try:
-                    await self._dispatch(message)
-                except Exception:
-                    log.exception("control_failed", kind=message.get("k"))
+                else:
+                    lanes.setdefault(_lane(message), []).append(message)
+            async with asyncio.TaskGroup() as tg:
+                for lane in lanes.values():
+                    tg.create_task(self._run_lane(lane))
             for topic, matches in changed.items():
                 try:
                     await self._queue_update(topic, matches)
                 except Exception:
                     log.exception("control_failed", kind="queue")
+
+    async def _run_lane(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            try:
+                await self._dispatch(message)
+            except Exception:
+                log.exception("control_failed", kind=message.get("k"))
 
     async def sweep(self) -> None:
         """Periodic: retry matches (a missed wake-up costs one sweep) and push queue views."""
@@ -611,6 +621,18 @@ class Support:
                 )
             )
         )
+
+
+def _lane(message: dict[str, Any]) -> str:
+    """What a control message is about: messages with the same lane keep their order."""
+    kind = message.get("k")
+    if kind == "pair":
+        return "s:" + str(message.get("seeker"))
+    if kind == "pair_listener":
+        return "s:" + str(message.get("listener"))
+    if kind in ("moved", "mod"):
+        return "s:" + str(message.get("s"))
+    return "r:" + str(message.get("room"))
 
 
 def _pair_fields(pair: Pair) -> dict[str, Any]:
