@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(f"[yellow]--target bare:[/] skipping {', '.join(dropped)} "
                           "(pairing is not in the bare relay)")
         no_trip = tuple(dataclasses.replace(p, trip=()) for p in kept)
-        scenario = scenario.with_changes(populations=no_trip)
+        no_pairing = dataclasses.replace(scenario.slo, pairing_p99_ms=None)
+        scenario = scenario.with_changes(populations=no_trip, slo=no_pairing)
     try:
         if args.find_max:
             return _find_max(scenario, args, console)
