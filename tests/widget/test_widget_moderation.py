@@ -148,6 +148,7 @@ async def test_listener_slows_removes_and_ends_a_room(
         await expect(s.message("one")).to_be_visible()
         await s.send("two")
         await expect(s.log.locator(".system.error", has_text="slow mode")).to_be_visible()
+        await lt.shot("console-room-tools")
 
         remove = room.get_by_role("button", name=f"Remove {s_handle} from the room")
         await remove.click()
