@@ -136,7 +136,7 @@
     done(f) {
       const a = S.acts.get(f.ref);
       S.acts.delete(f.ref);
-      if (!a) return;
+      if (!a || !a.text) return; // slow mode: the room_mode line says it
       if (a.c) system(a.c, a.text); else { $("report-status").textContent = a.text; $("report-card").replaceChildren(); $("next-report").focus(); }
       announce(a.text);
     },
@@ -287,7 +287,7 @@
   }
   /* A group room's tools: slow mode, and the people in it with "Remove" for seekers. */
   function roomTools(c, id) {
-    c.slow = h("select", { id: id + "-slow", on: { change: () => act(c, { type: "slow_mode", room: c.room, seconds: Number(c.slow.value) }, c.slow.value === "0" ? "You turned slow mode off." : "You set slow mode to one message every " + c.slow.value + " seconds.") } },
+    c.slow = h("select", { id: id + "-slow", on: { change: () => act(c, { type: "slow_mode", room: c.room, seconds: Number(c.slow.value) }, null) } },
       [["0", "Off"], ["10", "10 s"], ["30", "30 s"], ["60", "60 s"]].map(([v, t]) => h("option", { value: v, text: t })));
     c.people = h("ul", { class: "people", "aria-labelledby": id + "-people" });
     renderPeople(c);
