@@ -51,6 +51,7 @@ from protocol.messages import (
     Presence,
     Resource,
     Resume,
+    RoomMode,
     Resumed,
     Say,
     Typing,
@@ -443,6 +444,9 @@ class Chat:
         if replay:
             backlog = [(room, e.seq, e.payload) for e in await self.broker.history(room, 0)]
             self.flush(session, backlog)
+        slow = self.hub.slow.get(room)
+        if slow:  # slow mode set before this member came
+            session.send(RoomMode(room=room, slow=slow))
         await self._publish_presence(room, "join", handle, session.role)
         await self.persist(session)
         log.debug("joined", session=session.id, room=room)

@@ -77,8 +77,12 @@ log = structlog.get_logger("chatserver.broker.redis")
 
 T = TypeVar("T")
 
-#: Concurrent commands on the command client (and its pool size per server).
+#: Concurrent commands on the command client (the semaphore's size).
 POOL_SIZE = 32
+#: Connections the pool may open beyond the semaphore: commands outside ``_op`` (heartbeat,
+#: repair) and connections still being released after a timeout must never hit redis-py's
+#: MaxConnectionsError, which would read as a lost connection.
+POOL_HEADROOM = 32
 #: Deadline of one broker operation, waiting for a pool slot included.
 OP_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
@@ -283,8 +287,12 @@ class RedisBroker:
             "protocol": 2,
         }
         if self._cluster:
-            return RedisCluster.from_url(self._url, max_connections=POOL_SIZE, **common)
-        pool = ConnectionPool.from_url(self._url, max_connections=POOL_SIZE, **common)
+            return RedisCluster.from_url(
+                self._url, max_connections=POOL_SIZE + POOL_HEADROOM, **common
+            )
+        pool = ConnectionPool.from_url(
+            self._url, max_connections=POOL_SIZE + POOL_HEADROOM, **common
+        )
         return Redis.from_pool(pool)
 
     def _raw(self, key: str | None = None) -> tuple[str, Callable[[], Connection]]:
