@@ -283,7 +283,13 @@ class Support:
         if pair is None:
             raise RequestFailed(ErrorCode.NOT_IN_ROOM, "That chat has already ended.")
         reason = "ended_by_seeker" if session.id == pair.seeker else "ended_by_listener"
-        message = {"k": "ended", "room": pair.room, "reason": reason, "by": session.id}
+        message = {
+            "k": "ended",
+            "room": pair.room,
+            "reason": reason,
+            "by": session.id,
+            "listener": pair.listener,
+        }
         if frame.ref is not None:
             message["ref"] = frame.ref
         await self._tell_both(pair, message)
@@ -301,7 +307,9 @@ class Support:
         self._pairs.pop(room, None)
         session.send(ChatEnded(room=room, reason="blocked", text=text, ref=ref))
         await self.chat.leave_room(session, room)
-        await self._send(other_node, {"k": "ended", "room": room, "reason": reason})
+        await self._send(
+            other_node, {"k": "ended", "room": room, "reason": reason, "listener": pair.listener}
+        )
         await self._freed(pair)
 
     async def handover(self, session: Session, frame: Handover) -> None:
@@ -311,7 +319,12 @@ class Support:
             raise RequestFailed(
                 ErrorCode.FORBIDDEN, "Only the listener of a chat can hand it over."
             )
-        done: dict[str, Any] = {"k": "ended", "reason": "handed_over", "by": session.id}
+        done: dict[str, Any] = {
+            "k": "ended",
+            "reason": "handed_over",
+            "by": session.id,
+            "listener": session.id,
+        }
         if frame.ref is not None:
             done["ref"] = frame.ref
         moved = await self.store.handover(frame.room)
@@ -355,7 +368,9 @@ class Support:
         ended = await self.store.end(room)
         if ended is not None:
             reason = "ended_by_seeker" if session.id == ended.seeker else "ended_by_listener"
-            await self._tell_both(ended, {"k": "ended", "room": room, "reason": reason})
+            await self._tell_both(
+                ended, {"k": "ended", "room": room, "reason": reason, "listener": ended.listener}
+            )
             await self._freed(ended)
 
     def resumed(self, session: Session) -> None:
@@ -409,7 +424,13 @@ class Support:
             self._pairs.pop(room, None)
             if ended is not None:
                 await self._send(
-                    ended.listener_node, {"k": "ended", "room": room, "reason": "seeker_left"}
+                    ended.listener_node,
+                    {
+                        "k": "ended",
+                        "room": room,
+                        "reason": "seeker_left",
+                        "listener": ended.listener,
+                    },
                 )
                 await self._freed(ended)
 
@@ -632,6 +653,9 @@ def _lane(message: dict[str, Any]) -> str:
         return "s:" + str(message.get("listener"))
     if kind in ("moved", "mod"):
         return "s:" + str(message.get("s"))
+    if kind == "ended" and message.get("listener"):
+        # after the listener's pairings: a seat freed here may already be taken again
+        return "s:" + str(message["listener"])
     return "r:" + str(message.get("room"))
 
 
