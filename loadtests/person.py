@@ -153,6 +153,8 @@ class Person:
                 self.welcome.set_result(frame)
             return
         ref = frame.get("ref")
+        if kind == "held" or kind == "error":
+            self.sent_at.pop(str(ref), None)
         if ref is None and kind == "joined":  # a transport that echoes no ref (bare relay)
             ref = next((r for r in self.pending if r.startswith("j")), None)
         if ref is not None:

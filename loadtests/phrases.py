@@ -33,10 +33,16 @@ TRIP_PHRASES: dict[str, tuple[str, ...]] = {
         "I can't go on anymore, I'm planning to kill myself after everyone sleeps.",
     ),
     "trauma": (
-        "He stabbed him again and again, there was blood pouring everywhere, the knife "
-        "went in deep and I watched his guts spill out onto the floor while he screamed.",
-        "They beat her until her skull cracked open and blood and brain matter soaked "
-        "the carpet, I can still see the gore and the mangled body every night.",
+        "I need to tell someone what I saw at the crash last night. The driver was thrown "
+        "out onto the road and his leg was snapped so the bone stuck out through the skin, "
+        "blood was pouring out of the wound and pooling under him, his skull was cracked open "
+        "and there was blood soaked into everything, his eyes were open and he was not "
+        "breathing, I held his hand while the blood kept spreading across the road.",
+        "When he attacked me he smashed my face into the wall until my jaw was fractured and "
+        "my nose was bleeding everywhere, blood was dripping down my neck and soaked my "
+        "shirt, there was a deep gash over my eye that needed stitches and my ribs were "
+        "crushed, I could see the bone in my finger where the skin was torn open and the "
+        "wound kept bleeding for hours while I lay on the floor.",
     ),
     "pii": (
         "you can text me on 0612345678 any time",

@@ -127,3 +127,28 @@ def test_parse_metrics_keeps_chatserver_samples() -> None:
         "chatserver_connections": 12.0,
         'chatserver_errors_total{code="not_in_room"}': 3.0,
     }
+
+
+def test_trip_phrases_trip_their_filter_and_filler_trips_none() -> None:
+    import random
+
+    from chatserver.safety.base import Action, Filter, FilterInput
+    from chatserver.safety.crisis import CrisisFilter
+    from chatserver.safety.pii import PiiFilter
+    from chatserver.safety.trauma import TraumaDumpFilter
+
+    filters: dict[str, Filter] = {
+        "crisis": CrisisFilter(),
+        "trauma": TraumaDumpFilter(),
+        "pii": PiiFilter(),
+    }
+    for kind, flt in filters.items():
+        maker = TextMaker(random.Random(3), (15, 300), ((kind, 1.0),))
+        for n in range(10):
+            text = maker.text(marker(5, n, 1_795_000_000_000_000), maker.kind())
+            assert flt.check(FilterInput(text)).action is not Action.ALLOW, (kind, text)
+    neutral = TextMaker(random.Random(4), (15, 300))
+    for n in range(100):
+        text = neutral.text(marker(5, n, 1_795_000_000_000_000))
+        for flt in filters.values():
+            assert flt.check(FilterInput(text)).action is Action.ALLOW, text
