@@ -98,6 +98,8 @@ CLAIMS = (Claim.OK, Claim.TAKEN, Claim.FULL, Claim.GONE)
 _FAULTS = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 Pending = tuple[str, bytes, bool, "asyncio.Future[int]"]
+#: A batch's commands written on one link: (link, indexes in the batch, replies to come).
+Sent = tuple["_Link", list[int], "asyncio.Future[list[Any]]"]
 
 
 def _is_fault(exc: BaseException) -> bool:
@@ -116,27 +118,68 @@ def parse_url(url: str) -> tuple[str, bool]:
 
 
 class _Link:
-    """One dedicated connection to one server, written by a single task at a time."""
+    """One dedicated connection to one server, pipelined without stop-and-wait.
+
+    Writers append a batch to ``inflight`` and write it at once; one reader task reads the
+    replies in order and resolves each batch's future. A new batch never waits for the
+    replies of the previous one: slow replies (a Lua script per message) would otherwise
+    hold every later message back for as many event-loop turns as the batch has replies.
+    """
 
     def __init__(self, factory: Callable[[], Connection]) -> None:
         self.conn = factory()
+        self.inflight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
+        self.reader: asyncio.Task[None] | None = None
 
-    async def run(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        """Write every command in one go, then read the replies; error replies are returned
-        in place (the stream stays in step), connection errors raise."""
+    async def submit(self, commands: Sequence[Sequence[Any]]) -> asyncio.Future[list[Any]]:
+        """Write ``commands``; the future gets their replies, error replies in place (the
+        stream stays in step). Appending and writing happen with no await in between, so
+        concurrent submitters cannot reorder the stream."""
         conn = self.conn
         if not conn.is_connected:
             await conn.connect()  # type: ignore[no-untyped-call]
-        await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
-        out: list[Any] = []
-        for _ in commands:
-            try:
-                out.append(await conn.read_response())
-            except ResponseError as exc:
-                out.append(exc)
-        return out
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Any]] = loop.create_future()
+        self.inflight.append((len(commands), future))
+        if self.reader is None:
+            self.reader = loop.create_task(self._read())
+        try:
+            await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+        except BaseException:
+            future.cancel()  # the reader fails on the broken connection and skips it
+            raise
+        return future
+
+    async def _read(self) -> None:
+        conn = self.conn
+        try:
+            while self.inflight:
+                count, future = self.inflight[0]
+                out: list[Any] = []
+                for _ in range(count):
+                    try:
+                        out.append(await conn.read_response())
+                    except ResponseError as exc:
+                        out.append(exc)
+                self.inflight.popleft()
+                if not future.done():
+                    future.set_result(out)
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            self.reader = None
+
+    def _fail(self, exc: BaseException) -> None:
+        inflight, self.inflight = self.inflight, deque()
+        for _, future in inflight:
+            if not future.done():
+                future.set_exception(exc)
 
     async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+            await asyncio.wait([self.reader], timeout=OP_TIMEOUT)
+        self._fail(ConnectionResetError("publisher connection closed"))
         with contextlib.suppress(Exception):
             await self.conn.disconnect()
 
@@ -423,25 +466,53 @@ class RedisBroker:
                 await self._flush(batch)
 
     async def _flush(self, batch: list[Pending]) -> None:
+        """Write one batch and hand its replies to a completion task: the publisher goes
+        on writing the next batch at once."""
         if not self._healthy:
-            error = self._unavailable("publish")
-            error.__cause__ = self._error
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            self._fail_batch(batch, self._error)
             return
         try:
             async with asyncio.timeout(OP_TIMEOUT):
-                results = await self._send(batch)
+                sent = await self._write(batch)
         except Exception as exc:
             if not _is_fault(exc):
                 raise
             self._broke(exc)
-            error = self._unavailable("publish")
-            error.__cause__ = exc
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            self._fail_batch(batch, exc)
+            return
+        task = asyncio.get_running_loop().create_task(self._complete(batch, sent))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _fail_batch(self, batch: list[Pending], cause: BaseException | None) -> None:
+        error = self._unavailable("publish")
+        error.__cause__ = cause
+        for *_, future in batch:
+            if not future.done():
+                future.set_exception(error)
+
+    async def _write(self, batch: list[Pending]) -> list[Sent]:
+        groups: dict[_Link, list[int]] = {}
+        for index, (room, *_) in enumerate(batch):
+            groups.setdefault(self._link(room), []).append(index)
+        sent = []
+        for link, indexes in groups.items():
+            commands = [self._command(*batch[i][:3], eval_=False) for i in indexes]
+            sent.append((link, indexes, await link.submit(commands)))
+        return sent
+
+    async def _complete(self, batch: list[Pending], sent: list[Sent]) -> None:
+        try:
+            async with asyncio.timeout(OP_TIMEOUT):
+                results = await self._replies(batch, sent)
+        except asyncio.CancelledError:
+            self._fail_batch(batch, None)
+            raise
+        except Exception as exc:
+            if not _is_fault(exc):
+                raise
+            self._broke(exc)
+            self._fail_batch(batch, exc)
             return
         self._published += len(batch)
         for (_, _, sequenced, future), result in zip(batch, results, strict=True):
@@ -484,31 +555,21 @@ class RedisBroker:
                 self._links[name] = _Link(factory)
         return self._links[name]
 
-    async def _send(self, batch: list[Pending]) -> list[Any]:
-        groups: dict[_Link, list[int]] = {}
-        for index, (room, *_) in enumerate(batch):
-            groups.setdefault(self._link(room), []).append(index)
+    async def _replies(self, batch: list[Pending], sent: list[Sent]) -> list[Any]:
         results: list[Any] = [None] * len(batch)
-
-        async def run(link: _Link, indexes: list[int]) -> None:
-            commands = [self._command(*batch[i][:3], eval_=False) for i in indexes]
-            replies = await link.run(commands)
+        for link, indexes, future in sent:
+            replies = await future
             retry = [
                 i for i, r in zip(indexes, replies, strict=True) if isinstance(r, NoScriptError)
             ]
             if retry:  # Redis restarted or flushed its script cache: send the source once
-                again = await link.run([self._command(*batch[i][:3], eval_=True) for i in retry])
+                commands = [self._command(*batch[i][:3], eval_=True) for i in retry]
+                again = await (await link.submit(commands))
                 replies = list(replies)
                 for i, reply in zip(retry, again, strict=True):
                     replies[indexes.index(i)] = reply
             for i, reply in zip(indexes, replies, strict=True):
                 results[i] = reply
-
-        if len(groups) == 1:
-            ((link, indexes),) = groups.items()
-            await run(link, indexes)
-        else:
-            await asyncio.gather(*(run(link, ix) for link, ix in groups.items()))
         return results
 
     # ------------------------------------------------------------------ subscribing
