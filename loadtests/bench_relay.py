@@ -11,7 +11,8 @@ load hits them alike): every client says messages at ``rate / clients`` per seco
 stamped with the send time. Every member's every ``message`` is a delivery; its latency is
 receive time minus send time (end to end: client -> node -> Redis -> both nodes ->
 clients). A rate is *sustained* when deliveries/s reach 95% of what was offered and p99
-stays under 1 s; a target stops at its first unsustained rate. Output: one line per
+stays under 1 s. Each (rate, target) runs ``--repeat`` times and the least disturbed trial
+(lowest p99) counts; a target stops after two unsustained rates in a row. Output: one line per
 (target, rate) on stderr, then a JSON report on stdout with, per chatserver variant, the
 verdict against the issue's targets: max sustained deliveries/s >= 70% of bare's, and p99
 at the highest rate both sustain <= 1.5x bare's.
@@ -44,6 +45,7 @@ from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parents[1]
 SUSTAINED = 0.95
+MAX_MISSES = 2
 P99_LIMIT_MS = 1000.0
 
 
@@ -304,11 +306,12 @@ async def offer(
 
 async def run_all(
     variants: list[tuple[str, str, str]], redis_url: str, rooms: list[str], per_room: int,
-    rates: Sequence[float], seconds: float,
+    rates: Sequence[float], seconds: float, repeat: int,
 ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
     """Every target runs at once (idle until its turn); each rate is offered to each target
-    in turn, so a change in the machine's background load hits them alike. A target stops
-    at its first unsustained rate."""
+    in turn, ``repeat`` times, so a change in the machine's background load hits them
+    alike; per rate and target the trial with the lowest p99 counts. A target stops after
+    two unsustained rates in a row."""
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
     async with contextlib.AsyncExitStack() as stack:
         groups = {}
@@ -318,17 +321,21 @@ async def run_all(
                 members([p.port for p in procs], rooms, per_room)
             )
             groups[name] = (group, stats, [p.proc.pid for p in procs])
-        active = set(groups)
+        misses = dict.fromkeys(groups, 0)
         for rate in rates:
-            for name, (group, stats, pids) in groups.items():
-                if name not in active:
-                    continue
-                result = await offer(group, stats, pids, rate, seconds)
-                print(f"  {name:<22} {json.dumps(result)}", file=sys.stderr)
-                results[name].append(result)
-                if not result["sustained"]:
-                    active.discard(name)
-            if not active:
+            trials: dict[str, list[dict[str, Any]]] = {name: [] for name in groups}
+            for _ in range(repeat):
+                for name, (group, stats, pids) in groups.items():
+                    if misses[name] < MAX_MISSES:
+                        result = await offer(group, stats, pids, rate, seconds)
+                        print(f"  {name:<22} {json.dumps(result)}", file=sys.stderr)
+                        trials[name].append(result)
+            for name, runs in trials.items():
+                if runs:  # the trial least disturbed by the machine's other work
+                    chosen = min(runs, key=lambda r: (not r["sustained"], r["p99_ms"]))
+                    results[name].append(chosen)
+                    misses[name] = 0 if chosen["sustained"] else misses[name] + 1
+            if all(m >= MAX_MISSES for m in misses.values()):
                 break
     return results
 
@@ -342,8 +349,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench_relay")
     parser.add_argument("--rooms", type=int, default=40)
     parser.add_argument("--members", type=int, default=4, help="members per room")
-    parser.add_argument("--rates", default="200,400,600,800,1000,1200,1400,1600")
+    parser.add_argument("--rates", default="400,800,1200,1600,2000")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--repeat", type=int, default=2, help="trials per rate and target")
     parser.add_argument(
         "--filters", choices=["none", "default", "both"], default="none",
         help="chatserver safety filters: none (--filters ,), the default list, or both",
@@ -363,7 +371,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
         (f"chatserver[{f}]", "chatserver", f) for f in variants[args.filters]
     ]
     with redis_server() as redis_url:
-        results = await run_all(chosen, redis_url, rooms, args.members, rates, args.seconds)
+        results = await run_all(
+            chosen, redis_url, rooms, args.members, rates, args.seconds, args.repeat
+        )
     report.update(results)
     for name, _, _ in chosen[1:]:
         report[name + ":verdict"] = verdict(results["bare"], results[name])
@@ -381,9 +391,12 @@ def verdict(bare: list[dict[str, Any]], cs: list[dict[str, Any]]) -> dict[str, A
     }
     if b and c:
         out["throughput_ratio"] = round(c["deliveries_s"] / b["deliveries_s"], 3)
-        common = min(b["offered_msgs_s"], c["offered_msgs_s"])
-        rb = next(r for r in bare if r["offered_msgs_s"] == common)
-        rc = next(r for r in cs if r["offered_msgs_s"] == common)
+        ok_bare = {r["offered_msgs_s"]: r for r in bare if r["sustained"]}
+        ok_cs = {r["offered_msgs_s"]: r for r in cs if r["sustained"]}
+        common = max(set(ok_bare) & set(ok_cs), default=None)
+        if common is None:
+            return out
+        rb, rc = ok_bare[common], ok_cs[common]
         out["at_offered_msgs_s"] = common
         out["p50_ms"] = {"bare": rb["p50_ms"], "chatserver": rc["p50_ms"]}
         out["p99_ms"] = {"bare": rb["p99_ms"], "chatserver": rc["p99_ms"]}
