@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
-
-from chatserver.broker.base import BrokerUnavailable
-from chatserver.broker.redis import parse_url
+from chatserver.redis_store import RedisStore
 
 QUEUE = "{mod}:queue"
 PREFIX = "{mod}:r:"
-POOL_SIZE = 10
 
 
-class RedisReportStore:
+class RedisReportStore(RedisStore):
+    what = "report store"
+
     def __init__(self, url: str, *, limit: int = 1000, retention: float = 72 * 3600) -> None:
-        address, cluster = parse_url(url)
-        self._slots = asyncio.Semaphore(POOL_SIZE)
-        self._redis: Any = (
-            RedisCluster.from_url(address, max_connections=POOL_SIZE)
-            if cluster
-            else Redis.from_url(address, max_connections=POOL_SIZE)
-        )
+        super().__init__(url, pool_size=10)
         self.limit = limit
         self.retention = retention
-
-    async def _do(self, *command: Any) -> Any:
-        try:
-            async with self._slots:  # wait for a pooled connection instead of failing
-                return await self._redis.execute_command(*command)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable(f"report store: {type(exc).__name__}") from exc
 
     async def add(self, report_id: str, report: bytes) -> None:
         await self._do("SET", PREFIX + report_id, report, "EX", max(1, int(self.retention)))
@@ -59,6 +39,3 @@ class RedisReportStore:
 
     async def close_report(self, report_id: str) -> None:
         await self._do("DEL", PREFIX + report_id)
-
-    async def aclose(self) -> None:
-        await self._redis.aclose()

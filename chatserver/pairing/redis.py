@@ -16,17 +16,11 @@ Only this module (and the broker adapter) import ``redis``; errors become
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
-
-from chatserver.broker.base import BrokerUnavailable
-from chatserver.broker.redis import parse_url
 from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
+from chatserver.redis_store import RedisStore
 
 P = "{pairing}"
 POOL_SIZE = 20
@@ -249,15 +243,11 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisPairingStore:
+class RedisPairingStore(RedisStore):
+    what = "pairing store"
+
     def __init__(self, url: str) -> None:
-        address, cluster = parse_url(url)
-        self._redis: Any = (
-            RedisCluster.from_url(address, max_connections=POOL_SIZE)
-            if cluster
-            else Redis.from_url(address, max_connections=POOL_SIZE)
-        )
-        self._slots = asyncio.Semaphore(POOL_SIZE)
+        super().__init__(url, POOL_SIZE)
         self._scripts = {
             name: self._redis.register_script(_COMMON + body)
             for name, body in (
@@ -276,24 +266,12 @@ class RedisPairingStore:
             )
         }
 
-    async def aclose(self) -> None:
-        await self._redis.aclose()
-
     async def _run(self, name: str, *args: Any) -> Any:
-        # redis-py >= 8 raises MaxConnectionsError past the pool size instead of waiting:
-        # the semaphore makes callers wait their turn for a connection
-        try:
-            async with self._slots:
-                return await self._scripts[name](keys=[P + ":route"], args=list(args))
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
+        script = self._scripts[name]
+        return await self._guarded(lambda: script(keys=[P + ":route"], args=list(args)))
 
     async def _call(self, *command: Any) -> Any:
-        try:
-            async with self._slots:
-                return await self._redis.execute_command(*command)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable(f"pairing store: {type(exc).__name__}") from exc
+        return await self._do(*command)
 
     async def enqueue(self, waiting: Waiting) -> int:
         position = int(
