@@ -42,7 +42,7 @@ class WorkerContext:
     bare: bool = False
     listener_secret: str = ""
     stats: IntervalStats = field(default_factory=IntervalStats)
-    #: room -> highest seq acknowledged to any sender of this worker
+    #: room -> highest seq acknowledged to a sender still in it at the end
     room_max: dict[str, int] = field(default_factory=dict)
     #: room -> last seq seen by each person still in it at the end
     final_rooms: dict[str, list[int]] = field(default_factory=dict)
@@ -67,6 +67,8 @@ class Person:
         self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.sent_at: dict[str, int] = {}
         self.last_seq: dict[str, int] = {}
+        #: room -> highest seq acknowledged to this person in this session
+        self.acked_max: dict[str, int] = {}
         self.from_sender: dict[tuple[str, int], int] = {}
         self.awaiting_echo: set[str] = set()
         self.early_echo: set[str] = set()
@@ -86,6 +88,9 @@ class Person:
         self.welcome = loop.create_future()
         self.last_seq.clear()
         self.from_sender.clear()
+        self.acked_max.clear()
+        self.awaiting_echo.clear()
+        self.early_echo.clear()
         try:
             self.conn = await open_connection(
                 self.target, self.encoding, self.on_frame, deflate=self.pop.deflate
@@ -211,10 +216,13 @@ class Person:
             stats.record("ack", now_us() - sent)
         stats.counts["acked"] += 1
         room, seq, mid = frame.get("room"), frame.get("seq"), frame.get("id")
-        if isinstance(room, str) and isinstance(seq, int) and not self.ctx.bare:
-            room_max = self.ctx.room_max
-            if seq > room_max.get(room, 0):
-                room_max[room] = seq
+        if (
+            isinstance(room, str)
+            and isinstance(seq, int)
+            and not self.ctx.bare
+            and seq > self.acked_max.get(room, 0)
+        ):
+            self.acked_max[room] = seq
         if isinstance(mid, str):
             if mid in self.early_echo:
                 self.early_echo.discard(mid)
@@ -304,9 +312,12 @@ class Person:
             self.last_seq.pop(room, None)
         return room
 
-    def final_state(self) -> tuple[dict[str, int], int]:
-        """Rooms still joined with the last seq seen, and acks never echoed back."""
-        return dict(self.last_seq), len(self.awaiting_echo)
+    def final_state(self) -> tuple[dict[str, tuple[int, int]], int]:
+        """Rooms still joined -> (last seq seen, highest seq acknowledged to this person in
+        this session), and the acks never echoed back. Only this session's acks count: a
+        room that emptied earlier may have been closed and opened again, its seq from 1."""
+        rooms = {room: (seq, self.acked_max.get(room, 0)) for room, seq in self.last_seq.items()}
+        return rooms, len(self.awaiting_echo)
 
     async def idle_until(self, deadline: float) -> None:
         """Hold the socket until ``deadline`` (loop time) or until the server closes it."""

@@ -59,7 +59,7 @@ async def run_person(person: Person, offset: float) -> None:
     ctx = person.ctx
     role = ROLES[person.pop.role]
     await _sleep_until(ctx.start + offset)
-    rooms: dict[str, int] = {}
+    rooms: dict[str, tuple[int, int]] = {}
     unechoed = 0
     pause = RETRY_PAUSE
     while _loop_time() < ctx.send_until:
@@ -84,8 +84,9 @@ async def run_person(person: Person, offset: float) -> None:
         ctx.stats.counts["churned"] += 1
         await person.close()
     ctx.stats.counts["lost_id"] += unechoed
-    for room, seq in rooms.items():
+    for room, (seq, acked) in rooms.items():
         ctx.final_rooms.setdefault(room, []).append(seq)
+        ctx.room_max[room] = max(ctx.room_max.get(room, 0), acked)
     await person.close()
 
 

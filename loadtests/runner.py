@@ -253,6 +253,9 @@ def _loss(finals: dict[int, dict[str, Any]], totals: Totals) -> dict[str, int]:
             room_max[room] = max(room_max.get(room, 0), seq)
         for room, seqs in final["rooms"].items():
             members.setdefault(room, []).extend(seqs)
+    # a member still in the room should have every message up to the highest seq that any
+    # member saw or was acknowledged (members who left may have seen an earlier incarnation
+    # of the room, so their figures are not used)
     tail = 0
     for room, seqs in members.items():
         top = max(room_max.get(room, 0), max(seqs))

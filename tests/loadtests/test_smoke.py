@@ -82,3 +82,38 @@ loss = 0
     missed = [row["check"] for row in result["slo"] if not row["ok"]]
     assert missed == ["delivery p99 ms <="]
     assert result["counts"]["delivered"] > 0
+
+
+def test_churn_and_ping_only_idle_keep_counts_exact(node: ServerProcess, tmp_path: Path) -> None:
+    """People who leave and come back (rooms empty and reopen, seq from 1 again) and idle
+    sockets that only ping: no false loss, every session counted."""
+    scenario = tmp_path / "churn.toml"
+    scenario.write_text(
+        """
+name = "churn"
+duration = 5
+drain = 1
+workers = 1
+
+[[population]]
+role = "group"
+count = 6
+topics = ["loneliness"]
+rate = 2.0
+session_seconds = 2
+
+[[population]]
+role = "idle"
+count = 2
+join = false
+
+[slo]
+loss = 0
+errors = 0
+"""
+    )
+    code, result = run_loadtest(str(scenario), "--target", node.url, out=tmp_path / "out")
+    assert code == 0, result["slo"]
+    assert result["counts"]["churned"] >= 6
+    assert result["counts"]["connected"] >= 6 * 2 + 2
+    assert result["loss"]["deliveries"] == 0 and result["loss"]["by_id"] == 0
