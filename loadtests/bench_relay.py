@@ -195,7 +195,11 @@ async def open_member(url: str, room: str, stats: Stats) -> Member:
     # no permessage-deflate: it would be negotiated per socket on both targets alike, and
     # the client's decompression would dominate the load generator's own CPU budget
     ws = await connect(
-        url, subprotocols=[Subprotocol("chat.v1.json")], open_timeout=20, compression=None
+        url,
+        subprotocols=[Subprotocol("chat.v1.json")],
+        open_timeout=20,
+        compression=None,
+        ping_interval=None,  # a starved machine must not end the run with a ping timeout
     )
     await ws.recv()  # welcome
     await ws.send(orjson.dumps({"type": "join", "room": room, "ref": "j"}).decode())
@@ -280,7 +284,12 @@ async def offer(
             label = tag(index)
             stats.sent_at[label] = sent_ns
             text = f"msg {label} {words}"
-            await m.ws.send(orjson.dumps({"type": "say", "room": m.room, "text": text}).decode())
+            try:
+                await m.ws.send(
+                    orjson.dumps({"type": "say", "room": m.room, "text": text}).decode()
+                )
+            except ConnectionClosed:
+                stats.errors += 1
             if stats.window[0] <= sent_ns < stats.window[1]:
                 sent_in_window += 1
         await asyncio.sleep(tick)
