@@ -358,7 +358,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench_relay")
     parser.add_argument("--rooms", type=int, default=40)
     parser.add_argument("--members", type=int, default=4, help="members per room")
-    parser.add_argument("--rates", default="400,800,1200,1600,2000")
+    parser.add_argument("--rates", default="400,800,1200,1600,2000,2400,2800")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=2, help="trials per rate and target")
     parser.add_argument(
