@@ -214,6 +214,8 @@ class ChatServer:
                 select_subprotocol=select_subprotocol,
                 process_request=routes,
                 max_size=s.max_frame_bytes,
+                compression="deflate" if s.compression else None,
+                backlog=s.listen_backlog,
                 ping_interval=s.ping_interval or None,
                 ping_timeout=s.ping_interval or None,
                 # browsers always send Origin; other clients (no header) are not at risk of

@@ -160,6 +160,9 @@ class Chat:
         self._revoked = RevocationList(config.revoked_listeners_file or None)
         self.sessions: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
+        #: topic -> index of the group room where this node last found a seat: joins
+        #: start there instead of knocking on every full room (reset when a seat frees)
+        self._first_open: dict[str, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -383,11 +386,17 @@ class Chat:
         if self.moderation is not None:
             self.moderation.check_can_join(session, rooms[0])
         capacity = self.config.room_capacity if session.role == "seeker" else 0
-        for room in rooms:
+        topic = rooms[0]
+        start = self._first_open.get(topic, 0) if len(rooms) > 1 else 0
+        for index in range(start, len(rooms)):
+            room = rooms[index]
             if room in session.rooms:
                 continue
             if await self.seat(session, room, capacity=capacity, ref=frame.ref):
+                if len(rooms) > 1:
+                    self._first_open[topic] = index
                 return
+        self._first_open.pop(topic, None)
         raise RequestFailed(
             ErrorCode.ROOM_FULL,
             "That room is full right now. Please try the topic again to find a room with space.",
@@ -477,6 +486,9 @@ class Chat:
         await self._leave_room(session, room)
 
     async def _leave_room(self, session: Session, room: str) -> None:
+        match = GROUP_ROOM.match(room)
+        if match is not None:
+            self._first_open.pop(match["topic"], None)  # a seat may be free in a lower room
         handle = session.rooms.pop(room, None)
         session.recent.pop(room, None)
         if handle is None:

@@ -48,6 +48,12 @@ class Settings:
     topics: tuple[str, ...] = _s(DEFAULT_TOPICS, "Comma-separated topic catalogue.")
     max_text: int = _s(4000, "Longest message text, in characters.")
     max_frame_bytes: int = _s(65536, "Largest websocket frame accepted, in bytes.")
+    compression: bool = _s(
+        False,
+        "Offer permessage-deflate (saves bandwidth on long messages; costs ~45 KiB of "
+        "memory per connection).",
+    )
+    listen_backlog: int = _s(1024, "Pending TCP connections the kernel queues (connect storms).")
     room_capacity: int = _s(8, "Most members in one group room.")
     history_size: int = _s(100, "Messages kept per room for resume (the replay history).")
     history_seconds: int = _s(600, "Longest time a message stays in the replay history.")

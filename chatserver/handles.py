@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
 ADJECTIVES = (
     "Calm",
@@ -110,9 +111,12 @@ def random_handle() -> str:
     return f"{secrets.choice(ADJECTIVES)} {secrets.choice(ANIMALS)}"
 
 
-def candidates(first: str, tries: int = 8) -> list[str]:
+def candidates(first: str, tries: int = 8) -> Iterator[str]:
     """Handles to try in order when claiming a seat: the session's own, then fresh ones,
-    then numbered ones, so a claim always ends in a free handle."""
-    out = [first] + [random_handle() for _ in range(tries)]
-    out += [f"{first} {secrets.randbelow(9000) + 1000}" for _ in range(tries)]
-    return out
+    then numbered ones, so a claim always ends in a free handle. Lazy: the usual claim
+    takes the first and draws nothing."""
+    yield first
+    for _ in range(tries):
+        yield random_handle()
+    for _ in range(tries):
+        yield f"{first} {secrets.randbelow(9000) + 1000}"
