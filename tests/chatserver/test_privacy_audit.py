@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from chatserver.tokens import Claims, issue
@@ -58,7 +60,18 @@ async def redis_dump(url: str) -> tuple[list[bytes], list[str]]:
     return dump, keys
 
 
-async def test_nothing_identifying_in_logs_or_redis(redis_server: RedisProcess) -> None:
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A Redis of this test's own: the audit scans every key, so no other test's."""
+    server = RedisProcess().start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+async def test_nothing_identifying_in_logs_or_redis(own_redis: RedisProcess) -> None:
+    redis_server = own_redis
     args = ("--redis-url", redis_server.url, "--listener-secret", SECRET, "--log-level", "debug")
     token = issue(Claims("l-77", "Sam", ("grief",), int(time.time()) + 600), SECRET)
     with chatserver(*args) as node_a, chatserver(*args) as node_b:
@@ -95,7 +108,8 @@ async def test_nothing_identifying_in_logs_or_redis(redis_server: RedisProcess) 
         async with asyncio.timeout(15):
             while True:
                 dump, keys = await redis_dump(redis_server.url)
-                if not [k for k in keys if k.startswith("sess:") or "grief" in k or "p-" in k]:
+                left = [k for k in keys if k.startswith("sess:") or "grief" in k or "p-" in k]
+                if not left:
                     break
                 await asyncio.sleep(0.1)
         node_a.stop()
