@@ -27,6 +27,7 @@ from chatserver.connection import ConnectionHandler
 from chatserver.http import HttpRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
+from chatserver.messaging import Messaging
 from chatserver.moderation.service import Moderation
 from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.observability import Metrics
@@ -132,9 +133,9 @@ class ChatServer:
             self.broker,
             self.hub,
             self.metrics,
-            self.pipeline,
             store=make_session_store(settings),
         )
+        self.messaging = Messaging(self.chat, self.pipeline)
         self.support = Support(self.chat, make_pairing_store(settings))
         self.moderation = Moderation(
             self.chat,

@@ -1,10 +1,11 @@
-"""The rules of the chat: what each client frame does to sessions and rooms.
+"""The rules of the chat: sessions (open, resume, end) and room membership.
 
 This is the one place that changes room membership and session state. It never touches
 a socket directly: it sends frames through :meth:`Session.send` and relays room events
-through the broker, whose deliveries the hub fans out. The path of a message is
-decode -> safety pipeline -> broker (sequence + history + publish) -> hub fan-out.
-One-to-one support (queues, pairing) lives in :mod:`chatserver.support`.
+through the broker, whose deliveries the hub fans out. It routes the other frames: the
+path of a message (decode -> safety pipeline -> broker -> hub fan-out) is
+:mod:`chatserver.messaging`; one-to-one support, :mod:`chatserver.support`; moderation,
+:mod:`chatserver.moderation.service`.
 """
 
 from __future__ import annotations
@@ -25,43 +26,34 @@ from chatserver.hub import SENDER, Hub, decode_payload
 from chatserver.observability import Metrics
 from chatserver.resume.base import SessionStore, token_key
 from chatserver.resume.memory import MemorySessionStore
-from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_resume_token, new_session_id
 from chatserver.tokens import RevocationList, TokenError, verify
 from protocol import ClientFrame, Codec, ErrorCode, frame_to_dict
 from protocol.messages import (
-    Ack,
     Auth,
     Authed,
     Consent,
-    ConsentGiven,
-    Crisis,
     Error,
-    Escalation,
-    Held,
     Join,
     Joined,
     Leave,
     Left,
     Member,
-    Message,
     Notice,
     Ping,
     Pong,
     Presence,
-    Resource,
     Resume,
     Resumed,
     RoomMode,
     Say,
     Typing,
-    TypingEvent,
     Welcome,
 )
 
 if TYPE_CHECKING:
+    from chatserver.messaging import Messaging
     from chatserver.moderation.service import Moderation
-    from chatserver.safety.pipeline import Pipeline, PipelineResult
     from chatserver.support import Support
 
 log = structlog.get_logger("chatserver.chat")
@@ -81,10 +73,6 @@ AUTH_TEXT = {
     "expired": "That sign-in code has expired. Please ask your coordinator for a new one.",
     "revoked": "That sign-in code is no longer active. Please contact your coordinator.",
 }
-CRISIS_TEXT = (
-    "It sounds like you're going through something really painful right now. You don't have "
-    "to face it alone: you can reach someone at any of these, right now."
-)
 #: Group rooms of a topic: the topic itself, then topic-2, topic-3, ...
 GROUP_ROOM = re.compile(r"^(?P<topic>[a-z0-9_]+)(?:-(?P<n>[1-9][0-9]{0,3}))?$")
 MAX_GROUP_ROOMS = 1000
@@ -142,7 +130,6 @@ class Chat:
         broker: Broker,
         hub: Hub,
         metrics: Metrics,
-        pipeline: Pipeline | None = None,
         *,
         store: SessionStore | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -152,10 +139,10 @@ class Chat:
         self.broker = broker
         self.hub = hub
         self.metrics = metrics
-        self.pipeline = pipeline
         self.support: Support | None = None
         self.moderation: Moderation | None = None
-        self._clock = clock
+        self.messaging: Messaging  # set by Messaging(chat, ...)
+        self.clock = clock
         self._topics = frozenset(config.topics)
         self._revoked = RevocationList(config.revoked_listeners_file or None)
         self.sessions: dict[str, Session] = {}
@@ -199,7 +186,7 @@ class Chat:
         and periodically while it has something to resume)."""
         if session.id not in self.sessions:
             return  # ended (or moved) meanwhile: nothing to resume here
-        session.saved_at = self._clock()
+        session.saved_at = self.clock()
         key = token_key(session.resume_token)
         try:
             await self.store.save(key, session.snapshot(self.config.node_id), self._ttl())
@@ -210,7 +197,7 @@ class Chat:
 
     async def refresh(self) -> None:
         """Keep the snapshots of sessions with seats fresh (their TTL is twice the grace)."""
-        horizon = self._clock() - self._ttl() / 4
+        horizon = self.clock() - self._ttl() / 4
         for session in list(self.sessions.values()):
             busy = session.rooms or (self.support is not None and self.support.is_busy(session))
             if busy and session.saved_at < horizon:
@@ -226,7 +213,7 @@ class Chat:
         session.ws = None
         keep = session.rooms or (self.support is not None and self.support.is_busy(session))
         if not clean and keep and self.config.resume_grace > 0 and not session.closing:
-            session.detached_at = self._clock()
+            session.detached_at = self.clock()
             await self.persist(session)
             return
         await self.end(session)
@@ -261,7 +248,7 @@ class Chat:
 
     async def reap(self) -> int:
         """End sessions detached for longer than the grace. Returns how many ended."""
-        horizon = self._clock() - self.config.resume_grace
+        horizon = self.clock() - self.config.resume_grace
         expired = [
             s
             for s in self.sessions.values()
@@ -295,9 +282,9 @@ class Chat:
         try:
             match frame:
                 case Say():
-                    await self.say(session, frame)
+                    await self.messaging.say(session, frame)
                 case Typing():
-                    await self.typing(session, frame)
+                    await self.messaging.typing(session, frame)
                 case Join():
                     await self.join(session, frame)
                 case Leave():
@@ -309,7 +296,7 @@ class Chat:
                 case Auth():
                     await self.auth(session, frame)
                 case Consent():
-                    await self.consent(session, frame)
+                    await self.messaging.consent(session, frame)
                 case _:
                     if self.moderation is not None and await self.moderation.handle(session, frame):
                         pass
@@ -511,124 +498,6 @@ class Chat:
         """Relay an unsequenced event (notice, escalation, ...) to a room's members."""
         await self.broker.publish(room, pack(frame), sequenced=False)
 
-    # ------------------------------------------------------------------ messages
-
-    async def say(self, session: Session, frame: Say) -> None:
-        handle = self.member_handle(session, frame.room)
-        text = frame.text
-        if len(text) > self.config.max_text:
-            raise RequestFailed(
-                ErrorCode.TOO_LARGE,
-                f"That message is longer than {self.config.max_text} characters. "
-                "Could you split it into a few shorter ones?",
-            )
-        if not text.strip():
-            raise RequestFailed(ErrorCode.INVALID_FRAME, "That message is empty.")
-        if self.moderation is not None:
-            self.moderation.check_can_say(session, frame.room)
-        cw = frame.cw
-        result = None
-        if self.pipeline is not None:
-            result = await self.pipeline.run(
-                FilterInput(
-                    text=text,
-                    role=session.role,
-                    recent=tuple(session.recent.get(frame.room, ())),
-                    lang=session.locale,
-                    room_consent=frame.room in self.hub.consented,
-                    confirmed_warning=frame.cw,
-                )
-            )
-            self._count(result)
-            if result.block:
-                raise RequestFailed(
-                    ErrorCode.INVALID_FRAME,
-                    result.notices[0] if result.notices else "That message can't be sent here.",
-                )
-            if result.hold:
-                session.remember(frame.room, text)
-                session.send(
-                    Held(
-                        room=frame.room,
-                        reason=_reason(result, "trauma_dump"),
-                        category=_category(result),
-                        text=_notice(result, "trauma_dump")
-                        or "This message describes painful details. Could you add a content "
-                        "warning, so others can choose when to read it? You can also edit it.",
-                        ref=frame.ref,
-                    )
-                )
-                return
-            text = result.text
-            cw = result.content_warning or cw
-        session.remember(frame.room, frame.text)
-        started = self._clock()
-        message = Message(
-            room=frame.room,
-            id=new_session_id(),
-            seq=0,
-            handle=handle,
-            role=session.role,
-            text=text,
-            ts=now_ms(),
-            cw=cw,
-        )
-        seq = await self.broker.publish(frame.room, pack(message, session.id), sequenced=True)
-        self.metrics.relay_latency.observe(self._clock() - started)
-        self.metrics.messages.inc()
-        session.send(Ack(room=frame.room, id=message.id, seq=seq, ref=frame.ref))
-        if result is not None:
-            await self._after_filters(session, frame.room, handle, message.id, result)
-
-    async def _after_filters(
-        self, session: Session, room: str, handle: str, message_id: str, result: PipelineResult
-    ) -> None:
-        if "pii" in result.labels:
-            session.send(
-                Notice(
-                    code="redacted",
-                    text=_notice(result, "pii")
-                    or "We removed contact details from your message to protect your anonymity.",
-                    room=room,
-                )
-            )
-        if result.at_risk and session.role == "seeker":
-            session.at_risk = True
-            session.send(
-                Crisis(text=CRISIS_TEXT, resources=self.resources(session.locale), room=room)
-            )
-            await self.publish_event(
-                room,
-                Escalation(
-                    room=room, handle=handle, reason=_reason(result, "crisis"), id=message_id
-                ),
-            )
-            if self.support is not None:
-                await self.support.mark_at_risk(session)
-            log.info("escalated", session=session.id, room=room)
-
-    def resources(self, locale: str | None) -> tuple[Resource, ...]:
-        from chatserver.safety.resources import resources_for
-
-        return tuple(
-            Resource(name=r.name, phone=r.phone, sms=r.sms, url=r.url)
-            for r in resources_for(locale)
-        )
-
-    def _count(self, result: PipelineResult) -> None:
-        action = result.action.value
-        for label in result.labels or ("none",):
-            self.metrics.filter_verdicts.labels(label, action).inc()
-
-    async def typing(self, session: Session, frame: Typing) -> None:
-        handle = self.member_handle(session, frame.room)
-        payload = pack(TypingEvent(room=frame.room, handle=handle, active=frame.active), session.id)
-        await self.broker.publish(frame.room, payload, sequenced=False)
-
-    async def consent(self, session: Session, frame: Consent) -> None:
-        handle = self.member_handle(session, frame.room)
-        await self.publish_event(frame.room, ConsentGiven(room=frame.room, handle=handle))
-
     # ------------------------------------------------------------------ resume
 
     async def resume(self, fresh: Session, frame: Resume) -> Session:
@@ -721,24 +590,3 @@ def _role_of(member: bytes) -> str:
         return str(data.get("role", "seeker"))
     except Exception:
         return "seeker"
-
-
-def _reason(result: PipelineResult, label: str) -> str:
-    for verdict in result.verdicts:
-        if label in verdict.labels:
-            return verdict.reason
-    return label
-
-
-def _category(result: PipelineResult) -> str:
-    for verdict in result.verdicts:
-        if verdict.category:
-            return verdict.category
-    return result.content_warning or "difficult_content"
-
-
-def _notice(result: PipelineResult, label: str) -> str | None:
-    for verdict in result.verdicts:
-        if label in verdict.labels and verdict.notice:
-            return verdict.notice
-    return None

@@ -73,8 +73,8 @@ async def test_crisis_message_gets_resources_and_alerts_listeners(srv: ChatServe
 
 
 async def test_locale_picks_the_country_resources(srv: ChatServer) -> None:
-    uk = srv.chat.resources("en-GB")
-    us = srv.chat.resources("en-US")
+    uk = srv.messaging.resources("en-GB")
+    us = srv.messaging.resources("en-US")
     assert uk != us
     assert any("116" in (r.phone or "") for r in uk)
     assert any((r.phone or "") == "988" for r in us)
