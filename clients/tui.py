@@ -38,8 +38,10 @@ def render(frame: ServerFrame) -> str | None:
     return None
 
 
-async def _printer(client: ChatClient) -> None:
+async def _printer(client: ChatClient, me: set[str]) -> None:
     async for frame in client:
+        if isinstance(frame, Presence) and frame.handle in me:
+            continue  # our own join and leave need no announcement
         line = render(frame)
         if line is not None:
             print(line, flush=True)
@@ -57,7 +59,8 @@ async def run(url: str, topic: str, encoding: str) -> int:
         joined = await client.join(room)
         others = ", ".join(m.handle for m in joined.members if m.handle != joined.handle)
         print(f"You joined #{room} as {joined.handle}. Here: {others or 'just you for now'}.")
-        printer = asyncio.get_running_loop().create_task(_printer(client))
+        me = {joined.handle}
+        printer = asyncio.get_running_loop().create_task(_printer(client, me))
         try:
             while True:
                 line = await asyncio.to_thread(sys.stdin.readline)
@@ -73,7 +76,7 @@ async def run(url: str, topic: str, encoding: str) -> int:
                         await client.leave(room)
                     elif line.startswith("/join "):
                         room = line.split(maxsplit=1)[1]
-                        await client.join(room)
+                        me.add((await client.join(room)).handle)
                     else:
                         await client.say(room, line)
                 except ChatError as exc:
