@@ -55,8 +55,8 @@ async def run(url: str, topic: str, encoding: str) -> int:
             f"{', '.join(client.welcome.topics)}",
             flush=True,
         )
-        room = topic
-        joined = await client.join(room)
+        joined = await client.join(topic)
+        room = joined.room
         others = ", ".join(m.handle for m in joined.members if m.handle != joined.handle)
         print(f"You joined #{room} as {joined.handle}. Here: {others or 'just you for now'}.")
         me = {joined.handle}
@@ -75,8 +75,9 @@ async def run(url: str, topic: str, encoding: str) -> int:
                     if line == "/leave":
                         await client.leave(room)
                     elif line.startswith("/join "):
-                        room = line.split(maxsplit=1)[1]
-                        me.add((await client.join(room)).handle)
+                        joined = await client.join(line.split(maxsplit=1)[1])
+                        room = joined.room  # a full topic opens its next group room
+                        me.add(joined.handle)
                     else:
                         await client.say(room, line)
                 except ChatError as exc:
