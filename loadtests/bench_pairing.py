@@ -81,6 +81,7 @@ from typing import IO, Any
 
 from chatserver.config import DEFAULT_TOPICS
 from chatserver.tokens import Claims, issue
+from loadtests.targets import free_port
 from loadtests.wsclient import ConnectFailed, LeanConnection, open_connection
 
 try:  # pragma: no cover - a project dependency, but the harness also runs without it
@@ -108,13 +109,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:

@@ -43,17 +43,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from loadtests.targets import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SUSTAINED = 0.95
 MAX_MISSES = 2
 P99_LIMIT_MS = 1000.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Proc:

@@ -786,32 +786,24 @@ class RedisBroker:
         return {raw[i].decode(): raw[i + 1] for i in range(0, len(raw), 2)}
 
     async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
+        return await self._seat("claim", lua.CLAIM, room, handle, member, capacity)
+
+    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+        return await self._seat("reclaim", lua.RECLAIM, room, handle, member, session)
+
+    async def _seat(
+        self, what: str, script: lua.Script, room: str, handle: str, member: bytes, extra: Any
+    ) -> Claim:
+        """Run a seat script (claim or reclaim) and remember a won seat for re-assertion."""
         client = self._client
         assert client is not None
 
         async def call() -> Any:
             # the room is listed first, so the list is a superset of where our members are
             await client.execute_command("SADD", self._node_key(self.node_id, "rooms"), room)
-            return await self._eval(
-                lua.CLAIM, [self._key(room, "members")], [handle, member, capacity]
-            )
+            return await self._eval(script, [self._key(room, "members")], [handle, member, extra])
 
-        outcome = CLAIMS[int(await self._op("claim", call))]
-        if outcome is Claim.OK:
-            self._claims.setdefault(room, {})[handle] = member
-        return outcome
-
-    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
-        client = self._client
-        assert client is not None
-
-        async def call() -> Any:
-            await client.execute_command("SADD", self._node_key(self.node_id, "rooms"), room)
-            return await self._eval(
-                lua.RECLAIM, [self._key(room, "members")], [handle, member, session]
-            )
-
-        outcome = CLAIMS[int(await self._op("reclaim", call))]
+        outcome = CLAIMS[int(await self._op(what, call))]
         if outcome is Claim.OK:
             self._claims.setdefault(room, {})[handle] = member
         return outcome

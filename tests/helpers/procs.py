@@ -18,15 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from loadtests.targets import free_port as free_port  # the one helper, re-exported
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:
