@@ -10,7 +10,7 @@ import structlog
 
 from chatserver.chat import Chat, RequestFailed, now_ms, pack
 from chatserver.safety.base import FilterInput
-from chatserver.session import Session, new_session_id
+from chatserver.session import Session, new_message_id
 from protocol import ErrorCode
 from protocol.messages import (
     Ack,
@@ -96,7 +96,7 @@ class Messaging:
         started = self.chat.clock()
         message = Message(
             room=frame.room,
-            id=new_session_id(),
+            id=new_message_id(),
             seq=0,
             handle=handle,
             role=session.role,

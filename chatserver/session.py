@@ -7,6 +7,7 @@ rules that change it live in :mod:`chatserver.chat`.
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,6 +24,16 @@ RECENT_MESSAGES = 5
 
 def new_session_id() -> str:
     return secrets.token_hex(8)
+
+
+#: Message ids need to be unique, not secret (they grant nothing: a report names a message
+#: in a room the reporter is in), so they come from a fast generator seeded from the OS:
+#: one id per message must not cost a system call.
+_message_ids = random.Random(secrets.randbits(128))
+
+
+def new_message_id() -> str:
+    return f"{_message_ids.getrandbits(64):016x}"
 
 
 def new_resume_token() -> str:

@@ -18,8 +18,10 @@ Why this shape:
   the hot path costs one round trip per batch, not per message. One subscriber connection
   per shard carries all of this node's rooms; its reader decodes a fixed header and calls
   ``deliver`` synchronously.
-* **Faults.** Any connection error marks the broker broken: ``publish`` and every other
-  call fail fast with :class:`BrokerUnavailable` (chained), and one supervisor task
+* **Faults.** A connection error, or Redis silent for a whole operation deadline, marks
+  the broker broken (a deadline missed while Redis kept answering other calls is
+  congestion: only that call fails). While broken, ``publish`` and every other call fail
+  fast with :class:`BrokerUnavailable` (chained), and one supervisor task
   reconnects with exponential backoff and full jitter, re-asserts this node's presence
   (Redis may have restarted empty), resubscribes every local room and replays what was
   missed from the history, then reports healthy again.
@@ -60,6 +62,7 @@ from redis.exceptions import (
     ResponseError,
     TryAgainError,
 )
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chatserver.broker import lua
 from chatserver.broker.base import (
@@ -88,6 +91,9 @@ OP_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
 #: Most publishes written in one pipelined batch.
 MAX_BATCH = 512
+#: Batches written whose replies have not all arrived. While this many are in flight, new
+#: publishes gather into the next batch instead of costing a socket write each.
+MAX_INFLIGHT = 1
 BACKOFF_MIN = 0.05
 BACKOFF_MAX = 2.0
 ZERO_HEADER = b"0" * lua.SEQ_DIGITS
@@ -244,11 +250,16 @@ class RedisBroker:
         self._reported: bool | None = None
         self._error: BaseException | None = None
         self._broken = asyncio.Event()
+        #: when Redis last answered anything (monotonic): tells a busy Redis from a lost one
+        self._answered = 0.0
+        self._slow_logged = 0.0
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         # publishing
         self._queue: list[Pending] = []
         self._wake = asyncio.Event()
+        self._inflight = 0
+        self._landed = asyncio.Event()
         self._links: dict[str, _Link] = {}
         self._link_of: dict[str, str] = {}
         # subscribing
@@ -379,6 +390,22 @@ class RedisBroker:
         self._healthy = False
         self._broken.set()
 
+    def _fault(self, exc: BaseException, what: str) -> None:
+        """One operation failed with a fault. A connection error, or a deadline that ran
+        out while Redis said nothing for a whole deadline, breaks the broker (the
+        supervisor reconnects). A deadline that ran out while Redis kept answering other
+        calls is congestion, in this process or in Redis: only that operation fails.
+        Breaking on it would tear down every connection and tell every room the service
+        is degraded, which under CPU pressure cascades (one slow call, then all)."""
+        if isinstance(exc, TimeoutError | RedisTimeoutError):
+            now = time.monotonic()
+            if now - self._answered < OP_TIMEOUT:
+                if now - self._slow_logged >= 1.0:
+                    self._slow_logged = now
+                    log.warning("broker_operation_slow", what=what)
+                return
+        self._broke(exc)
+
     def _unavailable(self, what: str) -> BrokerUnavailable:
         return BrokerUnavailable(f"redis unavailable: {what}")
 
@@ -428,6 +455,7 @@ class RedisBroker:
         if isinstance(client, RedisCluster):
             await client.initialize()
         await client.ping()
+        self._answered = time.monotonic()
         await self._heartbeat(repair=True)
         for room in self._rooms.values():
             self._recovering.setdefault(room, [])
@@ -454,11 +482,20 @@ class RedisBroker:
 
     async def _publisher(self) -> None:
         """The one task that writes publishes: each wake-up drains the queue in batches,
-        one pipelined round trip per shard per batch."""
+        one pipelined round trip per shard per batch.
+
+        While a batch is in flight the next one gathers (at most :data:`MAX_INFLIGHT`
+        batches outstanding): a socket write to Redis costs about as much as relaying
+        the message, so under load one write carries many publishes, and when idle a
+        message still goes out in the event-loop turn after it was said."""
         while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
+                if self._inflight >= MAX_INFLIGHT:
+                    self._landed.clear()
+                    await self._landed.wait()
+                    continue
                 if len(self._queue) <= MAX_BATCH:
                     batch, self._queue = self._queue, []
                 else:
@@ -477,12 +514,18 @@ class RedisBroker:
         except Exception as exc:
             if not _is_fault(exc):
                 raise
-            self._broke(exc)
+            self._fault(exc, "publish")
             self._fail_batch(batch, exc)
             return
+        self._inflight += 1
         task = asyncio.get_running_loop().create_task(self._complete(batch, sent))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._landing)
+
+    def _landing(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._inflight -= 1
+        self._landed.set()
 
     def _fail_batch(self, batch: list[Pending], cause: BaseException | None) -> None:
         error = self._unavailable("publish")
@@ -511,9 +554,10 @@ class RedisBroker:
         except Exception as exc:
             if not _is_fault(exc):
                 raise
-            self._broke(exc)
+            self._fault(exc, "publish")
             self._fail_batch(batch, exc)
             return
+        self._answered = time.monotonic()
         self._published += len(batch)
         for (_, _, sequenced, future), result in zip(batch, results, strict=True):
             if future.done():
@@ -647,9 +691,11 @@ class RedisBroker:
         read = sub.conn.read_response
         rooms = self._rooms
         receive = self._receive
+        clock = time.monotonic
         try:
             while True:
                 reply = await read(timeout=math.inf)
+                self._answered = clock()
                 kind = reply[0]
                 if kind == b"message" or kind == b"smessage":
                     room = rooms.get(reply[1])
@@ -733,14 +779,16 @@ class RedisBroker:
         self._check(what)
         try:
             async with asyncio.timeout(OP_TIMEOUT), self._slots:
-                return await call()
+                result = await call()
         except Exception as exc:
             if _is_fault(exc):
-                self._broke(exc)
+                self._fault(exc, what)
                 raise self._unavailable(what) from exc
             if isinstance(exc, RedisError | RedisClusterException):
                 raise BrokerError(f"redis: {what} failed") from exc
             raise
+        self._answered = time.monotonic()
+        return result
 
     async def _eval(self, script: lua.Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
         client = self._client
@@ -844,7 +892,7 @@ class RedisBroker:
             except Exception as exc:
                 if not _is_fault(exc):
                     raise
-                self._broke(exc)
+                self._fault(exc, "presence")
 
     async def _heartbeat(self, *, repair: bool) -> None:
         """Refresh ``node:{id}``. When it had expired (or Redis lost it), put back this

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import time
 
+import pytest
 from redis.asyncio import Redis
 
+from chatserver.broker import redis as redis_broker
 from chatserver.broker.base import BrokerUnavailable
 from chatserver.broker.redis import RedisBroker, parse_url
 from tests.contracts.test_broker_contract import Recorder
@@ -87,6 +90,70 @@ async def test_publish_fails_fast_while_redis_is_down_and_recovers() -> None:
                 await changed.wait()
         assert await broker.publish("room", b"two", sequenced=True) == 2  # repaired
         assert [seq for seq, _ in await seen.wait_for("room", 2)] == [1, 2]
+    finally:
+        await broker.close()
+        redis.cleanup()
+
+
+async def test_one_slow_operation_fails_alone_while_redis_answers(
+    redis_server: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Congestion is not a lost connection: the slow call gets BrokerUnavailable, and the
+    broker stays healthy (no teardown, no degraded notice to every room)."""
+    monkeypatch.setattr(redis_broker, "OP_TIMEOUT", 0.3)
+    health: list[bool] = []
+    broker = RedisBroker(redis_server.url, "a", prefix="t" + secrets.token_hex(4))
+    seen = Recorder()
+    try:
+        await broker.start(seen, health.append)
+        await broker.subscribe("room")
+        stuck = asyncio.get_running_loop().create_task(
+            broker._op("history", lambda: asyncio.sleep(5))
+        )
+        for i in range(6):  # Redis keeps answering meanwhile
+            assert await broker.publish("room", b"m", sequenced=True) == i + 1
+            await asyncio.sleep(0.1)
+        with pytest.raises(BrokerUnavailable):
+            await stuck
+        assert broker.healthy
+        assert health == [True]
+        assert await broker.publish("room", b"m", sequenced=True) == 7
+    finally:
+        await broker.close()
+
+
+async def test_a_frozen_redis_breaks_the_broker_and_it_recovers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis silent for a whole deadline (SIGSTOP: no reset, no reply) is a fault."""
+    monkeypatch.setattr(redis_broker, "OP_TIMEOUT", 0.5)
+    redis = RedisProcess().start()
+    assert redis.proc is not None
+    health: list[bool] = []
+    changed = asyncio.Event()
+
+    def on_health(up: bool) -> None:
+        health.append(up)
+        changed.set()
+
+    broker = RedisBroker(redis.url, "a")
+    try:
+        await broker.start(Recorder(), on_health)
+        await broker.subscribe("room")
+        await asyncio.sleep(0.6)  # nothing answered for a deadline before the freeze
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(BrokerUnavailable):
+                await broker.publish("room", b"lost", sequenced=True)
+            assert not broker.healthy
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        async with asyncio.timeout(10):
+            while health[-1] is not True:
+                changed.clear()
+                await changed.wait()
+        assert await broker.publish("room", b"two", sequenced=True) >= 1
+        assert health[0] is True and False in health and health[-1] is True
     finally:
         await broker.close()
         redis.cleanup()
