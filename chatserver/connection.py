@@ -55,6 +55,14 @@ class ConnectionHandler:
         self.metrics = metrics
         self.addresses = addresses
         self.last_rx: dict[ServerConnection, float] = {}
+        #: frame type -> its counter child: ``labels()`` takes a lock and hashes on each call
+        self._frames_in: dict[str, Any] = {}
+
+    def _count_frame(self, kind: str) -> None:
+        child = self._frames_in.get(kind)
+        if child is None:
+            child = self._frames_in[kind] = self.metrics.frames_in.labels(kind)
+        child.inc()
 
     async def __call__(self, ws: ServerConnection) -> None:
         codec = CODECS.get(ws.subprotocol or "", JSON)
@@ -86,14 +94,14 @@ class ConnectionHandler:
                 strikes = 0
                 if frame is None:
                     bad += 1
-                    self.metrics.frames_in.labels("invalid").inc()
+                    self._count_frame("invalid")
                     self.chat.fail(session, error.code, error.message, error.ref)
                     if bad >= MAX_BAD_FRAMES:
                         await self.close(ws, CloseCode.TOO_MANY_ERRORS, "too many bad frames")
                         break
                     continue
                 bad = 0
-                self.metrics.frames_in.labels(frame.TYPE).inc()
+                self._count_frame(frame.TYPE)
                 try:
                     session = await self.chat.handle(session, frame)
                 except Exception:

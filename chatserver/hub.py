@@ -14,7 +14,7 @@ from typing import Any
 
 import msgpack
 import structlog
-import websockets
+from websockets.asyncio.connection import broadcast
 
 from chatserver.broker.base import Broker
 from chatserver.session import Session
@@ -39,7 +39,7 @@ class Hub:
         *,
         send_limit: int = 1_048_576,
         on_slow: SlowConsumer | None = None,
-        fanout: Fanout = websockets.broadcast,
+        fanout: Fanout = broadcast,
     ) -> None:
         self._broker = broker
         self._rooms: dict[str, dict[Session, None]] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
-import websockets
+from websockets.asyncio.connection import broadcast
 
 from protocol import Codec, ServerFrame, encode
 
@@ -136,4 +136,4 @@ class Session:
         ws = self.ws
         if ws is None or self.closing:
             return
-        websockets.broadcast((ws,), data, text=self.codec.text)
+        broadcast((ws,), data, text=self.codec.text)

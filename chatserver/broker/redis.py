@@ -91,6 +91,8 @@ OP_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
 #: Most publishes written in one pipelined batch.
 MAX_BATCH = 512
+#: Rooms whose shard and encoded publish head are kept (caches; cleared when full).
+MAX_CACHED_HEADS = 4096
 #: Batches written whose replies have not all arrived. While this many are in flight, new
 #: publishes gather into the next batch instead of costing a socket write each.
 MAX_INFLIGHT = 1
@@ -115,6 +117,11 @@ def _is_fault(exc: BaseException) -> bool:
     return isinstance(exc, _FAULTS)
 
 
+def _bulk(arg: bytes) -> bytes:
+    """One RESP bulk string."""
+    return b"$%d\r\n%b\r\n" % (len(arg), arg)
+
+
 def parse_url(url: str) -> tuple[str, bool]:
     """``redis+cluster://h:p`` -> (``redis://h:p``, True); other URLs are standalone."""
     scheme, sep, rest = url.partition("://")
@@ -137,10 +144,11 @@ class _Link:
         self.inflight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
         self.reader: asyncio.Task[None] | None = None
 
-    async def submit(self, commands: Sequence[Sequence[Any]]) -> asyncio.Future[list[Any]]:
-        """Write ``commands``; the future gets their replies, error replies in place (the
-        stream stays in step). Appending and writing happen with no await in between, so
-        concurrent submitters cannot reorder the stream."""
+    async def submit(self, commands: Sequence[bytes]) -> asyncio.Future[list[Any]]:
+        """Write ``commands`` (each already in RESP, see :func:`resp`); the future gets
+        their replies, error replies in place (the stream stays in step). Appending and
+        writing happen with no await in between, so concurrent submitters cannot reorder
+        the stream."""
         conn = self.conn
         if not conn.is_connected:
             await conn.connect()  # type: ignore[no-untyped-call]
@@ -150,7 +158,7 @@ class _Link:
         if self.reader is None:
             self.reader = loop.create_task(self._read())
         try:
-            await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+            await conn.send_packed_command(b"".join(commands), check_health=False)
         except BaseException:
             future.cancel()  # the reader fails on the broken connection and skips it
             raise
@@ -262,6 +270,12 @@ class RedisBroker:
         self._landed = asyncio.Event()
         self._links: dict[str, _Link] = {}
         self._link_of: dict[str, str] = {}
+        self._heads: dict[tuple[str, bool], bytes] = {}
+        self._eval_heads: dict[tuple[str, bool], bytes] = {}
+        publish = b"SPUBLISH" if self._cluster else b"PUBLISH"
+        self._tail = b"".join(
+            map(_bulk, (b"%d" % self._history_size, b"%d" % self._history_ms, publish))
+        )
         # subscribing
         self._rooms: dict[bytes, str] = {}  # channel -> room, for every local room
         self._subscribers: dict[str, _Subscriber] = {}
@@ -572,28 +586,39 @@ class RedisBroker:
             else:
                 future.set_result(int(result) if sequenced else 0)
 
-    def _command(self, room: str, payload: bytes, sequenced: bool, *, eval_: bool) -> list[Any]:
-        publish = "SPUBLISH" if self._cluster else "PUBLISH"
+    def _command(self, room: str, payload: bytes, sequenced: bool, *, eval_: bool) -> bytes:
+        """One publish in RESP. The arguments before the payload depend only on the room,
+        so they are encoded once per room: redis-py's general encoder cost a node more than
+        Redis took to run the script."""
+        heads = self._eval_heads if eval_ else self._heads
+        head = heads.get((room, sequenced))
+        if head is None:
+            if len(heads) >= MAX_CACHED_HEADS:
+                heads.clear()
+            head = heads[(room, sequenced)] = self._head(room, sequenced, eval_)
         if not sequenced:
-            return [publish, self._channel(room), ZERO_HEADER + payload]
-        head: list[Any] = ["EVAL", lua.PUBLISH.source] if eval_ else ["EVALSHA", lua.PUBLISH.sha]
-        return [
-            *head,
-            2,
-            self._key(room, "seq"),
-            self._key(room, "hist"),
-            self._channel(room),
-            payload,
-            int(self._clock() * 1000),
-            self._history_size,
-            self._history_ms,
-            publish,
-        ]
+            return head + _bulk(ZERO_HEADER + payload)
+        return head + _bulk(payload) + _bulk(b"%d" % int(self._clock() * 1000)) + self._tail
+
+    def _head(self, room: str, sequenced: bool, eval_: bool) -> bytes:
+        publish = b"SPUBLISH" if self._cluster else b"PUBLISH"
+        channel = self._channel(room)
+        if not sequenced:
+            return b"*3\r\n" + _bulk(publish) + _bulk(channel)
+        script = (
+            (b"EVAL", lua.PUBLISH.source.encode())
+            if eval_
+            else (b"EVALSHA", lua.PUBLISH.sha.encode())
+        )
+        keys = (self._key(room, "seq").encode(), self._key(room, "hist").encode())
+        return b"*11\r\n" + b"".join(map(_bulk, (*script, b"2", *keys, channel)))
 
     def _link(self, room: str) -> _Link:
         name = self._link_of.get(room)
         if name is None:
             name, factory = self._raw(self._key(room, "seq"))
+            if len(self._link_of) >= MAX_CACHED_HEADS:
+                self._link_of.clear()
             self._link_of[room] = name
             if name not in self._links:
                 self._links[name] = _Link(factory)
@@ -643,6 +668,10 @@ class RedisBroker:
             return
         self._last.pop(room, None)
         self._recovering.pop(room, None)
+        self._link_of.pop(room, None)
+        for sequenced in (True, False):
+            self._heads.pop((room, sequenced), None)
+            self._eval_heads.pop((room, sequenced), None)
         sub = self._subscribers.get(self._raw(self._key(room, "seq"))[0])
         if sub is None or not self._healthy:
             return
