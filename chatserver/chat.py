@@ -22,7 +22,7 @@ import structlog
 
 from chatserver.broker.base import Broker, BrokerUnavailable, Claim
 from chatserver.handles import candidates, random_handle
-from chatserver.hub import SENDER, Hub, decode_payload
+from chatserver.hub import MARKER, SENDER, Hub, decode_payload
 from chatserver.observability import Metrics
 from chatserver.resume.base import SessionStore, token_key
 from chatserver.resume.memory import MemorySessionStore
@@ -99,12 +99,15 @@ class ChatConfig:
     revoked_listeners_file: str = ""
 
 
-def pack(frame: Any, sender: str | None = None) -> bytes:
+def pack(frame: Any, sender: str | None = None, marker: str | None = None) -> bytes:
     """A room payload for the broker: the frame's wire map, as MessagePack, with the
-    sender's session id for mutes (the hub strips it before anything reaches a client)."""
+    sender's session id for mutes and the marker of a client-named message (the hub
+    strips both before anything reaches a client)."""
     data = frame_to_dict(frame)
     if sender is not None:
         data[SENDER] = sender
+    if marker is not None:
+        data[MARKER] = marker
     packed: bytes = msgpack.packb(data)
     return packed
 

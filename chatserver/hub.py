@@ -30,6 +30,9 @@ STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
 #: Payload key for the sender's session id; removed before any frame reaches a client.
 SENDER = "_s"
+#: Payload key for the marker of a message the client named (``cid``), which lets a copy
+#: sent again after a lost connection be recognised; also removed before any client.
+MARKER = "_c"
 
 
 class Hub:
@@ -55,6 +58,8 @@ class Hub:
         #: called after a room-ended event was fanned out, to drop its local members
         self.on_room_ended: Callable[[str], None] | None = None
         self._control: dict[str, Control] = {}
+        #: rooms being attached -> settings whose events arrived meanwhile
+        self._heard: dict[str, set[str]] = {}
 
     @property
     def room_count(self) -> int:
@@ -72,16 +77,27 @@ class Hub:
         await self._broker.subscribe(channel)
 
     async def attach(self, room: str, session: Session) -> None:
-        """Add a local member; the first one subscribes this node to the room."""
+        """Add a local member; the first one subscribes this node to the room and reads
+        the room's settings (slow mode, consent), which may have changed while this node
+        had no member there to hear the event."""
         members = self._rooms.get(room)
         if members is None:
             members = self._rooms[room] = {}
             members[session] = None
+            self._heard[room] = set()
             try:
                 await self._broker.subscribe(room)
+                flags = await self._broker.flags(room)
             except BaseException:
                 self._rooms.pop(room, None)
                 raise
+            finally:
+                heard = self._heard.pop(room, set())
+            # an event heard meanwhile is newer than what was read (set before published)
+            if "consent" not in heard and flags.get("consent"):
+                self.consented.add(room)
+            if "slow" not in heard and flags.get("slow"):
+                self.slow[room] = int(flags["slow"])
         else:
             members[session] = None
 
@@ -120,8 +136,10 @@ class Hub:
             staff_only = kind in STAFF_ONLY
             if kind == "consent":
                 self.consented.add(room)
+                self._hear(room, "consent")
             elif kind == "room_mode":
                 self.slow[room] = int(frame.get("slow") or 0)
+                self._hear(room, "slow")
         groups: dict[str, list[Any]] = {}
         for session in members:
             if staff_only and session.role not in STAFF:
@@ -145,6 +163,11 @@ class Hub:
         if kind == "chat_ended" and frame.get("reason") == "room_ended" and self.on_room_ended:
             self.on_room_ended(room)
 
+    def _hear(self, room: str, flag: str) -> None:
+        heard = self._heard.get(room)
+        if heard is not None:
+            heard.add(flag)
+
     def _too_slow(self, ws: Any) -> bool:
         transport = getattr(ws, "transport", None)
         return transport is not None and transport.get_write_buffer_size() > self._send_limit
@@ -164,4 +187,5 @@ def decode_payload(payload: bytes, seq: int) -> tuple[dict[str, Any], str | None
     if seq:
         frame["seq"] = seq
     sender = frame.pop(SENDER, None)
+    frame.pop(MARKER, None)
     return frame, sender

@@ -4,11 +4,15 @@ Also the two other room events a participant sends: typing and consent."""
 
 from __future__ import annotations
 
+import hashlib
+import typing
 from typing import TYPE_CHECKING
 
+import msgpack
 import structlog
 
 from chatserver.chat import Chat, RequestFailed, now_ms, pack
+from chatserver.hub import MARKER
 from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_message_id
 from protocol import ErrorCode
@@ -46,6 +50,16 @@ class Messaging:
 
     async def say(self, session: Session, frame: Say) -> None:
         handle = self.chat.member_handle(session, frame.room)
+        marker = message_marker(session.id, frame.cid) if frame.cid is not None else None
+        again = marker is not None and bool(frame.resend)
+        if again:
+            assert marker is not None
+            # already relayed: acknowledge it again, before any check could refuse it
+            # (slow mode would, for a message that was in fact accepted)
+            first = await self._first_copy(frame.room, marker)
+            if first is not None:
+                self._ack_again(session, frame, *first)
+                return
         text = frame.text
         if len(text) > self.chat.config.max_text:
             raise RequestFailed(
@@ -104,12 +118,40 @@ class Messaging:
             ts=now_ms(),
             cw=cw,
         )
-        seq = await self.chat.broker.publish(frame.room, pack(message, session.id), sequenced=True)
+        payload = pack(message, session.id, marker)
+        if again:
+            assert marker is not None
+            seq, first_payload = await self.chat.broker.publish_once(
+                frame.room, payload, marker_bytes(marker)
+            )
+            if first_payload is not None:  # the first copy landed meanwhile
+                self._ack_again(session, frame, seq, first_payload)
+                return
+        else:
+            seq = await self.chat.broker.publish(frame.room, payload, sequenced=True)
         self.chat.metrics.relay_latency.observe(self.chat.clock() - started)
         self.chat.metrics.messages.inc()
         session.send(Ack(room=frame.room, id=message.id, seq=seq, ref=frame.ref))
         if result is not None:
             await self._after_filters(session, frame.room, handle, message.id, result)
+
+    async def _first_copy(self, room: str, marker: str) -> tuple[int, bytes] | None:
+        needle = marker_bytes(marker)
+        for entry in reversed(await self.chat.broker.history(room, 0)):
+            if needle in entry.payload:
+                return entry.seq, entry.payload
+        return None
+
+    def _ack_again(self, session: Session, frame: Say, seq: int, payload: bytes) -> None:
+        """The message was relayed before its ack was lost: the same ack again, and the
+        crisis card to a seeker at risk, which was likely lost with that connection."""
+        first = msgpack.unpackb(payload, raw=False)
+        session.send(Ack(room=frame.room, id=str(first["id"]), seq=seq, ref=frame.ref))
+        if session.at_risk and session.role == "seeker":
+            session.send(
+                Crisis(text=CRISIS_TEXT, resources=self.resources(session.locale), room=frame.room)
+            )
+        log.info("resend_deduplicated", session=session.id, room=frame.room)
 
     async def _after_filters(
         self, session: Session, room: str, handle: str, message_id: str, result: PipelineResult
@@ -158,7 +200,20 @@ class Messaging:
 
     async def consent(self, session: Session, frame: Consent) -> None:
         handle = self.chat.member_handle(session, frame.room)
+        await self.chat.broker.set_flag(frame.room, "consent", 1)
         await self.chat.publish_event(frame.room, ConsentGiven(room=frame.room, handle=handle))
+
+
+def message_marker(session_id: str, cid: str) -> str:
+    """What a client-named message carries so a copy sent again is recognised: a digest of
+    the session and the client's id (neither appears in the room's history)."""
+    digest = hashlib.blake2b(f"{session_id}\x00{cid}".encode(), digest_size=8)
+    return digest.hexdigest()
+
+
+def marker_bytes(marker: str) -> bytes:
+    """The marker as it appears inside a MessagePack payload: key, then value."""
+    return typing.cast(bytes, msgpack.packb(MARKER)) + typing.cast(bytes, msgpack.packb(marker))
 
 
 def _reason(result: PipelineResult, label: str) -> str:

@@ -25,6 +25,7 @@ import structlog
 
 from chatserver.chat import Chat, RequestFailed
 from chatserver.pairing.base import (
+    MAX_AVOID,
     AlreadyWaiting,
     Pair,
     PairingStore,
@@ -70,6 +71,12 @@ ENDED_TEXT = {
     "seeker_left": "The person you were talking with has left the chat.",
 }
 HANDOVER_TEXT = "{name} has handed your chat to {new}, who is here for you now."
+
+
+def avoided(session: Session) -> tuple[str, ...]:
+    """Who a seeker must not be paired with: the people they blocked (a block also mutes)
+    or muted, by session id; seats are keyed by the listener's session id."""
+    return tuple(sorted(session.muted))[-MAX_AVOID:]
 
 
 def private_room() -> str:
@@ -206,7 +213,10 @@ class Support:
         if frame.topic not in self.chat.config.topics:
             raise RequestFailed(ErrorCode.UNKNOWN_ROOM, "Please pick a topic from the list.")
         tier = Tier.AT_RISK if session.at_risk else Tier.NORMAL
-        waiting = Waiting(session.id, frame.topic, self.node, session.handle, self._clock(), tier)
+        waiting = Waiting(
+            session.id, frame.topic, self.node, session.handle, self._clock(), tier,
+            avoid=avoided(session),
+        )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)
         except AlreadyWaiting as exc:
@@ -572,6 +582,7 @@ class Support:
             session.handle,
             self._clock() - pair.waited,
             Tier.REQUEUED,
+            avoid=avoided(session),
         )
         try:
             position = await self.store.enqueue(waiting)

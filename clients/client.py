@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import random
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -95,6 +97,9 @@ class ChatClient:
         self._ws: ClientConnection | None = None
         self._refs = itertools.count(1)
         self._pending: dict[str, asyncio.Future[ServerFrame]] = {}
+        #: says not answered yet, by ref: sent again (``resend``) after a resume, so a
+        #: message said as the connection dropped is neither lost nor shown twice
+        self._outbox: dict[str, Say] = {}
         self._incoming: asyncio.Queue[ServerFrame | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
@@ -144,6 +149,7 @@ class ChatClient:
         self._incoming.put_nowait(None)
 
     def _fail_pending(self, exc: Exception) -> None:
+        self._outbox.clear()
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(exc)
@@ -189,6 +195,11 @@ class ChatClient:
                     if isinstance(frame, Resumed):
                         self.resume_token = frame.resume_token
                         self.resumes += 1
+                        for say in list(self._outbox.values()):
+                            await self._ws.send(
+                                encode(dataclasses.replace(say, resend=True), self.codec),
+                                text=self.codec.text,
+                            )
                         self._connected.set()
                         async with self._resumed:
                             self._resumed.notify_all()
@@ -208,6 +219,8 @@ class ChatClient:
         elif isinstance(frame, Joined):
             self.last_seq[frame.room] = frame.seq
         ref = getattr(frame, "ref", None)
+        if ref is not None and not isinstance(frame, Message):
+            self._outbox.pop(ref, None)
         if ref is not None and ref in self._pending and not isinstance(frame, Pong | Message):
             fut = self._pending.pop(ref)
             if not fut.done():
@@ -260,7 +273,13 @@ class ChatClient:
     async def say(self, room: str, text: str, *, cw: str | None = None) -> ServerFrame:
         """Send a message. Returns the ``ack`` (or another reply the spec allows, such as a
         hold from the safety filters); raises :class:`ChatError` on an error frame."""
-        return await self.request(Say(room=room, text=text, ref=self.ref(), cw=cw))
+        ref = self.ref()
+        say = Say(room=room, text=text, ref=ref, cw=cw, cid=secrets.token_hex(8))
+        self._outbox[ref] = say
+        try:
+            return await self.request(say)
+        finally:
+            self._outbox.pop(ref, None)
 
     async def typing(self, room: str, active: bool = True) -> None:
         await self.send(Typing(room=room, active=active))

@@ -64,6 +64,11 @@ EXAMPLES: list[tuple[str, str, ClientFrame | ServerFrame]] = [
     ("client", "leave", Leave(room="anxiety", ref="2")),
     ("client", "say", Say(room="anxiety", text="Hi, is anyone around tonight?", ref="3")),
     ("client", "say_with_warning", Say(room="trauma", text="…", ref="4", cw="violence")),
+    (
+        "client",
+        "say_sent_again",
+        Say(room="anxiety", text="Are you still there?", ref="5", cid="c-7", resend=True),
+    ),
     ("client", "typing", Typing(room="anxiety", active=True)),
     ("client", "ping", Ping(ref="5")),
     (

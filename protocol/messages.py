@@ -47,13 +47,18 @@ class Leave:
 
 @dataclass(frozen=True, slots=True)
 class Say:
-    """Send text to a room. ``cw`` re-sends a held message behind a content warning."""
+    """Send text to a room. ``cw`` re-sends a held message behind a content warning.
+    ``cid`` is the client's own id for the message; with ``resend`` the server relays it
+    only if the first copy (same ``cid``) did not get through: the way to send again a
+    message whose ``ack`` was lost with a connection."""
 
     TYPE: ClassVar[str] = "say"
     room: str
     text: str
     ref: str | None = None
     cw: str | None = None
+    cid: str | None = None
+    resend: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,15 @@ class Broker(Protocol):
         Raises :class:`BrokerUnavailable` when nothing was published.
         """
 
+    async def publish_once(
+        self, room: str, payload: bytes, marker: bytes
+    ) -> tuple[int, bytes | None]:
+        """Publish ``payload`` as a sequenced message unless an entry still in the room's
+        history contains ``marker``: then publish nothing and return that entry's
+        ``(seq, payload)``. Otherwise ``(new seq, None)``. Atomic: the way to send again a
+        message whose fate is unknown (its ack was lost with a connection).
+        Raises :class:`BrokerUnavailable` when nothing was published."""
+
     async def history(self, room: str, after: int) -> list[Entry]:
         """Messages of ``room`` with ``seq > after`` still in the replay history, in order."""
 
@@ -114,3 +123,11 @@ class Broker(Protocol):
         state (sequence, history, presence) and return True."""
 
     async def members(self, room: str) -> Mapping[str, bytes]: ...
+
+    async def set_flag(self, room: str, name: str, value: int) -> None:
+        """Record a room setting (slow mode, consent) with the room's state, so a node that
+        had no member in the room when it changed learns it when one joins. Deleted with
+        the rest of the room's state when the room closes."""
+
+    async def flags(self, room: str) -> Mapping[str, int]:
+        """The room's settings recorded with :meth:`set_flag` (empty when none)."""

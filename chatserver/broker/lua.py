@@ -35,11 +35,7 @@ class Script:
         object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
 
-#: KEYS: seq, history. ARGV: channel, payload, now_ms, history_size, history_ms, publish
-#: command (PUBLISH or SPUBLISH). Returns the new sequence number.
-PUBLISH = Script(
-    "publish",
-    """
+_PUBLISH_BODY = """
 local seq = redis.call('INCR', KEYS[1])
 local now = tonumber(ARGV[3])
 local head = string.format('%016d', seq)
@@ -52,8 +48,30 @@ while true do
   redis.call('LPOP', KEYS[2])
 end
 redis.call(ARGV[6], ARGV[1], head .. ARGV[2])
-return seq
-""",
+"""
+
+#: KEYS: seq, history. ARGV: channel, payload, now_ms, history_size, history_ms, publish
+#: command (PUBLISH or SPUBLISH). Returns the new sequence number.
+PUBLISH = Script("publish", _PUBLISH_BODY + "return seq\n")
+
+#: PUBLISH for a message sent again (its ack was lost with a connection): KEYS and ARGV as
+#: PUBLISH, then ARGV[7], a marker the first copy carries in its payload. When an entry
+#: still in the history holds the marker, nothing is published and the reply is
+#: {seq, payload} of that entry; otherwise {new seq}. Atomic, so the first copy still in
+#: flight on another node's connection cannot be relayed twice.
+PUBLISH_ONCE = Script(
+    "publish_once",
+    """
+local entries = redis.call('LRANGE', KEYS[2], 0, -1)
+for i = #entries, 1, -1 do
+  local entry = entries[i]
+  if string.find(entry, ARGV[7], 33, true) then
+    return {tonumber(string.sub(entry, 17, 32)), string.sub(entry, 33)}
+  end
+end
+"""
+    + _PUBLISH_BODY
+    + "return {seq}\n",
 )
 
 #: KEYS: members. ARGV: handle, member, capacity. Returns 0 OK, 1 TAKEN, 2 FULL.
@@ -85,20 +103,20 @@ return 0
 """,
 )
 
-#: KEYS: members, seq, history. ARGV: handle. Returns 1 when the room closed (its state
-#: existed and is now deleted), else 0.
+#: KEYS: members, seq, history, flags. ARGV: handle. Returns 1 when the room closed (its
+#: state existed and is now deleted), else 0.
 RELEASE = Script(
     "release",
     """
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
-local deleted = redis.call('DEL', KEYS[2], KEYS[3])
+local deleted = redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if removed + deleted > 0 then return 1 end
 return 0
 """,
 )
 
-#: KEYS: members, seq, history. ARGV: the dead node's id. Removes every member whose
+#: KEYS: members, seq, history, flags. ARGV: the dead node's id. Removes every member whose
 #: value (a MessagePack map) names that node. Returns {closed, handle1, member1, ...}:
 #: ``closed`` is 1 when the room emptied and its state was deleted.
 EVICT = Script(
@@ -116,7 +134,7 @@ for i = 1, #all, 2 do
 end
 local closed = 0
 if #out > 0 and redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
   closed = 1
 end
 table.insert(out, 1, closed)

@@ -23,12 +23,13 @@ from chatserver.broker.base import (
 
 
 class _Room:
-    __slots__ = ("history", "members", "seq")
+    __slots__ = ("flags", "history", "members", "seq")
 
     def __init__(self) -> None:
         self.seq = 0
         self.history: deque[tuple[float, Entry]] = deque()
         self.members: dict[str, bytes] = {}
+        self.flags: dict[str, int] = {}
 
 
 class MemoryBroker:
@@ -102,6 +103,16 @@ class MemoryBroker:
             self._deliver(room, seq, payload)
         return seq
 
+    async def publish_once(
+        self, room: str, payload: bytes, marker: bytes
+    ) -> tuple[int, bytes | None]:
+        state = self._rooms.get(room)
+        if state is not None:
+            for _, entry in reversed(state.history):
+                if marker in entry.payload:
+                    return entry.seq, entry.payload
+        return await self.publish(room, payload, sequenced=True), None
+
     async def history(self, room: str, after: int) -> list[Entry]:
         state = self._rooms.get(room)
         if state is None:
@@ -147,6 +158,13 @@ class MemoryBroker:
     async def members(self, room: str) -> Mapping[str, bytes]:
         state = self._rooms.get(room)
         return {} if state is None else dict(state.members)
+
+    async def set_flag(self, room: str, name: str, value: int) -> None:
+        self._room(room).flags[name] = value
+
+    async def flags(self, room: str) -> Mapping[str, int]:
+        state = self._rooms.get(room)
+        return {} if state is None else dict(state.flags)
 
 
 def _session_of(member: bytes) -> str | None:

@@ -488,6 +488,26 @@ class RedisBroker:
         self._wake.set()
         return await future
 
+    async def publish_once(
+        self, room: str, payload: bytes, marker: bytes
+    ) -> tuple[int, bytes | None]:
+        """Rare (a message sent again after a lost connection), so it takes the command
+        client, not the publish pipeline: order between senders does not matter, and the
+        script's sequence numbers keep every node's delivery order."""
+        client = self._client
+        assert client is not None
+        publish = "SPUBLISH" if self._cluster else "PUBLISH"
+        args = [
+            self._channel(room), payload, int(self._clock() * 1000),
+            self._history_size, self._history_ms, publish, marker,
+        ]  # fmt: skip
+        keys = [self._key(room, "seq"), self._key(room, "hist")]
+        reply = await self._op("publish", lambda: self._eval(lua.PUBLISH_ONCE, keys, args))
+        if len(reply) > 1:
+            return int(reply[0]), bytes(reply[1])
+        self._published += 1
+        return int(reply[0]), None
+
     def _fail_queue(self, exc: BrokerError) -> None:
         queue, self._queue = self._queue, []
         for *_, future in queue:
@@ -828,7 +848,7 @@ class RedisBroker:
             return await client.execute_command("EVAL", script.source, len(keys), *keys, *args)
 
     def _room_keys(self, room: str) -> list[str]:
-        return [self._key(room, "members"), self._key(room, "seq"), self._key(room, "hist")]
+        return [self._key(room, what) for what in ("members", "seq", "hist", "flags")]
 
     async def history(self, room: str, after: int) -> list[Entry]:
         client = self._client
@@ -861,6 +881,24 @@ class RedisBroker:
         if isinstance(raw, dict):
             return {k.decode(): v for k, v in raw.items()}
         return {raw[i].decode(): raw[i + 1] for i in range(0, len(raw), 2)}
+
+    async def set_flag(self, room: str, name: str, value: int) -> None:
+        client = self._client
+        assert client is not None
+        await self._op(
+            "set_flag",
+            lambda: client.execute_command("HSET", self._key(room, "flags"), name, value),
+        )
+
+    async def flags(self, room: str) -> Mapping[str, int]:
+        client = self._client
+        assert client is not None
+        raw: dict[bytes, bytes] | list[bytes] = await self._op(
+            "flags", lambda: client.execute_command("HGETALL", self._key(room, "flags"))
+        )
+        if isinstance(raw, dict):
+            return {k.decode(): int(v) for k, v in raw.items()}
+        return {raw[i].decode(): int(raw[i + 1]) for i in range(0, len(raw), 2)}
 
     async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
         return await self._seat("claim", lua.CLAIM, room, handle, member, capacity)

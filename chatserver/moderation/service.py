@@ -238,6 +238,7 @@ class Moderation:
     async def slow_mode(self, session: Session, frame: SlowMode) -> None:
         self._require_staff(session, frame.room)
         seconds = max(0, min(frame.seconds, 3600))
+        await self.chat.broker.set_flag(frame.room, "slow", seconds)
         await self.chat.publish_event(frame.room, RoomMode(room=frame.room, slow=seconds))
         self.count("slow_mode")
         session.send(Done(action="slow_mode", ref=frame.ref))

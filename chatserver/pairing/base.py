@@ -17,6 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+#: Most listeners one seeker can ask not to be paired with.
+MAX_AVOID = 32
+#: Seekers at the head of a queue that one match looks at: a seeker who can't have the
+#: free listener (they blocked them) does not hold up the ones behind.
+MATCH_SCAN = 16
+
 
 class Tier(enum.IntEnum):
     REQUEUED = 0
@@ -40,6 +46,9 @@ class Waiting:
     handle: str
     since: float  # wall-clock seconds when they first asked (kept on requeue)
     tier: Tier = Tier.NORMAL
+    #: listeners (seat ids) this seeker must not be paired with: those they blocked or
+    #: muted. At most :data:`MAX_AVOID`.
+    avoid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +117,13 @@ class PairingStore(Protocol):
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
         """Pair the first seeker of ``topic`` with an auto listener that has a free seat,
-        in the private room ``room``, atomically. None if either side is missing."""
+        in the private room ``room``, atomically. None if either side is missing. A
+        seeker is never paired with a listener it avoids; the next seekers (up to
+        :data:`MATCH_SCAN` from the head) get their turn instead."""
 
     async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
-        """Pair the first seeker of ``topic`` (or of any topic of the listener) with this
-        listener, within its capacity, atomically."""
+        """Pair the first seeker of ``topic`` (or of any topic of the listener) that does
+        not avoid this listener with it, within its capacity, atomically."""
 
     async def pair_of(self, room: str) -> Pair | None: ...
 

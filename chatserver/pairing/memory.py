@@ -8,7 +8,15 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
-from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
+from chatserver.pairing.base import (
+    MATCH_SCAN,
+    AlreadyWaiting,
+    Pair,
+    Seat,
+    Tier,
+    TopicQueue,
+    Waiting,
+)
 
 
 class MemoryPairingStore:
@@ -131,12 +139,15 @@ class MemoryPairingStore:
     async def seat(self, listener: str) -> Seat | None:
         return self._seats.get(listener)
 
-    def _free_listener(self, topic: str, exclude: str | None = None) -> Seat | None:
+    def _free_listener(
+        self, topic: str, exclude: str | None = None, avoid: tuple[str, ...] = ()
+    ) -> Seat | None:
         best: Seat | None = None
         for seat in self._seats.values():
             if (
                 seat.auto
                 and seat.listener != exclude
+                and seat.listener not in avoid
                 and topic in seat.topics
                 and seat.active < seat.capacity
                 and (best is None or seat.active * best.capacity < best.active * seat.capacity)
@@ -168,20 +179,23 @@ class MemoryPairingStore:
         return pair
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        queue = self._queues.get(topic)
-        if not queue:
-            return None
-        seat = self._free_listener(topic)
-        if seat is None:
-            return None
-        return self._pair(queue[0][3], seat, room, now)
+        for *_, waiting in self._queues.get(topic, [])[:MATCH_SCAN]:
+            seat = self._free_listener(topic, avoid=waiting.avoid)
+            if seat is not None:
+                return self._pair(waiting, seat, room, now)
+        return None
 
     async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
         seat = self._seats.get(listener)
         if seat is None or seat.active >= seat.capacity:
             return None
         topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
-        heads = [self._queues[t][0] for t in topics if self._queues.get(t)]
+        heads = []
+        for t in topics:
+            willing = (i for i in self._queues.get(t, ()) if listener not in i[3].avoid)
+            head = next(willing, None)
+            if head is not None:
+                heads.append(head)
         if not heads:
             return None
         first = min(heads, key=lambda item: item[:3])

@@ -19,7 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chatserver.pairing.base import AlreadyWaiting, Pair, Seat, Tier, TopicQueue, Waiting
+from chatserver.pairing.base import (
+    MATCH_SCAN,
+    MAX_AVOID,
+    AlreadyWaiting,
+    Pair,
+    Seat,
+    Tier,
+    TopicQueue,
+    Waiting,
+)
 from chatserver.redis_store import RedisStore
 
 P = "{pairing}"
@@ -34,10 +43,10 @@ local function has_topic(topics, topic)
   for t in string.gmatch(topics, '[^,]+') do if t == topic then return true end end
   return false
 end
-local function free_seat(topic, exclude)
+local function free_seat(topic, exclude, avoid)
   local best, ba, bc
   for _, l in ipairs(redis.call('SMEMBERS', P .. ':seats')) do
-    if l ~= exclude then
+    if l ~= exclude and not (avoid ~= '' and has_topic(avoid, l)) then
       local s = redis.call('HMGET', P .. ':s:' .. l, 'auto', 'capacity', 'active', 'topics')
       local cap, act = tonumber(s[2]), tonumber(s[3])
       if s[1] == '1' and act < cap and has_topic(s[4], topic) then
@@ -76,17 +85,18 @@ end
 
 ENQUEUE = """
 local seeker, topic, node = ARGV[1], ARGV[2], ARGV[3]
-local handle, since, tier = ARGV[4], ARGV[5], ARGV[6]
+local handle, since, tier, avoid = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 if redis.call('EXISTS', P .. ':w:' .. seeker) == 1 then return -1 end
 redis.call('HSET', P .. ':w:' .. seeker, 'topic', topic, 'node', node, 'handle', handle,
-           'since', since, 'tier', tier)
+           'since', since, 'tier', tier, 'avoid', avoid)
 redis.call('ZADD', P .. ':q:' .. topic, score(tier, since), seeker)
 return redis.call('ZRANK', P .. ':q:' .. topic, seeker) + 1
 """
 
 CANCEL = """
 local seeker = ARGV[1]
-local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier')
+local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier',
+                     'avoid')
 if not w[1] then return nil end
 redis.call('ZREM', P .. ':q:' .. w[1], seeker)
 redis.call('DEL', P .. ':w:' .. seeker)
@@ -128,16 +138,18 @@ return out
 """
 
 MATCH = """
-local topic, room, now = ARGV[1], ARGV[2], ARGV[3]
-local first = redis.call('ZRANGE', P .. ':q:' .. topic, 0, 0)[1]
-if not first then return nil end
-local l = free_seat(topic, nil)
-if not l then return nil end
-return make_pair(first, l, room, now)
+local topic, room, now, scan = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+for _, seeker in ipairs(redis.call('ZRANGE', P .. ':q:' .. topic, 0, scan - 1)) do
+  local avoid = redis.call('HGET', P .. ':w:' .. seeker, 'avoid') or ''
+  local l = free_seat(topic, nil, avoid)
+  if l then return make_pair(seeker, l, room, now) end
+  if avoid == '' then return nil end  -- no seat for someone who avoids nobody: none at all
+end
+return nil
 """
 
 ACCEPT = """
-local l, topic, room, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local l, topic, room, now, scan = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local s = redis.call('HMGET', P .. ':s:' .. l, 'capacity', 'active', 'topics')
 if not s[1] or tonumber(s[2]) >= tonumber(s[1]) then return nil end
 local topics = {}
@@ -145,9 +157,13 @@ if topic ~= '' and has_topic(s[3], topic) then topics = {topic}
 else for t in string.gmatch(s[3], '[^,]+') do topics[#topics + 1] = t end end
 local best, bs
 for _, t in ipairs(topics) do
-  local head = redis.call('ZRANGE', P .. ':q:' .. t, 0, 0, 'WITHSCORES')
-  if head[1] and (bs == nil or tonumber(head[2]) < bs) then
-    best, bs = head[1], tonumber(head[2])
+  local line = redis.call('ZRANGE', P .. ':q:' .. t, 0, scan - 1, 'WITHSCORES')
+  for i = 1, #line, 2 do
+    local avoid = redis.call('HGET', P .. ':w:' .. line[i], 'avoid') or ''
+    if avoid == '' or not has_topic(avoid, l) then
+      if bs == nil or tonumber(line[i + 1]) < bs then best, bs = line[i], tonumber(line[i + 1]) end
+      break
+    end
   end
 end
 if not best then return nil end
@@ -172,7 +188,7 @@ HANDOVER = """
 local room = ARGV[1]
 local v = read_pair(room)
 if not v then return nil end
-local l = free_seat(v[2], v[6])
+local l = free_seat(v[2], v[6], '')
 if not l then return nil end
 if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
   local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
@@ -243,6 +259,10 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _avoided(joined: str) -> tuple[str, ...]:
+    return tuple(x for x in joined.split(",") if x)
+
+
 class RedisPairingStore(RedisStore):
     what = "pairing store"
 
@@ -283,6 +303,7 @@ class RedisPairingStore(RedisStore):
                 waiting.handle,
                 repr(waiting.since),
                 int(waiting.tier),
+                ",".join(waiting.avoid[-MAX_AVOID:]),
             )
         )
         if position < 0:
@@ -293,8 +314,8 @@ class RedisPairingStore(RedisStore):
         w = await self._run("cancel", seeker)
         if not w:
             return None
-        topic, node, handle, since, tier = (_text(x) for x in w)
-        return Waiting(seeker, topic, node, handle, float(since), Tier(int(tier)))
+        topic, node, handle, since, tier, avoid = (_text(x) if x else "" for x in w)
+        return Waiting(seeker, topic, node, handle, float(since), Tier(int(tier)), _avoided(avoid))
 
     async def position(self, seeker: str) -> tuple[str, int] | None:
         topic = await self._call("HGET", f"{P}:w:{seeker}", "topic")
@@ -310,11 +331,15 @@ class RedisPairingStore(RedisStore):
         out = []
         for seeker in await self._call("ZRANGE", f"{P}:q:{topic}", 0, -1):
             name = _text(seeker)
-            w = await self._call("HMGET", f"{P}:w:{name}", "node", "handle", "since", "tier")
+            w = await self._call(
+                "HMGET", f"{P}:w:{name}", "node", "handle", "since", "tier", "avoid"
+            )
             if w[0] is None:
                 continue
-            node, handle, since, tier = (_text(x) for x in w)
-            out.append(Waiting(name, topic, node, handle, float(since), Tier(int(tier))))
+            node, handle, since, tier, avoid = (_text(x) if x else "" for x in w)
+            out.append(
+                Waiting(name, topic, node, handle, float(since), Tier(int(tier)), _avoided(avoid))
+            )
         return out
 
     async def order(self, topic: str) -> list[str]:
@@ -367,10 +392,10 @@ class RedisPairingStore(RedisStore):
         )
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        return _pair(await self._run("match", topic, room, repr(now)))
+        return _pair(await self._run("match", topic, room, repr(now), MATCH_SCAN))
 
     async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
-        return _pair(await self._run("accept", listener, topic or "", room, repr(now)))
+        return _pair(await self._run("accept", listener, topic or "", room, repr(now), MATCH_SCAN))
 
     async def pair_of(self, room: str) -> Pair | None:
         return _pair(await self._run("pair_of", room))

@@ -30,7 +30,7 @@
     ws: null, token: null, listenerToken: null, lastSeq: {}, refs: 0, me: null,
     handle: "", topics: [], allTopics: [], listen: null, chats: new Map(), paired: new Map(),
     pingTimer: 0, pongTimer: 0, retry: 0, resuming: false, welcome: null, signedOut: false,
-    acts: new Map(), reportRefs: new Set(), report: null,
+    acts: new Map(), reportRefs: new Set(), report: null, unanswered: new Map(),
   };
   const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
 
@@ -95,7 +95,9 @@
       status("Connected (resumed)");
       for (const [room, chat] of S.chats) if (!(room in (f.rooms || {}))) endPane(chat, "This chat was closed while you were away.");
       if (S.listen) send(S.listen);
+      resendUnanswered();
     },
+    ack(f) { S.unanswered.delete(f.ref); },
     listening(f) {
       $("listening").textContent = f.capacity === 0 ? "Paused: you won't get new chats." :
         "Listening on " + f.topics.map(words).join(", ") + ". " + f.active + " of " + f.capacity + " chats" + (f.auto ? ", accepting automatically." : ".");
@@ -172,7 +174,7 @@
       const c = f.room && S.chats.get(f.room);
       if (c) system(c, f.text); else status(f.text);
     },
-    held(f) { const c = S.chats.get(f.room); if (c) system(c, f.text, "warn"); },
+    held(f) { S.unanswered.delete(f.ref); const c = S.chats.get(f.room); if (c) system(c, f.text, "warn"); },
     crisis(f) { const c = f.room && S.chats.get(f.room); if (c) system(c, f.text, "warn"); },
     pong() { clearTimeout(S.pongTimer); },
     error(f) {
@@ -188,6 +190,7 @@
         return;
       }
       S.acts.delete(f.ref);
+      S.unanswered.delete(f.ref);
       if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; return; }
       const target = [...S.chats.values()].find((c) => c.refs.has(f.ref));
       if (target) system(target, f.message, "warn"); else status(f.message);
@@ -384,12 +387,31 @@
     const names = [...c.typers.keys()];
     c.typing.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " typing\u2026" : "";
   }
+  function newCid() {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  // says with no reply when the connection dropped go again once resumed (same cid): the
+  // server relays each only if the first copy was lost
+  function resendUnanswered() {
+    const frames = [...S.unanswered.values()];
+    S.unanswered.clear();
+    for (const frame of frames) {
+      const ref = send({ ...frame, resend: true });
+      if (ref == null) continue;
+      S.unanswered.set(ref, frame);
+      const c = S.chats.get(frame.room);
+      if (c) c.refs.add(ref);
+    }
+  }
   function sendText(c) {
     const text = c.input.value.trim();
     if (!text) return;
-    const ref = send({ type: "say", room: c.room, text });
+    const frame = { type: "say", room: c.room, text, cid: newCid() };
+    const ref = send(frame);
     if (ref == null) return;
     c.refs.add(ref);
+    S.unanswered.set(ref, frame);
     c.input.value = "";
     if (c.typingSent) { send({ type: "typing", room: c.room, active: false }); c.typingSent = 0; }
   }

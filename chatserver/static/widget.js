@@ -364,13 +364,29 @@
   function sendText(text, cw) {
     const value = (text != null ? text : input.value).trim();
     if (!value || !S.room) return;
-    const frame = { type: "say", room: S.room, text: value };
+    const frame = { type: "say", room: S.room, text: value, cid: newCid() };
     if (cw) frame.cw = cw;
     const ref = send(frame);
     if (ref == null) return;
-    S.pending.set(ref, { text: value, room: S.room });
+    S.pending.set(ref, { text: value, room: S.room, cw, cid: frame.cid });
     if (text == null) input.value = "";
     stopTyping();
+  }
+  function newCid() {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  // says with no reply when the connection dropped: sent again once resumed; the server
+  // relays each only if the first copy was lost, so nothing is lost or shown twice
+  function resendUnanswered() {
+    const unanswered = [...S.pending.values()].filter((p) => p.cid);
+    S.pending.clear();
+    for (const p of unanswered) {
+      const frame = { type: "say", room: p.room, text: p.text, cid: p.cid, resend: true };
+      if (p.cw) frame.cw = p.cw;
+      const ref = send(frame);
+      if (ref != null) S.pending.set(ref, p);
+    }
   }
   function composeKey(e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
@@ -425,6 +441,7 @@
         viewChat(null);
       }
       setStatus("");
+      resendUnanswered();
       const note = missed ? "You're back \u2014 " + missed + (missed === 1 ? " message" : " messages") + " you missed." : "You're back. Nothing was missed.";
       system(note, "back");
     },

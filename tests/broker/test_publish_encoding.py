@@ -14,7 +14,7 @@ from chatserver.broker.redis import ZERO_HEADER, RedisBroker
 ROOMS = st.text(min_size=1, max_size=40).filter(lambda r: "\x00" not in r)
 
 
-def reference(*args: object) -> bytes:
+def reference(*args: bytes | str | int) -> bytes:
     return b"".join(Connection().pack_command(*args))
 
 

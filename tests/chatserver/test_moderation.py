@@ -13,6 +13,7 @@ from chatserver.app import ChatServer
 from chatserver.tokens import Claims, issue
 from clients.client import ChatClient, ChatError
 from protocol.messages import (
+    Ack,
     Auth,
     Block,
     ChatEnded,
@@ -30,6 +31,7 @@ from protocol.messages import (
     ReportItem,
     RequestSupport,
     RoomMode,
+    Say,
     SlowMode,
 )
 from tests.conftest import running, url_of
@@ -99,8 +101,15 @@ async def test_report_carries_context_without_the_reporter_and_expires() -> None
             bad = await rude.say("grief", "just go away")
             await me.say("grief", "after")
             assert isinstance(
-                await me.request(Report(room="grief", reason="harassment", id=bad.id,  # type: ignore[union-attr]
-                                        note="this hurt", ref="r")),
+                await me.request(
+                    Report(
+                        room="grief",
+                        reason="harassment",
+                        id=bad.id,  # type: ignore[union-attr]
+                        note="this hurt",
+                        ref="r",
+                    )
+                ),
                 Done,
             )
             item = await mod.request(NextReport(ref="n"))
@@ -145,7 +154,9 @@ async def test_slow_mode_and_end_room(srv: ChatServer) -> None:
         await sam.request(SlowMode(room="grief", seconds=30, ref="s"))
         mode = await a.recv_until(RoomMode)
         assert mode.slow == 30
-        await a.say("grief", "first")
+        first = await a.request(Say(room="grief", text="first", ref="f", cid="c1"))
+        again = await a.request(Say(room="grief", text="first", ref="g", cid="c1", resend=True))
+        assert isinstance(again, Ack) and isinstance(first, Ack) and again.seq == first.seq
         with pytest.raises(ChatError) as info:
             await a.say("grief", "second, too soon")
         assert info.value.code == "slow_mode" and info.value.frame.retry_after
@@ -169,6 +180,17 @@ async def test_block_ends_the_chat_kindly(srv: ChatServer) -> None:
         assert isinstance(ended, ChatEnded) and ended.reason == "blocked"
         other = await sam.recv_until(ChatEnded)
         assert other.reason == "ended_by_seeker"  # the listener is not told of a block
+        # asking again: Sam has a free seat, but is never the one the seeker gets
+        await seeker.request(RequestSupport(topic="grief", ref="q2"))
+        kim = ChatClient(url_of(srv))
+        await kim.connect()
+        try:
+            await kim.request(Auth(token=token(lid="l-2", name="Kim"), ref="a"))
+            await kim.request(Listen(capacity=1, ref="l"))
+            again = await seeker.recv_until(Paired)
+            assert again.peer.handle == "Kim"
+        finally:
+            await kim.close()
     await sam.close()
 
 
@@ -205,3 +227,31 @@ async def test_moderator_suspends_across_nodes(redis_server: RedisProcess) -> No
         finally:
             for c in (me, rude, mod):
                 await c.close()
+
+
+async def test_slow_mode_reaches_newcomers_on_a_node_that_had_nobody_there(
+    redis_server: RedisProcess,
+) -> None:
+    """Slow mode is set while node B has no member in the room: B never hears the event,
+    and learns the mode from the room's state when a seeker joins through it."""
+    args = ("--redis-url", redis_server.url, "--listener-secret", SECRET)
+    with chatserver(*args) as node_a, chatserver(*args) as node_b:
+        sam = await staff(node_a.url)
+        late = ChatClient(node_b.url)
+        try:
+            await sam.join("grief")
+            await sam.request(SlowMode(room="grief", seconds=30, ref="s"))
+            await late.connect()
+            await late.join("grief")
+            mode = await late.recv_until(RoomMode)
+            assert mode.slow == 30
+            await late.say("grief", "hello")
+            with pytest.raises(ChatError) as info:
+                await late.say("grief", "hello again, too soon")
+            assert info.value.code == "slow_mode"
+            await sam.request(SlowMode(room="grief", seconds=0, ref="off"))
+            assert (await late.recv_until(RoomMode)).slow == 0
+            await late.say("grief", "free again")
+        finally:
+            await sam.close()
+            await late.close()

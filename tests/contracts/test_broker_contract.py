@@ -226,6 +226,37 @@ async def test_claim_taken_full_and_release_deletes_the_room(backend: Backend) -
         assert await _keys(backend, room) == []
 
 
+async def test_publish_once_relays_a_marked_message_once(backend: Backend) -> None:
+    seen = Recorder()
+    a = await backend.broker("a", seen)
+    b = await backend.broker("b") if backend.shared else a
+    room = new_room()
+    await a.subscribe(room)
+    assert await a.publish_once(room, b"first <m1>", b"<m1>") == (1, None)
+    await a.publish(room, b"other", sequenced=True)
+    assert await b.publish_once(room, b"first <m1> again", b"<m1>") == (1, b"first <m1>")
+    assert await b.publish_once(room, b"second <m2>", b"<m2>") == (3, None)
+    got = await seen.wait_for(room, 3)
+    assert got == [(1, b"first <m1>"), (2, b"other"), (3, b"second <m2>")]
+    assert await a.last_seq(room) == 3
+
+
+async def test_room_flags_are_shared_and_go_when_the_room_closes(backend: Backend) -> None:
+    a = await backend.broker("a")
+    b = await backend.broker("b") if backend.shared else a
+    room = new_room()
+    assert await a.flags(room) == {}
+    assert await a.claim(room, "Kind Otter", member("a", "listener")) is Claim.OK
+    await a.set_flag(room, "slow", 30)
+    await a.set_flag(room, "consent", 1)
+    await a.set_flag(room, "slow", 10)
+    assert dict(await b.flags(room)) == {"slow": 10, "consent": 1}
+    assert await a.release(room, "Kind Otter") is True
+    assert await b.flags(room) == {}
+    if isinstance(a, RedisBroker):
+        assert await _keys(backend, room) == []
+
+
 async def _keys(backend: Backend, room: str) -> list[bytes]:
     """Every key of ``room`` on the backend (all shards of a cluster)."""
     from redis.asyncio import Redis
@@ -290,6 +321,7 @@ async def test_dead_node_members_are_evicted_once(backend: Backend) -> None:
     assert await a.claim(shared, "Calm Heron", member("a")) is Claim.OK
     assert await c.claim(shared, "Kind Otter", member("c", "listener")) is Claim.OK
     assert await a.claim(alone, "Quiet Fox", member("a")) is Claim.OK
+    await a.set_flag(alone, "slow", 30)
     await asyncio.sleep(ttl / 2)  # let b and c sweep while a is alive: nothing goes
     assert len(await c.members(shared)) == 2
     await a.close()  # a stops heart-beating (a SIGKILL is tested with real processes)
@@ -303,6 +335,7 @@ async def test_dead_node_members_are_evicted_once(backend: Backend) -> None:
             )
     assert evicted_b.got + evicted_c.got == [(shared, "Calm Heron", member("a"))]
     assert await c.members(alone) == {}  # emptied: deleted, and nobody to tell
+    assert await c.flags(alone) == {}
 
 
 async def test_closed_broker_refuses_publish(backend: Backend) -> None:

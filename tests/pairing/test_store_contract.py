@@ -14,11 +14,19 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from chatserver.pairing.base import AlreadyWaiting, Pair, PairingStore, Tier, Waiting
+from chatserver.pairing.base import (
+    MATCH_SCAN,
+    AlreadyWaiting,
+    Pair,
+    PairingStore,
+    Tier,
+    Waiting,
+)
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.pairing.redis import RedisPairingStore
 
 TOPICS = ("grief", "anxiety")
+LISTENERS = ("L1", "L2", "L3")
 StoreFactory = Callable[[], PairingStore]
 
 
@@ -35,6 +43,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.paired_seekers: set[str] = set()
             self.pairs: dict[str, Pair] = {}
             self.listeners: dict[str, int] = {}  # listener -> capacity
+            self.offers: dict[str, tuple[tuple[str, ...], bool]] = {}  # -> (topics, auto)
 
         def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
             return self.loop.run_until_complete(coro)
@@ -48,11 +57,15 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def now(self) -> float:
             return float(next(self.clock))
 
-        @rule(topic=st.sampled_from(TOPICS), at_risk=st.booleans())
-        def arrive(self, topic: str, at_risk: bool) -> None:
+        @rule(
+            topic=st.sampled_from(TOPICS),
+            at_risk=st.booleans(),
+            avoid=st.lists(st.sampled_from(LISTENERS), max_size=2, unique=True) | st.just([]),
+        )
+        def arrive(self, topic: str, at_risk: bool, avoid: list[str]) -> None:
             seeker = f"s{next(self.seekers)}"
             tier = Tier.AT_RISK if at_risk else Tier.NORMAL
-            waiting = Waiting(seeker, topic, "n1", seeker.upper(), self.now(), tier)
+            waiting = Waiting(seeker, topic, "n1", seeker.upper(), self.now(), tier, tuple(avoid))
             position = self.run(self.store.enqueue(waiting))
             assert position >= 1
             self.waiting[seeker] = waiting
@@ -65,6 +78,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             seeker = data.draw(st.sampled_from(sorted(self.waiting)))
             removed = self.run(self.store.cancel(seeker))
             assert removed is not None and removed.seeker == seeker
+            assert removed.avoid == self.waiting[seeker].avoid
             del self.waiting[seeker]
             assert self.run(self.store.cancel(seeker)) is None
 
@@ -76,11 +90,11 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             w = self.waiting[seeker]
             if w.tier == Tier.NORMAL:
                 self.waiting[seeker] = Waiting(
-                    w.seeker, w.topic, w.node, w.handle, w.since, Tier.AT_RISK
+                    w.seeker, w.topic, w.node, w.handle, w.since, Tier.AT_RISK, w.avoid
                 )
 
         @rule(
-            listener=st.sampled_from(["L1", "L2", "L3"]),
+            listener=st.sampled_from(LISTENERS),
             capacity=st.integers(0, 3),
             topics=st.lists(st.sampled_from(TOPICS), min_size=1, unique=True),
             auto=st.booleans(),
@@ -93,6 +107,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             )
             assert seat.capacity == capacity
             self.listeners[listener] = capacity
+            self.offers[listener] = (tuple(topics), auto)
 
         @precondition(lambda self: self.listeners)
         @rule(data=st.data())
@@ -104,14 +119,14 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 del self.pairs[pair.room]
             assert not any(p.listener == listener for p in self.pairs.values())
             del self.listeners[listener]
+            del self.offers[listener]
 
         def _took(self, pair: Pair | None) -> None:
             if pair is None:
                 return
             assert pair.seeker in self.waiting, "paired a seeker that was not waiting"
             assert pair.seeker not in self.paired_seekers, "seeker paired twice"
-            expected = self.first_of([pair.topic])
-            assert expected is not None and expected.seeker == pair.seeker, "not FIFO within tier"
+            assert pair.listener not in self.waiting[pair.seeker].avoid, "paired with avoided"
             assert pair.at_risk == (self.waiting[pair.seeker].tier == Tier.AT_RISK)
             del self.waiting[pair.seeker]
             self.paired_seekers.add(pair.seeker)
@@ -123,14 +138,29 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             held = sum(1 for p in self.pairs.values() if p.listener == listener)
             assert held <= self.listeners[listener], "listener pushed over capacity"
 
-        def first_of(self, topics: list[str]) -> Waiting | None:
-            candidates = [w for w in self.waiting.values() if w.topic in topics]
-            return min(candidates, key=lambda w: (w.tier, w.since), default=None)
+        def line(self, topic: str) -> list[Waiting]:
+            """The first MATCH_SCAN seekers of ``topic``, first in line first."""
+            waiting = [w for w in self.waiting.values() if w.topic == topic]
+            return sorted(waiting, key=lambda w: (w.tier, w.since))[:MATCH_SCAN]
+
+        def free(self, listener: str, topic: str) -> bool:
+            topics, auto = self.offers[listener]
+            held = sum(1 for p in self.pairs.values() if p.listener == listener)
+            return auto and topic in topics and held < self.listeners[listener]
 
         @rule(topic=st.sampled_from(TOPICS))
         def match(self, topic: str) -> None:
             room = f"p{next(self.rooms)}"
-            self._took(self.run(self.store.match(topic, room, self.now())))
+            expected = None
+            for w in self.line(topic):
+                if any(self.free(x, topic) for x in self.listeners if x not in w.avoid):
+                    expected = w
+                    break
+                if not w.avoid:
+                    break
+            pair = self.run(self.store.match(topic, room, self.now()))
+            assert (pair and pair.seeker) == (expected and expected.seeker), "wrong seeker"
+            self._took(pair)
 
         @precondition(lambda self: self.listeners)
         @rule(data=st.data(), topic=st.none() | st.sampled_from(TOPICS))
@@ -138,14 +168,18 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             listener = data.draw(st.sampled_from(sorted(self.listeners)))
             seat = self.run(self.store.seat(listener))
             assert seat is not None
+            topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
+            heads = [
+                next((w for w in self.line(t) if listener not in w.avoid), None) for t in topics
+            ]
+            willing = [w for w in heads if w is not None]
+            expected = min(willing, key=lambda w: (w.tier, w.since), default=None)
+            if seat.active >= seat.capacity:
+                expected = None
             pair = self.run(self.store.accept(listener, topic, f"p{next(self.rooms)}", self.now()))
+            assert (pair and pair.seeker) == (expected and expected.seeker), "wrong seeker"
             if pair is not None:
                 assert pair.listener == listener
-                topics = (
-                    [topic] if topic is not None and topic in seat.topics else list(seat.topics)
-                )
-                expected = self.first_of(topics)
-                assert expected is not None and expected.seeker == pair.seeker
                 self._took(pair)
 
         @precondition(lambda self: self.pairs)
