@@ -10,6 +10,7 @@ path of a message (decode -> safety pipeline -> broker -> hub fan-out) is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
@@ -422,8 +423,9 @@ class Chat:
             session.pending = []
         try:
             await self.hub.attach(room, session)
-            members = await self.broker.members(room)
-            seq = await self.broker.last_seq(room)
+            members, seq = await asyncio.gather(  # one round trip's wait, not two
+                self.broker.members(room), self.broker.last_seq(room)
+            )
         except BaseException:
             session.rooms.pop(room, None)
             await self.hub.detach(room, session)

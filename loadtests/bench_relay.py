@@ -319,10 +319,13 @@ async def run_all(
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
     async with contextlib.AsyncExitStack() as stack:
         groups = {}
-        for name, target, filters in variants:
-            procs = stack.enter_context(nodes(target, redis_url, rooms, filters))
+        for index, (name, target, filters) in enumerate(variants):
+            # rooms of their own: targets share one Redis (and chatserver variants one key
+            # prefix), and an idle target must not relay the measured one's traffic
+            own = [f"v{index}{room}" for room in rooms]
+            procs = stack.enter_context(nodes(target, redis_url, own, filters))
             group, stats = await stack.enter_async_context(
-                members([p.port for p in procs], rooms, per_room)
+                members([p.port for p in procs], own, per_room)
             )
             groups[name] = (group, stats, [p.proc.pid for p in procs])
         misses = dict.fromkeys(groups, 0)

@@ -74,6 +74,17 @@ end
     + "return {seq}\n",
 )
 
+#: KEYS: seq, flags. Returns {seq, name1, value1, ...}: what a node needs about a room it
+#: has just subscribed to, in one round trip.
+ROOM_VIEW = Script(
+    "room_view",
+    """
+local out = redis.call('HGETALL', KEYS[2])
+table.insert(out, 1, tonumber(redis.call('GET', KEYS[1]) or '0'))
+return out
+""",
+)
+
 #: KEYS: members. ARGV: handle, member, capacity. Returns 0 OK, 1 TAKEN, 2 FULL.
 CLAIM = Script(
     "claim",

@@ -117,6 +117,14 @@ def _is_fault(exc: BaseException) -> bool:
     return isinstance(exc, _FAULTS)
 
 
+def _flag_map(flat: Sequence[Any]) -> dict[str, int]:
+    return {_str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _bulk(arg: bytes) -> bytes:
     """One RESP bulk string."""
     return b"$%d\r\n%b\r\n" % (len(arg), arg)
@@ -280,6 +288,7 @@ class RedisBroker:
         self._rooms: dict[bytes, str] = {}  # channel -> room, for every local room
         self._subscribers: dict[str, _Subscriber] = {}
         self._last: dict[str, int] = {}  # room -> last sequence delivered
+        self._fresh_flags: dict[str, dict[str, int]] = {}  # read by subscribe(), once
         self._recovering: dict[str, list[tuple[int, bytes]]] = {}
         # presence this node asserted, to put back after Redis lost it
         self._claims: dict[str, dict[str, bytes]] = {}
@@ -673,14 +682,18 @@ class RedisBroker:
         try:
             async with asyncio.timeout(OP_TIMEOUT):
                 await self._subscribe_channel(room, channel)
-            base = await self.last_seq(room)
+            keys = [self._key(room, "seq"), self._key(room, "flags")]
+            view = await self._op("subscribe", lambda: self._eval(lua.ROOM_VIEW, keys, []))
         except BaseException as exc:
             self._rooms.pop(channel, None)
             if isinstance(exc, Exception) and _is_fault(exc):
                 self._broke(exc)
                 raise self._unavailable("subscribe") from exc
             raise
+        base = int(view[0])
         self._last[room] = max(self._last.get(room, 0), base)
+        # read after the subscription was confirmed: the hub asks for them next
+        self._fresh_flags[room] = _flag_map(view[1:])
 
     async def unsubscribe(self, room: str) -> None:
         channel = self._channel(room)
@@ -688,6 +701,7 @@ class RedisBroker:
             return
         self._last.pop(room, None)
         self._recovering.pop(room, None)
+        self._fresh_flags.pop(room, None)
         self._link_of.pop(room, None)
         for sequenced in (True, False):
             self._heads.pop((room, sequenced), None)
@@ -891,14 +905,14 @@ class RedisBroker:
         )
 
     async def flags(self, room: str) -> Mapping[str, int]:
+        fresh = self._fresh_flags.pop(room, None)
+        if fresh is not None:  # read by subscribe() a moment ago, in its round trip
+            return fresh
         client = self._client
         assert client is not None
-        raw: dict[bytes, bytes] | list[bytes] = await self._op(
-            "flags", lambda: client.execute_command("HGETALL", self._key(room, "flags"))
-        )
-        if isinstance(raw, dict):
-            return {k.decode(): int(v) for k, v in raw.items()}
-        return {raw[i].decode(): int(raw[i + 1]) for i in range(0, len(raw), 2)}
+        keys = [self._key(room, "seq"), self._key(room, "flags")]
+        raw: list[bytes] = await self._op("flags", lambda: self._eval(lua.ROOM_VIEW, keys, []))
+        return _flag_map(raw[1:])
 
     async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
         return await self._seat("claim", lua.CLAIM, room, handle, member, capacity)
