@@ -1,6 +1,6 @@
 """Relay benchmark (issue 3): chatserver vs a bare relay, two nodes + Redis each, one run.
 
-    python -m loadtests.bench_relay [--rooms 40] [--members 4] [--rates 200,400,...]
+    python -m loadtests.bench_relay [--rooms 40] [--members 4] [--rates 400,800,...]
                                     [--seconds 5] [--filters none|default|both]
 
 One redis-server; for each target (``bare``: ``loadtests.bare_relay``; ``chatserver``,
@@ -46,6 +46,7 @@ from websockets.typing import Subprotocol
 from loadtests.targets import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RATES = "400,800,1200,1600,2000,2400,2800,3600,4400,5200,6000,6800"
 SUSTAINED = 0.95
 MAX_MISSES = 2
 P99_LIMIT_MS = 1000.0
@@ -356,7 +357,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench_relay")
     parser.add_argument("--rooms", type=int, default=40)
     parser.add_argument("--members", type=int, default=4, help="members per room")
-    parser.add_argument("--rates", default="400,800,1200,1600,2000,2400,2800")
+    parser.add_argument("--rates", default=DEFAULT_RATES)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=2, help="trials per rate and target")
     parser.add_argument(
