@@ -225,6 +225,9 @@ class CuttableProxy:
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = 0
+        #: drop what the browser sends / what the server sends, as a dying link does,
+        #: until the next cut
+        self.drop_up = self.drop_down = False
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
         self.tasks: set[asyncio.Task[None]] = set()
@@ -254,19 +257,22 @@ class CuttableProxy:
             writer.close()
             return
         self.writers |= {writer, up_writer}
-        for src, dst in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.ensure_future(self._pipe(src, dst))
+        for src, dst, up in ((reader, up_writer, True), (up_reader, writer, False)):
+            task = asyncio.ensure_future(self._pipe(src, dst, up))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, up: bool) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await src.read(65536):
+                if self.drop_up if up else self.drop_down:
+                    continue
                 dst.write(data)
                 await dst.drain()
         dst.close()
 
     def cut(self) -> None:
+        self.drop_up = self.drop_down = False
         for writer in self.writers:
             transport = writer.transport
             transport.abort()

@@ -294,6 +294,38 @@ async def test_resume_after_a_network_drop_shows_what_was_missed(
     publish("widget-resumed")
 
 
+async def test_a_message_said_as_the_link_dies_arrives_once(
+    server: ServerProcess, browser: Browser
+) -> None:
+    """The widget sends again, after resuming, what had no reply: a message lost on the
+    way arrives; one that got through but whose reply was lost is not shown twice."""
+    async with CuttableProxy(server.port) as proxy, tab(browser) as st, tab(browser) as ot:
+        s = await Widget(st).load(proxy.http)
+        await s.join_group("Loneliness")
+        other = await Widget(ot).load(server.http)
+        await other.join_group("Loneliness")
+        await s.send("hello")
+        await expect(other.message("hello")).to_be_visible()
+
+        proxy.drop_up = True  # the message never reaches the server
+        await s.send("lost on the way")
+        proxy.cut()
+        await expect(other.message("lost on the way")).to_be_visible(timeout=15_000)
+
+        proxy.drop_down = True  # the message gets through; its reply does not come back
+        await s.send("reply lost")
+        await expect(other.message("reply lost")).to_be_visible()
+        proxy.cut()
+        await expect(s.log.get_by_text("You're back")).to_have_count(2, timeout=15_000)
+        await s.send("after")
+        await expect(other.message("after")).to_be_visible()
+        texts = await other.log.locator(".msg .text").all_inner_texts()
+        assert texts == ["hello", "lost on the way", "reply lost", "after"]
+        mine = await s.log.locator(".msg .text").all_inner_texts()
+        assert mine == ["hello", "lost on the way", "reply lost", "after"]
+        no_errors(st, ot)
+
+
 async def test_reconnect_after_the_server_restarts(browser: Browser) -> None:
     port = str(free_port())
     first = ServerProcess(*FILTERS, "--port", port).start()
