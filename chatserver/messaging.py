@@ -127,6 +127,7 @@ class Messaging:
             if first_payload is not None:  # the first copy landed meanwhile
                 self._ack_again(session, frame, seq, first_payload)
                 return
+            self.chat.metrics.resends.labels("relayed").inc()
         else:
             seq = await self.chat.broker.publish(frame.room, payload, sequenced=True)
         self.chat.metrics.relay_latency.observe(self.chat.clock() - started)
@@ -145,6 +146,7 @@ class Messaging:
     def _ack_again(self, session: Session, frame: Say, seq: int, payload: bytes) -> None:
         """The message was relayed before its ack was lost: the same ack again, and the
         crisis card to a seeker at risk, which was likely lost with that connection."""
+        self.chat.metrics.resends.labels("already_relayed").inc()
         first = msgpack.unpackb(payload, raw=False)
         session.send(Ack(room=frame.room, id=str(first["id"]), seq=seq, ref=frame.ref))
         if session.at_risk and session.role == "seeker":

@@ -126,6 +126,12 @@ class Metrics:
         self.moderation = Counter(
             "chatserver_moderation_actions", "Moderation actions, by kind", ["kind"], registry=r
         )
+        self.resends = Counter(
+            "chatserver_resends",
+            "Messages sent again after a lost connection, by outcome",
+            ["outcome"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -29,6 +29,7 @@ async def test_a_copy_of_a_message_that_got_through_is_acked_again_and_shown_onc
         assert (again.id, again.seq, again.ref) == (first.id, first.seq, "2")
         await a.say("anxiety", "after")
         assert await texts_until(b, "after") == ["hello?", "after"]
+        assert b'chatserver_resends_total{outcome="already_relayed"} 1.0' in server.metrics.render()
 
 
 async def test_a_copy_of_a_message_that_was_lost_is_relayed(server: ChatServer) -> None:
@@ -38,6 +39,7 @@ async def test_a_copy_of_a_message_that_was_lost_is_relayed(server: ChatServer) 
         ack = await a.request(Say(room="anxiety", text="still here", ref="1", cid="x", resend=True))
         assert isinstance(ack, Ack) and ack.seq == 1
         assert await texts_until(b, "still here") == ["still here"]
+        assert b'chatserver_resends_total{outcome="relayed"} 1.0' in server.metrics.render()
 
 
 async def test_the_same_cid_from_two_people_is_two_messages(server: ChatServer) -> None:
