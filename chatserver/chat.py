@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 import structlog
 
-from chatserver.broker.base import Broker, BrokerUnavailable, Claim
+from chatserver.broker.base import Broker, BrokerUnavailable, Claim, Entry
 from chatserver.handles import candidates, random_handle
 from chatserver.hub import MARKER, SENDER, Hub, decode_payload
 from chatserver.observability import Metrics
@@ -419,7 +419,10 @@ class Chat:
                 ErrorCode.INTERNAL, "We couldn't find you a seat. Please try again."
             )
         session.rooms[room] = handle
-        if replay and session.pending is None:
+        # Deliveries wait until ``joined`` is out: one of this room could otherwise reach
+        # the client before it, carrying a seq above the one ``joined`` then announces.
+        parked = session.pending is None
+        if parked:
             session.pending = []
         try:
             await self.hub.attach(room, session)
@@ -428,6 +431,8 @@ class Chat:
             )
         except BaseException:
             session.rooms.pop(room, None)
+            if parked:
+                self.flush(session, [], drop=room)
             await self.hub.detach(room, session)
             await self.broker.release(room, handle)
             raise
@@ -443,8 +448,13 @@ class Chat:
         )
         self.metrics.rooms.set(self.hub.room_count)
         if replay:
-            backlog = [(room, e.seq, e.payload) for e in await self.broker.history(room, 0)]
-            self.flush(session, backlog)
+            entries: list[Entry] = []
+            try:
+                entries = await self.broker.history(room, 0)
+            finally:  # whatever happens, parked deliveries go out
+                self.flush(session, [(room, e.seq, e.payload) for e in entries])
+        elif parked:
+            self.flush(session, [], floor={room: seq})
         slow = self.hub.slow.get(room)
         if slow:  # slow mode set before this member came
             session.send(RoomMode(room=room, slow=slow))
@@ -453,11 +463,22 @@ class Chat:
         log.debug("joined", session=session.id, room=room)
         return True
 
-    def flush(self, session: Session, backlog: list[tuple[str, int, bytes]]) -> None:
-        """Send ``backlog`` then what was parked meanwhile, each message once, in order."""
+    def flush(
+        self,
+        session: Session,
+        backlog: list[tuple[str, int, bytes]],
+        *,
+        floor: dict[str, int] | None = None,
+        drop: str | None = None,
+    ) -> None:
+        """Send ``backlog`` then what was parked meanwhile, each message once, in order.
+        Messages at or below ``floor[room]`` are not owed (the client starts after it);
+        nothing of room ``drop`` is sent (its join failed)."""
         pending, session.pending = session.pending or [], None
-        sent: dict[str, int] = {}
+        sent: dict[str, int] = dict(floor or {})
         for room, seq, payload in backlog + pending:
+            if room == drop:
+                continue
             if seq and seq <= sent.get(room, 0):
                 continue  # already sent from history
             if seq:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from chatserver.app import ChatServer
 from clients.client import ChatClient, ChatError
-from protocol.messages import Ack, Message, Presence, TypingEvent
-from tests.conftest import url_of
+from protocol import JSON_SUBPROTOCOL
+from protocol.messages import Ack, Message, Presence, Say, TypingEvent
+from tests.conftest import running, url_of
 
 
 async def test_two_participants_exchange_messages_in_one_order(server: ChatServer) -> None:
@@ -147,3 +151,43 @@ async def test_many_concurrent_senders_keep_gap_free_sequence(server: ChatServer
     finally:
         for c in clients:
             await c.close()
+
+
+async def test_joining_a_busy_room_gets_joined_first_and_then_every_later_message() -> None:
+    """No message of the room reaches a joiner before its ``joined``, and the first one
+    after it follows the announced ``seq`` with no gap, whatever is said meanwhile."""
+    async with (
+        running(rate_per_second=100_000, rate_burst=100_000) as server,
+        ChatClient(url_of(server)) as talker,
+    ):
+        await talker.join("general")
+        stop = asyncio.Event()
+
+        async def talk() -> None:
+            for i in range(2000):  # bounded; stopped once the joins are done
+                if stop.is_set():
+                    return
+                await talker.send(Say(room="general", text=f"m{i}"))
+                await asyncio.sleep(0)
+
+        chatter = asyncio.get_running_loop().create_task(talk())
+        try:
+            for _ in range(10):
+                async with connect(
+                    url_of(server), subprotocols=[Subprotocol(JSON_SUBPROTOCOL)]
+                ) as ws:
+                    await ws.recv()  # welcome
+                    await ws.send('{"type":"join","room":"general","ref":"j"}')
+                    frames: list[dict[str, object]] = []
+                    async with asyncio.timeout(10):
+                        while len([f for f in frames if f["type"] == "message"]) < 3:
+                            frames.append(orjson.loads(await ws.recv()))
+                    kinds = [f["type"] for f in frames if f["type"] in ("joined", "message")]
+                    assert kinds[0] == "joined", kinds
+                    joined = next(f for f in frames if f["type"] == "joined")
+                    seqs = [f["seq"] for f in frames if f["type"] == "message"]
+                    assert seqs[0] == joined["seq"] + 1  # type: ignore[operator]
+                    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        finally:
+            stop.set()
+            await chatter
