@@ -246,12 +246,20 @@ class ChatClient:
         assert self._ws is not None
         await self._ws.send(data)
 
-    async def request(self, frame: ClientFrame, timeout: float = 10.0) -> ServerFrame:
+    async def request(
+        self, frame: ClientFrame, timeout: float = 10.0, *, outbox: bool = False
+    ) -> ServerFrame:
+        """Send ``frame`` and wait for its reply. With ``outbox``, once the frame is
+        written it is kept until answered, and sent again after a resume."""
         ref = getattr(frame, "ref", None)
         assert ref is not None
         fut: asyncio.Future[ServerFrame] = asyncio.get_running_loop().create_future()
         self._pending[ref] = fut
         await self.send(frame)
+        if outbox and isinstance(frame, Say) and not fut.done():
+            # only now: a frame still waiting to be written when a resume happens is
+            # written once, after it, and must not be sent again by the resume too
+            self._outbox[ref] = frame
         reply = await asyncio.wait_for(fut, timeout)
         if isinstance(reply, Error):
             raise ChatError(reply)
@@ -275,9 +283,8 @@ class ChatClient:
         hold from the safety filters); raises :class:`ChatError` on an error frame."""
         ref = self.ref()
         say = Say(room=room, text=text, ref=ref, cw=cw, cid=secrets.token_hex(8))
-        self._outbox[ref] = say
         try:
-            return await self.request(say)
+            return await self.request(say, outbox=True)
         finally:
             self._outbox.pop(ref, None)
 

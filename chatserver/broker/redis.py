@@ -419,8 +419,11 @@ class RedisBroker:
         supervisor reconnects). A deadline that ran out while Redis kept answering other
         calls is congestion, in this process or in Redis: only that operation fails.
         Breaking on it would tear down every connection and tell every room the service
-        is degraded, which under CPU pressure cascades (one slow call, then all)."""
-        if isinstance(exc, TimeoutError | RedisTimeoutError):
+        is degraded, which under CPU pressure cascades (one slow call, then all).
+
+        On a cluster every timeout breaks the broker: another shard's answers say nothing
+        of the silent one, and only a reconnect reloads the slot map after a failover."""
+        if not self._cluster and isinstance(exc, TimeoutError | RedisTimeoutError):
             now = time.monotonic()
             if now - self._answered < OP_TIMEOUT:
                 if now - self._slow_logged >= 1.0:
@@ -682,13 +685,21 @@ class RedisBroker:
         try:
             async with asyncio.timeout(OP_TIMEOUT):
                 await self._subscribe_channel(room, channel)
-            keys = [self._key(room, "seq"), self._key(room, "flags")]
-            view = await self._op("subscribe", lambda: self._eval(lua.ROOM_VIEW, keys, []))
         except BaseException as exc:
             self._rooms.pop(channel, None)
             if isinstance(exc, Exception) and _is_fault(exc):
                 self._broke(exc)
                 raise self._unavailable("subscribe") from exc
+            raise
+        try:
+            keys = [self._key(room, "seq"), self._key(room, "flags")]
+            view = await self._op("subscribe", lambda: self._eval(lua.ROOM_VIEW, keys, []))
+        except BaseException:
+            # subscribed, but without a baseline: leave the channel again (the broker
+            # may still be up: a slow call fails alone)
+            with contextlib.suppress(Exception):
+                await self.unsubscribe(room)
+            self._rooms.pop(channel, None)
             raise
         base = int(view[0])
         self._last[room] = max(self._last.get(room, 0), base)

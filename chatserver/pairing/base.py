@@ -132,7 +132,8 @@ class PairingStore(Protocol):
 
     async def handover(self, room: str) -> Pair | None:
         """Move a pair to another auto listener of its topic with a free seat (not the
-        current one), freeing the old seat. None (nothing changed) when there is none."""
+        current one, nor one its seeker avoids), freeing the old seat. None (nothing
+        changed) when there is none."""
 
     async def relocate(self, session: str, node: str) -> None:
         """A session resumed on ``node``: point its queue place, seat and pairs there."""

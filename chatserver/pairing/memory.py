@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from chatserver.pairing.base import (
     MATCH_SCAN,
+    MAX_AVOID,
     AlreadyWaiting,
     Pair,
     Seat,
@@ -25,6 +26,7 @@ class MemoryPairingStore:
         self._where: dict[str, str] = {}
         self._seats: dict[str, Seat] = {}
         self._pairs: dict[str, Pair] = {}
+        self._avoid: dict[str, tuple[str, ...]] = {}  # room -> its seeker's avoid list
         self._order = itertools.count()
 
     # ------------------------------------------------------------------ queue
@@ -53,6 +55,8 @@ class MemoryPairingStore:
     async def enqueue(self, waiting: Waiting) -> int:
         if waiting.seeker in self._where:
             raise AlreadyWaiting(waiting.seeker)
+        if len(waiting.avoid) > MAX_AVOID:
+            waiting = replace(waiting, avoid=waiting.avoid[-MAX_AVOID:])
         return self._insert(waiting)
 
     async def cancel(self, seeker: str) -> Waiting | None:
@@ -134,6 +138,8 @@ class MemoryPairingStore:
     async def withdraw(self, listener: str) -> list[Pair]:
         self._seats.pop(listener, None)
         rooms = [room for room, pair in self._pairs.items() if pair.listener == listener]
+        for room in rooms:
+            self._avoid.pop(room, None)
         return [self._pairs.pop(room) for room in rooms]
 
     async def seat(self, listener: str) -> Seat | None:
@@ -176,6 +182,7 @@ class MemoryPairingStore:
             waited=max(0.0, now - waiting.since),
         )
         self._pairs[room] = pair
+        self._avoid[room] = waiting.avoid
         return pair
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
@@ -192,7 +199,8 @@ class MemoryPairingStore:
         topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
         heads = []
         for t in topics:
-            willing = (i for i in self._queues.get(t, ()) if listener not in i[3].avoid)
+            line = self._queues.get(t, [])[:MATCH_SCAN]
+            willing = (i for i in line if listener not in i[3].avoid)
             head = next(willing, None)
             if head is not None:
                 heads.append(head)
@@ -206,6 +214,7 @@ class MemoryPairingStore:
 
     async def end(self, room: str) -> Pair | None:
         pair = self._pairs.pop(room, None)
+        self._avoid.pop(room, None)
         if pair is not None:
             seat = self._seats.get(pair.listener)
             if seat is not None:
@@ -216,7 +225,7 @@ class MemoryPairingStore:
         pair = self._pairs.get(room)
         if pair is None:
             return None
-        seat = self._free_listener(pair.topic, exclude=pair.listener)
+        seat = self._free_listener(pair.topic, pair.listener, self._avoid.get(room, ()))
         if seat is None:
             return None
         old = self._seats.get(pair.listener)

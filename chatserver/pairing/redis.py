@@ -66,7 +66,8 @@ local function read_pair(room)
   return v
 end
 local function make_pair(seeker, listener, room, now)
-  local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier')
+  local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier',
+                       'avoid')
   local s = redis.call('HMGET', P .. ':s:' .. listener, 'node', 'name')
   redis.call('ZREM', P .. ':q:' .. w[1], seeker)
   redis.call('DEL', P .. ':w:' .. seeker)
@@ -76,7 +77,7 @@ local function make_pair(seeker, listener, room, now)
   local v = {room, w[1], seeker, w[2], w[3], listener, s[1], s[2], at_risk, tostring(waited)}
   local flat = {}
   for i, f in ipairs(PAIR_FIELDS) do flat[#flat + 1] = f; flat[#flat + 1] = v[i] end
-  redis.call('HSET', P .. ':p:' .. room, unpack(flat))
+  redis.call('HSET', P .. ':p:' .. room, 'avoid', w[6] or '', unpack(flat))
   redis.call('SADD', P .. ':lp:' .. listener, room)
   redis.call('SADD', P .. ':sp:' .. seeker, room)
   return v
@@ -188,7 +189,7 @@ HANDOVER = """
 local room = ARGV[1]
 local v = read_pair(room)
 if not v then return nil end
-local l = free_seat(v[2], v[6], '')
+local l = free_seat(v[2], v[6], redis.call('HGET', P .. ':p:' .. room, 'avoid') or '')
 if not l then return nil end
 if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
   local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))

@@ -180,6 +180,7 @@
     error(f) {
       if (f.code === "resume_failed") {
         S.resuming = false; S.lastSeq = {}; S.token = S.welcome.resume_token;
+        S.unanswered.clear(); // they belonged to the old session: never sent again later
         for (const c of S.chats.values()) endPane(c, "The connection dropped for too long; this chat could not be kept.");
         send({ type: "auth", token: S.listenerToken });
         return;

@@ -420,6 +420,7 @@
         S.pendingWelcome = f;
         return;
       }
+      S.pending.clear(); // a new session: nothing of an old one is sent again
       adopt(f);
       setStatus("");
       if (!S.room) {
@@ -539,6 +540,7 @@
     S.resuming = false; S.wantResume = false;
     const was = S.room, kind = S.kind, topic = S.topic || (was ? was.replace(/-\d+$/, "") : "");
     S.lastSeq = {};
+    S.pending.clear(); // those belonged to the old session: never sent again later
     if (S.pendingWelcome) adopt(S.pendingWelcome);
     S.pendingWelcome = null;
     setStatus("");

@@ -44,6 +44,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.pairs: dict[str, Pair] = {}
             self.listeners: dict[str, int] = {}  # listener -> capacity
             self.offers: dict[str, tuple[tuple[str, ...], bool]] = {}  # -> (topics, auto)
+            self.avoided: dict[str, tuple[str, ...]] = {}  # pair room -> seeker's avoid
 
         def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
             return self.loop.run_until_complete(coro)
@@ -128,6 +129,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert pair.seeker not in self.paired_seekers, "seeker paired twice"
             assert pair.listener not in self.waiting[pair.seeker].avoid, "paired with avoided"
             assert pair.at_risk == (self.waiting[pair.seeker].tier == Tier.AT_RISK)
+            self.avoided[pair.room] = self.waiting[pair.seeker].avoid
             del self.waiting[pair.seeker]
             self.paired_seekers.add(pair.seeker)
             self.pairs[pair.room] = pair
@@ -199,6 +201,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             moved = self.run(self.store.handover(room))
             if moved is not None:
                 assert moved.listener != before.listener and moved.seeker == before.seeker
+                assert moved.listener not in self.avoided[room], "handed to an avoided one"
                 self.pairs[room] = moved
                 self.assert_within_capacity(moved.listener)
 
