@@ -28,6 +28,8 @@ Control = Callable[[bytes], None]
 #: Room events only listeners and moderators receive.
 STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
+#: Room flag prefix: ``consent:<handle>`` while that member's consent stands.
+CONSENT = "consent:"
 #: Payload key for the sender's session id; removed before any frame reaches a client.
 SENDER = "_s"
 #: Payload key for the marker of a message the client named (``cid``), which lets a copy
@@ -51,8 +53,9 @@ class Hub:
         self._fanout = fanout
         self.frames_out = 0
         self.delivered = 0
-        #: rooms where a member said "I'm ready to hear it" (relaxes the trauma hold)
-        self.consented: set[str] = set()
+        #: room -> members present who said "I'm ready to hear it" (relaxes the trauma
+        #: hold while one of them is in the room)
+        self.consented: dict[str, set[str]] = {}
         #: room -> seconds between a seeker's messages (slow mode), when on
         self.slow: dict[str, int] = {}
         #: called after a room-ended event was fanned out, to drop its local members
@@ -94,10 +97,13 @@ class Hub:
             finally:
                 heard = self._heard.pop(room, set())
             # an event heard meanwhile is newer than what was read (set before published)
-            if "consent" not in heard and flags.get("consent"):
-                self.consented.add(room)
-            if "slow" not in heard and flags.get("slow"):
-                self.slow[room] = int(flags["slow"])
+            for name, value in flags.items():
+                if name in heard or not value:
+                    continue
+                if name.startswith(CONSENT):
+                    self.consented.setdefault(room, set()).add(name[len(CONSENT) :])
+                elif name == "slow":
+                    self.slow[room] = int(value)
         else:
             members[session] = None
 
@@ -109,7 +115,7 @@ class Hub:
         members.pop(session, None)
         if not members:
             del self._rooms[room]
-            self.consented.discard(room)
+            self.consented.pop(room, None)
             self.slow.pop(room, None)
             await self._broker.unsubscribe(room)
 
@@ -135,8 +141,13 @@ class Hub:
         if not seq:  # events: a few change room state or reach only some members
             staff_only = kind in STAFF_ONLY
             if kind == "consent":
-                self.consented.add(room)
-                self._hear(room, "consent")
+                handle = str(frame.get("handle"))
+                self.consented.setdefault(room, set()).add(handle)
+                self._hear(room, CONSENT + handle)
+            elif kind == "presence" and frame.get("event") == "leave":
+                handle = str(frame.get("handle"))
+                self.consented.get(room, set()).discard(handle)
+                self._hear(room, CONSENT + handle)
             elif kind == "room_mode":
                 self.slow[room] = int(frame.get("slow") or 0)
                 self._hear(room, "slow")

@@ -12,7 +12,7 @@ import msgpack
 import structlog
 
 from chatserver.chat import Chat, RequestFailed, now_ms, pack
-from chatserver.hub import MARKER
+from chatserver.hub import CONSENT, MARKER
 from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_message_id
 from protocol import ErrorCode
@@ -80,7 +80,7 @@ class Messaging:
                     role=session.role,
                     recent=tuple(session.recent.get(frame.room, ())),
                     lang=session.locale,
-                    room_consent=frame.room in self.chat.hub.consented,
+                    room_consent=bool(self.chat.hub.consented.get(frame.room)),
                     confirmed_warning=frame.cw,
                 )
             )
@@ -202,7 +202,7 @@ class Messaging:
 
     async def consent(self, session: Session, frame: Consent) -> None:
         handle = self.chat.member_handle(session, frame.room)
-        await self.chat.broker.set_flag(frame.room, "consent", 1)
+        await self.chat.broker.set_flag(frame.room, CONSENT + handle, 1)
         await self.chat.publish_event(frame.room, ConsentGiven(room=frame.room, handle=handle))
 
 

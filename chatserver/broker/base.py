@@ -124,10 +124,11 @@ class Broker(Protocol):
 
     async def members(self, room: str) -> Mapping[str, bytes]: ...
 
-    async def set_flag(self, room: str, name: str, value: int) -> None:
+    async def set_flag(self, room: str, name: str, value: int) -> bool:
         """Record a room setting (slow mode, consent) with the room's state, so a node that
         had no member in the room when it changed learns it when one joins. Deleted with
-        the rest of the room's state when the room closes."""
+        the rest of the room's state when the room closes. Only while the room has
+        members: False (nothing recorded) for a closed room, whose name may come back."""
 
     async def flags(self, room: str) -> Mapping[str, int]:
         """The room's settings recorded with :meth:`set_flag` (empty when none)."""

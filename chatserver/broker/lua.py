@@ -85,6 +85,17 @@ return out
 """,
 )
 
+#: KEYS: members, flags. ARGV: name, value. Records a room setting only while the room
+#: has members (a closed room's name may be reused later). Returns 1 if recorded.
+SET_FLAG = Script(
+    "set_flag",
+    """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+""",
+)
+
 #: KEYS: members. ARGV: handle, member, capacity. Returns 0 OK, 1 TAKEN, 2 FULL.
 CLAIM = Script(
     "claim",
@@ -120,7 +131,10 @@ RELEASE = Script(
     "release",
     """
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
+if redis.call('HLEN', KEYS[1]) > 0 then
+  redis.call('HDEL', KEYS[4], 'consent:' .. ARGV[1])  -- a member's consent leaves with them
+  return 0
+end
 local deleted = redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if removed + deleted > 0 then return 1 end
 return 0
@@ -139,6 +153,7 @@ for i = 1, #all, 2 do
   local ok, value = pcall(cmsgpack.unpack, all[i + 1])
   if ok and type(value) == 'table' and value['node'] == ARGV[1] then
     redis.call('HDEL', KEYS[1], all[i])
+    redis.call('HDEL', KEYS[4], 'consent:' .. all[i])
     out[#out + 1] = all[i]
     out[#out + 1] = all[i + 1]
   end

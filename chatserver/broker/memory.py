@@ -151,6 +151,7 @@ class MemoryBroker:
             return False
         state.members.pop(handle, None)
         if state.members:
+            state.flags.pop("consent:" + handle, None)  # a member's consent leaves with them
             return False
         del self._rooms[room]
         return True
@@ -159,8 +160,12 @@ class MemoryBroker:
         state = self._rooms.get(room)
         return {} if state is None else dict(state.members)
 
-    async def set_flag(self, room: str, name: str, value: int) -> None:
-        self._room(room).flags[name] = value
+    async def set_flag(self, room: str, name: str, value: int) -> bool:
+        state = self._rooms.get(room)
+        if state is None or not state.members:
+            return False
+        state.flags[name] = value
+        return True
 
     async def flags(self, room: str) -> Mapping[str, int]:
         state = self._rooms.get(room)

@@ -907,13 +907,10 @@ class RedisBroker:
             return {k.decode(): v for k, v in raw.items()}
         return {raw[i].decode(): raw[i + 1] for i in range(0, len(raw), 2)}
 
-    async def set_flag(self, room: str, name: str, value: int) -> None:
-        client = self._client
-        assert client is not None
-        await self._op(
-            "set_flag",
-            lambda: client.execute_command("HSET", self._key(room, "flags"), name, value),
-        )
+    async def set_flag(self, room: str, name: str, value: int) -> bool:
+        keys = [self._key(room, "members"), self._key(room, "flags")]
+        done = await self._op("set_flag", lambda: self._eval(lua.SET_FLAG, keys, [name, value]))
+        return bool(done)
 
     async def flags(self, room: str) -> Mapping[str, int]:
         fresh = self._fresh_flags.pop(room, None)

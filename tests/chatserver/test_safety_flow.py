@@ -23,6 +23,7 @@ from protocol.messages import (
     Message,
     Notice,
     Paired,
+    Presence,
     RequestSupport,
 )
 from tests.conftest import running, url_of
@@ -127,6 +128,11 @@ async def test_consent_relaxes_the_hold_for_that_room(srv: ChatServer) -> None:
         assert isinstance(sent, Ack)
         message = await reader.recv_until(Message)
         assert message.cw  # still collapsed behind a warning, but not held
+        # consent is the person's, not the room's forever: it leaves with them
+        await reader.leave("trauma")
+        while (await writer.recv_until(Presence)).event != "leave":
+            pass
+        assert isinstance(await writer.say("trauma", GRAPHIC), Held)
 
 
 async def test_contact_details_are_redacted_with_a_notice(srv: ChatServer) -> None:

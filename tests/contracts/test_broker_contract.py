@@ -246,13 +246,21 @@ async def test_room_flags_are_shared_and_go_when_the_room_closes(backend: Backen
     b = await backend.broker("b") if backend.shared else a
     room = new_room()
     assert await a.flags(room) == {}
+    assert await a.set_flag(room, "slow", 30) is False  # no room yet: nothing kept
+    assert await a.flags(room) == {}
     assert await a.claim(room, "Kind Otter", member("a", "listener")) is Claim.OK
-    await a.set_flag(room, "slow", 30)
+    assert await a.set_flag(room, "slow", 30) is True
     await a.set_flag(room, "consent", 1)
     await a.set_flag(room, "slow", 10)
     assert dict(await b.flags(room)) == {"slow": 10, "consent": 1}
+    assert await a.claim(room, "Calm Heron", member("a")) is Claim.OK
+    await a.set_flag(room, "consent:Calm Heron", 1)
+    assert "consent:Calm Heron" in await b.flags(room)
+    assert await a.release(room, "Calm Heron") is False  # a member's consent leaves with them
+    assert dict(await b.flags(room)) == {"slow": 10, "consent": 1}
     assert await a.release(room, "Kind Otter") is True
     assert await b.flags(room) == {}
+    assert await b.set_flag(room, "slow", 30) is False  # closed: a reused name starts clean
     if isinstance(a, RedisBroker):
         assert await _keys(backend, room) == []
 
