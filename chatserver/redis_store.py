@@ -13,7 +13,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from chatserver.broker.base import BrokerUnavailable
-from chatserver.broker.redis import parse_url
+from chatserver.broker.redis_wire import parse_url
 
 
 class RedisStore:

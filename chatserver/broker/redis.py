@@ -32,7 +32,8 @@ Why this shape:
 URLs: ``redis://``, ``rediss://`` or ``unix://`` for one server; ``redis+cluster://host:port``
 (or ``rediss+cluster://``) for a cluster, naming any node as the seed.
 
-Only this module imports ``redis``; its errors are translated here, at the edge.
+Only this module and :mod:`.redis_wire` (its raw connections) import ``redis``; its errors
+are translated here, at the edge.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ from chatserver.broker.base import (
     Evicted,
     HealthChanged,
 )
+from chatserver.broker.redis_wire import Link, Subscriber, bulk, parse_url
 
 log = structlog.get_logger("chatserver.broker.redis")
 
@@ -107,7 +109,7 @@ _FAULTS = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 Pending = tuple[str, bytes, bool, "asyncio.Future[int]"]
 #: A batch's commands written on one link: (link, indexes in the batch, replies to come).
-Sent = tuple["_Link", list[int], "asyncio.Future[list[Any]]"]
+Sent = tuple[Link, list[int], "asyncio.Future[list[Any]]"]
 
 
 def _is_fault(exc: BaseException) -> bool:
@@ -123,117 +125,6 @@ def _flag_map(flat: Sequence[Any]) -> dict[str, int]:
 
 def _str(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _bulk(arg: bytes) -> bytes:
-    """One RESP bulk string."""
-    return b"$%d\r\n%b\r\n" % (len(arg), arg)
-
-
-def parse_url(url: str) -> tuple[str, bool]:
-    """``redis+cluster://h:p`` -> (``redis://h:p``, True); other URLs are standalone."""
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme.endswith("+cluster"):
-        return f"{scheme.removesuffix('+cluster')}://{rest}", True
-    return url, False
-
-
-class _Link:
-    """One dedicated connection to one server, pipelined without stop-and-wait.
-
-    Writers append a batch to ``inflight`` and write it at once; one reader task reads the
-    replies in order and resolves each batch's future. A new batch never waits for the
-    replies of the previous one: slow replies (a Lua script per message) would otherwise
-    hold every later message back for as many event-loop turns as the batch has replies.
-    """
-
-    def __init__(self, factory: Callable[[], Connection]) -> None:
-        self.conn = factory()
-        self.inflight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
-        self.reader: asyncio.Task[None] | None = None
-
-    async def submit(self, commands: Sequence[bytes]) -> asyncio.Future[list[Any]]:
-        """Write ``commands`` (each already in RESP, see :func:`resp`); the future gets
-        their replies, error replies in place (the stream stays in step). Appending and
-        writing happen with no await in between, so concurrent submitters cannot reorder
-        the stream."""
-        conn = self.conn
-        if not conn.is_connected:
-            await conn.connect()  # type: ignore[no-untyped-call]
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[Any]] = loop.create_future()
-        self.inflight.append((len(commands), future))
-        if self.reader is None:
-            self.reader = loop.create_task(self._read())
-        try:
-            await conn.send_packed_command(b"".join(commands), check_health=False)
-        except BaseException:
-            future.cancel()  # the reader fails on the broken connection and skips it
-            raise
-        return future
-
-    async def _read(self) -> None:
-        conn = self.conn
-        try:
-            while self.inflight:
-                count, future = self.inflight[0]
-                out: list[Any] = []
-                for _ in range(count):
-                    try:
-                        out.append(await conn.read_response())
-                    except ResponseError as exc:
-                        out.append(exc)
-                self.inflight.popleft()
-                if not future.done():
-                    future.set_result(out)
-        except Exception as exc:
-            self._fail(exc)
-        finally:
-            self.reader = None
-
-    def _fail(self, exc: BaseException) -> None:
-        inflight, self.inflight = self.inflight, deque()
-        for _, future in inflight:
-            if not future.done():
-                future.set_exception(exc)
-
-    async def close(self) -> None:
-        if self.reader is not None:
-            self.reader.cancel()
-            await asyncio.wait([self.reader], timeout=OP_TIMEOUT)
-        self._fail(ConnectionResetError("publisher connection closed"))
-        with contextlib.suppress(Exception):
-            await self.conn.disconnect()
-
-
-class _Subscriber:
-    """One subscriber connection (one per shard) and its reader task."""
-
-    def __init__(self, conn: Connection, sharded: bool) -> None:
-        self.conn = conn
-        self.sub, self.unsub = (
-            ("SSUBSCRIBE", "SUNSUBSCRIBE")
-            if sharded
-            else (
-                "SUBSCRIBE",
-                "UNSUBSCRIBE",
-            )
-        )
-        self.waiters: dict[bytes, deque[asyncio.Future[None]]] = {}
-        self.leaving: dict[bytes, int] = {}
-        self.task: asyncio.Task[None] | None = None
-
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            # wait() does not raise the task's outcome, and lets our own cancellation through
-            await asyncio.wait([self.task], timeout=OP_TIMEOUT)
-        for waiters in self.waiters.values():
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.cancel()
-        with contextlib.suppress(Exception):
-            await self.conn.disconnect()
 
 
 class RedisBroker:
@@ -276,17 +167,17 @@ class RedisBroker:
         self._wake = asyncio.Event()
         self._inflight = 0
         self._landed = asyncio.Event()
-        self._links: dict[str, _Link] = {}
+        self._links: dict[str, Link] = {}
         self._link_of: dict[str, str] = {}
         self._heads: dict[tuple[str, bool], bytes] = {}
         self._eval_heads: dict[tuple[str, bool], bytes] = {}
         publish = b"SPUBLISH" if self._cluster else b"PUBLISH"
         self._tail = b"".join(
-            map(_bulk, (b"%d" % self._history_size, b"%d" % self._history_ms, publish))
+            map(bulk, (b"%d" % self._history_size, b"%d" % self._history_ms, publish))
         )
         # subscribing
         self._rooms: dict[bytes, str] = {}  # channel -> room, for every local room
-        self._subscribers: dict[str, _Subscriber] = {}
+        self._subscribers: dict[str, Subscriber] = {}
         self._last: dict[str, int] = {}  # room -> last sequence delivered
         self._fresh_flags: dict[str, dict[str, int]] = {}  # read by subscribe(), once
         self._recovering: dict[str, list[tuple[int, bytes]]] = {}
@@ -581,7 +472,7 @@ class RedisBroker:
                 future.set_exception(error)
 
     async def _write(self, batch: list[Pending]) -> list[Sent]:
-        groups: dict[_Link, list[int]] = {}
+        groups: dict[Link, list[int]] = {}
         for index, (room, *_) in enumerate(batch):
             groups.setdefault(self._link(room), []).append(index)
         sent = []
@@ -629,23 +520,23 @@ class RedisBroker:
                 heads.clear()
             head = heads[(room, sequenced)] = self._head(room, sequenced, eval_)
         if not sequenced:
-            return head + _bulk(ZERO_HEADER + payload)
-        return head + _bulk(payload) + _bulk(b"%d" % int(self._clock() * 1000)) + self._tail
+            return head + bulk(ZERO_HEADER + payload)
+        return head + bulk(payload) + bulk(b"%d" % int(self._clock() * 1000)) + self._tail
 
     def _head(self, room: str, sequenced: bool, eval_: bool) -> bytes:
         publish = b"SPUBLISH" if self._cluster else b"PUBLISH"
         channel = self._channel(room)
         if not sequenced:
-            return b"*3\r\n" + _bulk(publish) + _bulk(channel)
+            return b"*3\r\n" + bulk(publish) + bulk(channel)
         script = (
             (b"EVAL", lua.PUBLISH.source.encode())
             if eval_
             else (b"EVALSHA", lua.PUBLISH.sha.encode())
         )
         keys = (self._key(room, "seq").encode(), self._key(room, "hist").encode())
-        return b"*11\r\n" + b"".join(map(_bulk, (*script, b"2", *keys, channel)))
+        return b"*11\r\n" + b"".join(map(bulk, (*script, b"2", *keys, channel)))
 
-    def _link(self, room: str) -> _Link:
+    def _link(self, room: str) -> Link:
         name = self._link_of.get(room)
         if name is None:
             name, factory = self._raw(self._key(room, "seq"))
@@ -653,7 +544,7 @@ class RedisBroker:
                 self._link_of.clear()
             self._link_of[room] = name
             if name not in self._links:
-                self._links[name] = _Link(factory)
+                self._links[name] = Link(factory)
         return self._links[name]
 
     async def _replies(self, batch: list[Pending], sent: list[Sent]) -> list[Any]:
@@ -729,12 +620,12 @@ class RedisBroker:
                 raise
             self._broke(exc)  # resubscribing after the fault leaves this room out
 
-    async def _subscriber(self, key: str) -> _Subscriber:
+    async def _subscriber(self, key: str) -> Subscriber:
         name, factory = self._raw(key)
         sub = self._subscribers.get(name)
         if sub is None:
             conn = factory()
-            sub = _Subscriber(conn, self._cluster)
+            sub = Subscriber(conn, self._cluster)
             self._subscribers[name] = sub
             await conn.connect()  # type: ignore[no-untyped-call]
             sub.task = asyncio.get_running_loop().create_task(self._read(sub))
@@ -747,7 +638,7 @@ class RedisBroker:
         """Subscribe many rooms in one write per shard (a reconnect resubscribes them all)
         and wait until Redis confirmed each one."""
         loop = asyncio.get_running_loop()
-        writes: dict[_Subscriber, list[list[Any]]] = {}
+        writes: dict[Subscriber, list[list[Any]]] = {}
         waiters: list[asyncio.Future[None]] = []
         for channel, room in channels:
             sub = await self._subscriber(self._key(room, "seq"))
@@ -760,7 +651,7 @@ class RedisBroker:
         if waiters:
             await asyncio.gather(*waiters)
 
-    async def _read(self, sub: _Subscriber) -> None:
+    async def _read(self, sub: Subscriber) -> None:
         """The subscriber's reader: the other hot path. Decode the fixed header, deliver."""
         read = sub.conn.read_response
         rooms = self._rooms

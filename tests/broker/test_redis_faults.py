@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 
 from chatserver.broker import redis as redis_broker
 from chatserver.broker.base import BrokerUnavailable
-from chatserver.broker.redis import RedisBroker, parse_url
+from chatserver.broker.redis import RedisBroker
+from chatserver.broker.redis_wire import parse_url
 from tests.contracts.test_broker_contract import Recorder
 from tests.helpers.procs import RedisProcess
 
