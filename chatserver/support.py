@@ -481,9 +481,11 @@ class Support:
         )
 
     async def _tell_both(self, pair: Pair, message: dict[str, Any]) -> None:
-        await self._send(pair.seeker_node, message)
-        if pair.listener_node != pair.seeker_node:
-            await self._send(pair.listener_node, message)
+        """Both nodes at once (one publish batch), the listener's first: its seat is free
+        already, and a new chat paired onto it from another node must not reach the
+        listener's console before this one's end."""
+        nodes = dict.fromkeys((pair.listener_node, pair.seeker_node))
+        await asyncio.gather(*(self._send(node, message) for node in nodes))
 
     # ------------------------------------------------------------------ control messages
 
