@@ -117,6 +117,8 @@ def summary(
             row("server RSS per connection KiB", node["rss_per_connection"] / 1024)
         if node.get("rss_peak"):
             row("server RSS peak MiB", node["rss_peak"] / 2**20)
+        if "rss_growth_second_half_mib" in node:
+            row("server RSS growth, 2nd half MiB", node["rss_growth_second_half_mib"])
         if node.get("cpu_seconds") is not None:
             row("server CPU seconds", node["cpu_seconds"], digits=1)
         if "connections_peak" in node:

@@ -53,6 +53,9 @@ class NodeWatch:
     cpu_after: float | None = None
     connections_peak: float = 0.0
     rss_at_peak_connections: int | None = None
+    #: (seconds since start, RSS bytes) at every sample: a leak shows as growth
+    rss_series: list[tuple[float, int]] = field(default_factory=list)
+    started: float = 0.0
 
     def sample(self, scrape: bool) -> None:
         if self.pid is not None:
@@ -60,6 +63,7 @@ class NodeWatch:
             if rss is not None:
                 self.rss_after = rss
                 self.rss_peak = max(self.rss_peak or 0, rss)
+                self.rss_series.append((round(time.monotonic() - self.started, 1), rss))
             self.cpu_after = tg.cpu_seconds_of(self.pid)
         if scrape:
             metrics = tg.scrape(self.url, timeout=1.0)
@@ -71,6 +75,7 @@ class NodeWatch:
                     self.rss_at_peak_connections = self.rss_after
 
     def start(self, scrape: bool) -> None:
+        self.started = time.monotonic()
         if self.pid is not None:
             self.rss_before = tg.rss_bytes(self.pid)
             self.cpu_before = tg.cpu_seconds_of(self.pid)
@@ -321,10 +326,25 @@ def _server(nodes: list[NodeWatch], duration: float) -> dict[str, Any]:
             rss_at = node.rss_at_peak_connections or node.rss_peak
             if peak_conns and rss_at:
                 row["rss_per_connection"] = (rss_at - node.rss_before) / peak_conns
+            if node.rss_series:
+                row.update(_rss_trend(node.rss_series))
         if node.cpu_before is not None and node.cpu_after is not None:
             row["cpu_seconds"] = node.cpu_after - node.cpu_before
         out.append(row)
     return {"nodes": out}
+
+
+def _rss_trend(series: list[tuple[float, int]]) -> dict[str, Any]:
+    """The RSS over time (at most 120 points, MiB) and its growth over the second half of
+    the run: after warm-up a leak-free node levels off, so steady growth there is a leak
+    (or a cache still filling) worth a look."""
+    step = max(1, len(series) // 120)
+    points = [[t, round(rss / 2**20, 2)] for t, rss in series[::step]]
+    middle = series[len(series) // 2][1]
+    return {
+        "rss_series_mib": points,
+        "rss_growth_second_half_mib": round((series[-1][1] - middle) / 2**20, 2),
+    }
 
 
 def _is_counter(name: str) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 from loadtests.phrases import TRIP_PHRASES, TextMaker, marker, parse_marker
 from loadtests.report import evaluate, write_html
+from loadtests.runner import _rss_trend
 from loadtests.scenario import ScenarioError, Slo, bundled_names, load, parse
 from loadtests.stats import IntervalStats, Totals
 from loadtests.targets import parse_metrics
@@ -152,3 +153,14 @@ def test_trip_phrases_trip_their_filter_and_filler_trips_none() -> None:
         text = neutral.text(marker(5, n, 1_795_000_000_000_000))
         for flt in filters.values():
             assert flt.check(FilterInput(text)).action is Action.ALLOW, text
+
+
+def test_rss_trend_reports_growth_over_the_second_half() -> None:
+    mib = 2**20
+    flat = [(float(t), 100 * mib) for t in range(300)]
+    leaking = [(float(t), (100 + t // 10) * mib) for t in range(300)]
+    assert _rss_trend(flat)["rss_growth_second_half_mib"] == 0
+    trend = _rss_trend(leaking)
+    assert trend["rss_growth_second_half_mib"] == 14  # 129 MiB at the end, 115 at the middle
+    assert len(trend["rss_series_mib"]) <= 150
+    assert trend["rss_series_mib"][0] == [0.0, 100.0]
