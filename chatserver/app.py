@@ -19,7 +19,7 @@ import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
-from chatserver.broker.base import Broker
+from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
 from chatserver.chat import Chat, ChatConfig
 from chatserver.config import Settings
@@ -175,6 +175,16 @@ class ChatServer:
         if self.started.is_set():
             self.chat.broker_health(healthy)
             log.warning("broker_health", healthy=healthy)
+            if healthy:
+                task = asyncio.get_running_loop().create_task(self._refresh_settings())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_settings(self) -> None:
+        try:
+            await self.hub.refresh_settings()
+        except BrokerError as exc:  # down again: the next reconnect refreshes them
+            log.warning("settings_refresh_failed", error=type(exc).__name__)
 
     def _slow(self, session: Session) -> None:
         ws = session.ws

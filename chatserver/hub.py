@@ -107,6 +107,26 @@ class Hub:
         else:
             members[session] = None
 
+    async def refresh_settings(self) -> None:
+        """After the broker reconnected: read back the settings of every local room (an
+        event sent while this node was cut off never reached it), and write back what
+        this node knows where Redis has none (a Redis restart without persistence)."""
+        for room in list(self._rooms):
+            flags = await self._broker.flags(room)
+            if not flags:
+                if self.slow.get(room):
+                    await self._broker.set_flag(room, "slow", self.slow[room])
+                for handle in self.consented.get(room, ()):
+                    await self._broker.set_flag(room, CONSENT + handle, 1)
+                continue
+            slow = int(flags.get("slow", 0))
+            if slow:
+                self.slow[room] = slow
+            else:
+                self.slow.pop(room, None)
+            consented = {n[len(CONSENT) :] for n, v in flags.items() if n.startswith(CONSENT) and v}
+            self.consented[room] = consented
+
     async def detach(self, room: str, session: Session) -> None:
         """Remove a local member; the last one unsubscribes this node from the room."""
         members = self._rooms.get(room)

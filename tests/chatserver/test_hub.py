@@ -7,6 +7,7 @@ from typing import Any
 
 import msgpack
 
+from chatserver.broker.base import Claim
 from chatserver.broker.memory import MemoryBroker
 from chatserver.chat import pack
 from chatserver.hub import Hub
@@ -96,3 +97,25 @@ async def test_deliveries_park_while_resuming() -> None:
     s.pending = []
     hub.deliver("r", 3, message())
     assert frames(s) == [] and s.pending == [("r", 3, message())]
+
+
+async def test_settings_are_read_back_after_a_reconnect_and_put_back_if_lost() -> None:
+    broker = MemoryBroker()
+    hub = Hub(broker, fanout=fanout)
+    assert await broker.claim("r", "Kim", b"m") is Claim.OK
+    await hub.attach("r", member(JSON))
+    # changed while this node was cut off: it never heard the events
+    await broker.set_flag("r", "slow", 30)
+    await broker.set_flag("r", "consent:Kim", 1)
+    await hub.refresh_settings()
+    assert hub.slow == {"r": 30} and hub.consented == {"r": {"Kim"}}
+    await broker.set_flag("r", "slow", 0)
+    await broker.set_flag("r", "consent:Kim", 0)
+    await hub.refresh_settings()
+    assert hub.slow == {} and hub.consented == {"r": set()}
+    # Redis restarted empty: what this node knows goes back
+    hub.slow["r"] = 20
+    hub.consented["r"] = {"Kim"}
+    broker._rooms["r"].flags.clear()
+    await hub.refresh_settings()
+    assert dict(await broker.flags("r")) == {"slow": 20, "consent:Kim": 1}
