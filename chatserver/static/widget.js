@@ -388,6 +388,14 @@
       if (ref != null) S.pending.set(ref, p);
     }
   }
+  function retrySay(p) {
+    if (S.pending.get("later:" + p.cid) !== p) return; // sent already, or forgotten
+    S.pending.delete("later:" + p.cid);
+    const frame = { type: "say", room: p.room, text: p.text, cid: p.cid, resend: true };
+    if (p.cw) frame.cw = p.cw;
+    const ref = send(frame);
+    if (ref != null) S.pending.set(ref, p); else S.pending.set("later:" + p.cid, p);
+  }
   function composeKey(e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
   }
@@ -464,7 +472,7 @@
       renderMessage(f);
       if (!S.open && f.handle !== S.handle) { S.unread += 1; unread.textContent = " (" + S.unread + " new)"; unread.hidden = false; }
     },
-    ack(f) { S.pending.delete(f.ref); },
+    ack(f) { if (S.pending.delete(f.ref) && S.retrying) { S.retrying = false; setStatus(""); } },
     typing(f) {
       if (f.room !== S.room || f.handle === S.handle || S.muted.has(f.room + " " + f.handle)) return;
       clearTimeout(S.typers.get(f.handle));
@@ -524,6 +532,15 @@
       const pending = S.pending.get(f.ref);
       S.pending.delete(f.ref);
       S.acts.delete(f.ref);
+      if (f.code === "unavailable" && pending && pending.cid && (pending.tries || 0) < 10) {
+        // the relay hiccuped: send it again by itself, as the same message (same cid)
+        pending.tries = (pending.tries || 0) + 1;
+        S.retrying = true;
+        S.pending.set("later:" + pending.cid, pending); // a resume meanwhile sends it too
+        setTimeout(() => retrySay(pending), Math.max(500, f.retry_after || 2000));
+        setStatus("We couldn't send that just yet. Trying again in a moment\u2026", "warn");
+        return;
+      }
       if (pending && input && !input.value) input.value = pending.text;
       if (f.code === "cooldown" && !log) return viewTopics(f.message + (f.retry_after ? " You can rejoin in about " + Math.ceil(f.retry_after / 60000) + " min." : ""));
       if (log) system(f.message, "error"); else setStatus(f.message, "warn");

@@ -7,6 +7,7 @@ server on a fixed port.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.helpers.procs import ROOT, ServerProcess, chatserver, free_port
+from tests.helpers.procs import ROOT, RedisProcess, ServerProcess, chatserver, free_port
 from tests.widget.browser import (
     CHROMIUM,
     CRISIS_TEXT,
@@ -324,6 +325,38 @@ async def test_a_message_said_as_the_link_dies_arrives_once(
         mine = await s.log.locator(".msg .text").all_inner_texts()
         assert mine == ["hello", "lost on the way", "reply lost", "after"]
         no_errors(st, ot)
+
+
+async def test_a_message_said_while_the_relay_is_down_goes_out_by_itself(
+    browser: Browser,
+) -> None:
+    """Redis goes away: the node answers `unavailable`, and the widget sends the message
+    again by itself (same cid) until the relay is back; the room sees it once."""
+    redis = RedisProcess().start()
+    try:
+        with chatserver(*FILTERS, "--redis-url", redis.url) as srv:
+            async with tab(browser) as st, tab(browser) as ot:
+                s = await Widget(st).load(srv.http)
+                await s.join_group("Grief")
+                other = await Widget(ot).load(srv.http)
+                await other.join_group("Grief")
+                await s.send("hello")
+                await expect(other.message("hello")).to_be_visible()
+                await asyncio.to_thread(redis.stop)
+                await expect(s.log.get_by_text("brief connection problem")).to_be_visible(
+                    timeout=15_000
+                )
+                await s.send("still there?")
+                await expect(st.page.get_by_text("Trying again in a moment")).to_be_visible()
+                await asyncio.to_thread(redis.start)
+                await expect(other.message("still there?")).to_be_visible(timeout=25_000)
+                await s.send("after")
+                await expect(other.message("after")).to_be_visible()
+                texts = await other.log.locator(".msg .text").all_inner_texts()
+                assert texts == ["hello", "still there?", "after"]
+                assert await s.composer.input_value() == ""  # nothing handed back to retype
+    finally:
+        redis.cleanup()
 
 
 async def test_reconnect_after_the_server_restarts(browser: Browser) -> None:
