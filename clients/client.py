@@ -78,8 +78,12 @@ class ChatClient:
         max_reconnects: int = 10,
         origin: str | None = None,
         fallback_urls: tuple[str, ...] = (),
+        resend_unavailable: int = 0,
     ) -> None:
         self.url = url
+        #: times :meth:`say` sends a message again by itself (same ``cid``, ``resend``)
+        #: after an ``unavailable`` error, waiting ``retry_after`` each time
+        self.resend_unavailable = resend_unavailable
         #: other nodes of the same service, tried in turn when reconnecting (a load
         #: balancer does this for browsers; tests and tools name the nodes)
         self.urls = (url, *fallback_urls)
@@ -281,12 +285,19 @@ class ChatClient:
     async def say(self, room: str, text: str, *, cw: str | None = None) -> ServerFrame:
         """Send a message. Returns the ``ack`` (or another reply the spec allows, such as a
         hold from the safety filters); raises :class:`ChatError` on an error frame."""
-        ref = self.ref()
-        say = Say(room=room, text=text, ref=ref, cw=cw, cid=secrets.token_hex(8))
-        try:
-            return await self.request(say, outbox=True)
-        finally:
-            self._outbox.pop(ref, None)
+        say = Say(room=room, text=text, cw=cw, cid=secrets.token_hex(8))
+        for attempt in range(self.resend_unavailable + 1):
+            ref = self.ref()
+            say = dataclasses.replace(say, ref=ref, resend=True if attempt else None)
+            try:
+                return await self.request(say, outbox=True)
+            except ChatError as exc:
+                if exc.code != "unavailable" or attempt == self.resend_unavailable:
+                    raise
+                await asyncio.sleep((exc.frame.retry_after or 2000) / 1000)
+            finally:
+                self._outbox.pop(ref, None)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def typing(self, room: str, active: bool = True) -> None:
         await self.send(Typing(room=room, active=active))

@@ -48,7 +48,7 @@ async def _printer(client: ChatClient, me: set[str]) -> None:
 
 
 async def run(url: str, topic: str, encoding: str) -> int:
-    async with ChatClient(url, encoding=encoding) as client:
+    async with ChatClient(url, encoding=encoding, resend_unavailable=10) as client:
         assert client.welcome is not None
         print(
             f"Connected. You are {client.welcome.handle}. Topics: "

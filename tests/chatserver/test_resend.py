@@ -7,7 +7,8 @@ import asyncio
 from chatserver.app import ChatServer
 from clients.client import ChatClient
 from protocol.messages import Ack, Message, Say
-from tests.conftest import url_of
+from tests.conftest import running, url_of
+from tests.helpers.procs import RedisProcess
 
 
 async def texts_until(client: ChatClient, last: str) -> list[str]:
@@ -71,3 +72,31 @@ async def test_the_client_sends_again_what_had_no_reply_when_its_connection_drop
         assert a.resumes == 1
         await a.say("anxiety", "ok")
         assert await texts_until(b, "ok") == ["are you there?", "ok"]
+
+
+async def test_the_client_can_send_again_by_itself_while_the_relay_is_down() -> None:
+    redis = RedisProcess().start()
+    try:
+        async with (
+            running(redis_url=redis.url) as server,
+            ChatClient(url_of(server), resend_unavailable=10) as a,
+            ChatClient(url_of(server)) as b,
+        ):
+            await a.join("grief")
+            await b.join("grief")
+            await asyncio.to_thread(redis.stop)
+            for _ in range(200):  # until the node has noticed (bounded: 10 s)
+                if not server.broker.healthy:
+                    break
+                await asyncio.sleep(0.05)
+            assert not server.broker.healthy
+            say = asyncio.get_running_loop().create_task(a.say("grief", "are you there?"))
+            await asyncio.sleep(2.5)  # at least one unavailable and one wait
+            assert not say.done()
+            await asyncio.to_thread(redis.start)
+            assert isinstance(await asyncio.wait_for(say, 30), Ack)
+            await a.say("grief", "after")
+            assert await texts_until(b, "after") == ["are you there?", "after"]
+            assert b'chatserver_resends_total{outcome="relayed"}' in server.metrics.render()
+    finally:
+        redis.cleanup()
