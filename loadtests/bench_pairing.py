@@ -68,10 +68,8 @@ import random
 import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -81,7 +79,7 @@ from typing import IO, Any
 
 from chatserver.config import DEFAULT_TOPICS
 from chatserver.tokens import Claims, issue
-from loadtests.targets import free_port
+from loadtests.targets import RedisProcess
 from loadtests.wsclient import ConnectFailed, LeanConnection, open_connection
 
 try:  # pragma: no cover - a project dependency, but the harness also runs without it
@@ -183,33 +181,12 @@ class Node:
 @contextlib.contextmanager
 def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway redis-server on a free loopback port, nothing saved to disk."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-pairing-redis-") as tmp:
-        proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )  # fmt: skip
-        try:
-            deadline = now() + START_TIMEOUT
-            while True:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), 0.2),
-                ):
-                    break
-                if now() > deadline or proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0", proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    redis = RedisProcess(preexec_fn=_die_with_parent).start()
+    try:
+        assert redis.proc is not None
+        yield redis.url, redis.proc
+    finally:
+        redis.cleanup()
 
 
 @contextlib.contextmanager

@@ -27,10 +27,8 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -43,7 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from loadtests.targets import free_port
+from loadtests.targets import RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RATES = "400,800,1200,1600,2000,2400,2800,3600,4400,5200,6000,6800"
@@ -87,39 +85,11 @@ class Proc:
 
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as tmp:
-        proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                tmp,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), 0.2),
-                ):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    redis = RedisProcess().start()
+    try:
+        yield redis.url
+    finally:
+        redis.cleanup()
 
 
 @contextlib.contextmanager

@@ -104,7 +104,7 @@ def _targets(
             yield (node.url,), (node.pid,), "spawned chatserver"
         elif kind == ["bare"]:
             if not redis_url:
-                redis = tg.RedisServer().start()
+                redis = tg.RedisProcess().start()
                 started.append(redis)
                 redis_url = redis.url
             relay = tg.spawn_bare(redis_url)
@@ -114,7 +114,10 @@ def _targets(
             yield tuple(kind), (), ""
     finally:
         for thing in reversed(started):
-            thing.stop()
+            if isinstance(thing, tg.RedisProcess):
+                thing.cleanup()
+            else:
+                thing.stop()
 
 
 def _slug(text: str) -> str:

@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -107,28 +108,39 @@ def spawn_chatserver(args: tuple[str, ...], listener_secret: str = "") -> Spawne
     return Spawned([*argv, *args], "chatserver").start()
 
 
-class RedisServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="loadtest-redis-")
+class RedisProcess:
+    """A throwaway redis-server on a free loopback port, with nothing saved to disk: the
+    one the benchmarks, the harness's ``--target bare`` and the tests all start."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *extra: str,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.extra = extra
+        self.preexec_fn = preexec_fn  # e.g. die with the parent (benchmarks)
+        self.dir = tempfile.mkdtemp(prefix="chatserver-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self) -> RedisProcess:
         path = shutil.which("redis-server")
         if path is None:
-            raise TargetError("redis-server is not installed; pass --redis-url")
+            raise TargetError("redis-server is not installed (the test command installs it)")
         self.proc = subprocess.Popen(
             [path, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+             "--appendonly", "no", "--dir", self.dir, *self.extra],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+            preexec_fn=self.preexec_fn,  # noqa: PLW1509 - only a prctl, before exec
+        )  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.proc.poll() is None:
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), 0.2),
@@ -139,9 +151,18 @@ class RedisServer:
         raise TargetError("redis-server did not start")
 
     def stop(self) -> None:
+        """Stop the server; :meth:`start` may run it again on the same port."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(5)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def cleanup(self) -> None:
+        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -8,17 +8,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from loadtests.targets import free_port as free_port  # the one helper, re-exported
+from loadtests.targets import RedisProcess as RedisProcess  # the one helper, re-exported
+from loadtests.targets import free_port as free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
@@ -117,70 +116,6 @@ def chatserver(*args: str, env: dict[str, str] | None = None) -> Iterator[Server
         yield server
     finally:
         server.kill()
-
-
-def redis_server_path() -> str | None:
-    return shutil.which("redis-server")
-
-
-class RedisProcess:
-    """A throwaway redis-server on a free loopback port, with nothing saved to disk."""
-
-    def __init__(self, port: int | None = None, *extra: str) -> None:
-        self.port = port or free_port()
-        self.extra = extra
-        self.dir = tempfile.mkdtemp(prefix="chatserver-redis-")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisProcess:
-        path = redis_server_path()
-        assert path, "redis-server is not installed (the test command installs it)"
-        self.proc = subprocess.Popen(
-            [
-                path,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-                *self.extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class RedisClusterProcess:
