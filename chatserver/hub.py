@@ -9,7 +9,7 @@ slowing the room (websockets' own docstring names this trade-off).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import msgpack
@@ -97,13 +97,7 @@ class Hub:
             finally:
                 heard = self._heard.pop(room, set())
             # an event heard meanwhile is newer than what was read (set before published)
-            for name, value in flags.items():
-                if name in heard or not value:
-                    continue
-                if name.startswith(CONSENT):
-                    self.consented.setdefault(room, set()).add(name[len(CONSENT) :])
-                elif name == "slow":
-                    self.slow[room] = int(value)
+            self._adopt_settings(room, flags, keep=heard)
         else:
             members[session] = None
 
@@ -119,13 +113,27 @@ class Hub:
                 for handle in self.consented.get(room, ()):
                     await self._broker.set_flag(room, CONSENT + handle, 1)
                 continue
+            self._adopt_settings(room, flags)
+
+    def _adopt_settings(
+        self, room: str, flags: Mapping[str, int], keep: Collection[str] = ()
+    ) -> None:
+        """Make this node's view of ``room``'s settings what the broker holds, except the
+        settings named in ``keep`` (their events arrived after the read: newer)."""
+        if "slow" not in keep:
             slow = int(flags.get("slow", 0))
             if slow:
                 self.slow[room] = slow
             else:
                 self.slow.pop(room, None)
-            consented = {n[len(CONSENT) :] for n, v in flags.items() if n.startswith(CONSENT) and v}
-            self.consented[room] = consented
+        current = self.consented.get(room, set())
+        consented = {h for h in current if CONSENT + h in keep}
+        consented |= {
+            name[len(CONSENT) :]
+            for name, value in flags.items()
+            if name.startswith(CONSENT) and value and name not in keep
+        }
+        self.consented[room] = consented
 
     async def detach(self, room: str, session: Session) -> None:
         """Remove a local member; the last one unsubscribes this node from the room."""
