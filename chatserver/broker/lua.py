@@ -11,7 +11,7 @@ Byte layout (fixed-width ASCII headers: cheap to cut in Python, easy to read in
     envelope (published)   seq:16 digits | payload            seq 0: unsequenced
     history entry (list)   ts_ms:16 digits | seq:16 digits | payload
 
-This module imports nothing from redis: only :mod:`chatserver.broker.redis` does.
+This module imports nothing from redis: only the ``redis_*`` modules beside it do.
 """
 
 from __future__ import annotations
