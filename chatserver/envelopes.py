@@ -238,12 +238,12 @@ def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per
         case PairSeeker(pair, ref) | PairListener(pair, ref):
             return {"k": message.KIND, **_pair_fields(pair), "ref": ref}
         case ChatOver():
-            data: dict[str, Any] = {}
-            if message.requeue is not None:
-                data = {**_pair_fields(message.requeue), "requeue": True}
-            data.update(k="ended", room=message.room, reason=message.reason)
-            data.update(listener=message.listener, by=message.by, ref=message.ref)
-            return data
+            requeue = _pair_fields(message.requeue) if message.requeue is not None else None
+            return {
+                "k": "ended", "room": message.room, "reason": message.reason,
+                "listener": message.listener, "by": message.by, "ref": message.ref,
+                "requeue": requeue,
+            }  # fmt: skip
         case Moved(session):
             return {"k": "moved", "s": session}
         case RemoveMember(session, room, cooldown):
@@ -272,7 +272,7 @@ def _from_map(data: dict[str, Any]) -> Control | None:  # noqa: PLR0911 - one ca
         cls = PairSeeker if kind == "pair" else PairListener
         return cls(_pair_from(data), data.get("ref"))
     if kind == "ended":
-        requeue = _pair_from(data) if data.get("requeue") else None
+        requeue = _pair_from(data["requeue"]) if data.get("requeue") else None
         return ChatOver(
             data["room"], data["reason"], data.get("listener"), data.get("by"),
             data.get("ref"), requeue,

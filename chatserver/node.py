@@ -1,8 +1,7 @@
-"""The node's chat rules, frozen at start-up, and two small helpers every part uses."""
+"""The node's chat rules, frozen at start-up, and reading a socket's language."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 
@@ -15,11 +14,6 @@ class ChatConfig:
     resume_grace: float = 60.0
     listener_secret: str = ""
     revoked_listeners_file: str = ""
-
-
-def now_ms() -> int:
-    """Wall-clock milliseconds, as message timestamps carry them."""
-    return int(time.time() * 1000)
 
 
 def locale_of(ws: object) -> str | None:

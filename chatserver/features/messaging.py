@@ -9,6 +9,7 @@ participant sends: typing and consent.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING
 
 import structlog
@@ -16,7 +17,6 @@ import structlog
 from chatserver.context import NodeContext
 from chatserver.envelopes import marker_bytes, pack, unpack_raw
 from chatserver.hub import CONSENT
-from chatserver.node import now_ms
 from chatserver.routing import Feature, RequestFailed, Router
 from chatserver.safety.base import FilterInput
 from chatserver.session import Session, new_message_id
@@ -37,6 +37,7 @@ class Messaging(Feature):
         self.broker = ctx.broker
         self.metrics = ctx.metrics
         self.router = ctx.router
+        self.events = ctx.events
 
     def register(self, router: Router) -> None:
         router.frame(Say, self.say)
@@ -60,7 +61,9 @@ class Messaging(Feature):
             text, cw = result.text, result.content_warning or cw
         session.remember(frame.room, frame.text)
         started = self.ctx.clock()
-        message = Message(frame.room, new_message_id(), 0, handle, session.role, text, now_ms(), cw)
+        message = Message(
+            frame.room, new_message_id(), 0, handle, session.role, text, int(time.time() * 1000), cw
+        )
         seq = await self._relay(session, frame, pack(message, session.id, marker), marker)
         if seq is None:
             return
@@ -81,7 +84,7 @@ class Messaging(Feature):
             )
         if not frame.text.strip():
             raise RequestFailed(ErrorCode.INVALID_FRAME, "That message is empty.")
-        for check in self.ctx.events.say_checks:
+        for check in self.events.say_checks:
             check(session, frame.room)
 
     async def _screen(self, session: Session, frame: Say) -> PipelineResult:
@@ -132,7 +135,7 @@ class Messaging(Feature):
         self.metrics.resends.labels("already_relayed").inc()
         first = unpack_raw(payload)
         session.send(Ack(room=frame.room, id=str(first["id"]), seq=seq, ref=frame.ref))
-        for resent in self.ctx.events.resent:
+        for resent in self.events.resent:
             resent(session, frame.room)
         log.info("resend_deduplicated", session=session.id, room=frame.room)
 
