@@ -23,6 +23,7 @@ from chatserver.broker.base import BrokerUnavailable
 from chatserver.observability import Metrics
 from chatserver.safety.base import Action
 from chatserver.session import Session
+from chatserver.verdict_routes import VerdictAfter, VerdictBefore, VerdictRoutes
 from protocol import ClientFrame, ErrorCode
 from protocol.messages import Error
 
@@ -36,14 +37,6 @@ UNAVAILABLE_TEXT = (
 #: changes (a resume), else None.
 FrameHandler = Callable[[Session, Any], Awaitable[Session | None]]
 ControlHandler = Callable[[Any], Awaitable[None]]
-#: Safety verdict handlers: ``before`` runs before relaying (may refuse or withhold),
-#: ``after`` once the message is relayed, with its room, handle and id.
-VerdictBefore = Callable[[Session, Any, Any], None]
-VerdictAfter = Callable[[Session, str, str, str, Any], Awaitable[None]]
-
-#: The order verdicts are applied in, most intrusive first.
-BEFORE_ORDER = (Action.BLOCK, Action.HOLD)
-AFTER_ORDER = (Action.REDACT, Action.ESCALATE)
 
 
 class RequestFailed(Exception):
@@ -112,8 +105,8 @@ class Router:
         self.events = Events()
         self._frames: dict[type, FrameHandler] = {}
         self._controls: dict[type, ControlHandler] = {}
-        self._before: dict[Action, VerdictBefore] = {}
-        self._after: dict[Action, VerdictAfter] = {}
+        #: safety verdict action -> handlers (its own module: messaging calls it mid-say)
+        self.verdicts = VerdictRoutes()
 
     # ------------------------------------------------------------------ building
 
@@ -134,10 +127,7 @@ class Router:
         before: VerdictBefore | None = None,
         after: VerdictAfter | None = None,
     ) -> None:
-        if before is not None:
-            self._before[action] = before
-        if after is not None:
-            self._after[action] = after
+        self.verdicts.add(action, before=before, after=after)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -164,26 +154,6 @@ class Router:
         handler = self._controls.get(type(message))
         if handler is not None:
             await handler(message)
-
-    def before_relay(self, session: Session, frame: Any, result: Any) -> None:
-        """Apply the verdicts that act before a message is relayed (refuse, hold)."""
-        if not result.actions:
-            return
-        for action in BEFORE_ORDER:
-            handler = self._before.get(action)
-            if handler is not None and action in result.actions:
-                handler(session, frame, result)
-
-    async def after_relay(
-        self, session: Session, room: str, handle: str, message_id: str, result: Any
-    ) -> None:
-        """Apply the verdicts that act once a message is out (notices, escalation)."""
-        if not result.actions:
-            return
-        for action in AFTER_ORDER:
-            handler = self._after.get(action)
-            if handler is not None and action in result.actions:
-                await handler(session, room, handle, message_id, result)
 
     def fail(
         self,

@@ -36,7 +36,7 @@ class Messaging(Feature):
         self.rooms = ctx.rooms
         self.broker = ctx.broker
         self.metrics = ctx.metrics
-        self.router = ctx.router
+        self.verdicts = ctx.router.verdicts
         self.events = ctx.events
 
     def register(self, router: Router) -> None:
@@ -71,7 +71,7 @@ class Messaging(Feature):
         self.metrics.messages.inc()
         session.send(Ack(room=frame.room, id=message.id, seq=seq, ref=frame.ref))
         if result is not None:
-            await self.router.after_relay(session, frame.room, handle, message.id, result)
+            await self.verdicts.after_relay(session, frame.room, handle, message.id, result)
 
     def _check(self, session: Session, frame: Say) -> None:
         """Length, emptiness, then every feature's say checks (suspension, slow mode)."""
@@ -104,7 +104,7 @@ class Messaging(Feature):
         action = result.action.value
         for label in result.labels or ("none",):
             self.metrics.filter_verdicts.labels(label, action).inc()
-        self.router.before_relay(session, frame, result)
+        self.verdicts.before_relay(session, frame, result)
         return result
 
     async def _relay(

@@ -9,17 +9,19 @@ import sys
 from types import FrameType
 from typing import Any
 
-from chatserver.app import ChatServer
+import pytest
+
 from clients.client import ChatClient
 from protocol.messages import Message
-from tests.conftest import url_of
+from tests.conftest import running, url_of
 
 
 def _module(frame: FrameType | None) -> str:
     return str(frame.f_globals.get("__name__", "")) if frame is not None else ""
 
 
-async def test_a_say_crosses_each_module_once(server: ChatServer) -> None:
+@pytest.mark.parametrize("filters", [(), ("pii", "crisis", "trauma_dump")])
+async def test_a_say_crosses_each_module_once(filters: tuple[str, ...]) -> None:
     order: list[str] = []
     edges: set[tuple[str, str]] = set()
 
@@ -33,7 +35,11 @@ async def test_a_say_crosses_each_module_once(server: ChatServer) -> None:
         if caller.startswith("chatserver") and caller != callee:
             edges.add((caller, callee))
 
-    async with ChatClient(url_of(server)) as a, ChatClient(url_of(server)) as b:
+    async with (
+        running(filters=filters) as server,
+        ChatClient(url_of(server)) as a,
+        ChatClient(url_of(server)) as b,
+    ):
         await a.join("anxiety")
         await b.join("anxiety")
         sys.setprofile(profile)
