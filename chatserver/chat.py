@@ -165,8 +165,8 @@ class Chat(Feature):
     def stop_all(self, quietly: bool) -> None:
         """Shutting down: with ``quietly``, no frame goes out any more (the sockets close
         with a code that ends the sessions); otherwise they stay resumable."""
-        for session in self.sessions:
-            if quietly:
+        if quietly:
+            for session in self.sessions:
                 session.stop_sending()
 
     # ------------------------------------------------------------------ frames
