@@ -21,22 +21,29 @@ from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
-from chatserver.chat import Chat, ChatConfig
+from chatserver.chat import Chat
 from chatserver.config import Settings
 from chatserver.connection import ConnectionHandler
+from chatserver.context import NodeContext
+from chatserver.control import ControlPlane
+from chatserver.features.messaging import Messaging
+from chatserver.features.moderation import Moderation
+from chatserver.features.support import Support
+from chatserver.features.verdicts import Verdicts
 from chatserver.http import HttpRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
-from chatserver.messaging import Messaging
-from chatserver.moderation.service import Moderation
 from chatserver.moderation.store import MemoryReportStore, ReportStore
+from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.resume.base import SessionStore
 from chatserver.resume.memory import MemorySessionStore
+from chatserver.rooms import Rooms
+from chatserver.routing import Feature, Router
 from chatserver.session import Session
-from chatserver.support import Support
+from chatserver.sessions import SessionRegistry
 from protocol import SUBPROTOCOLS, CloseCode
 
 if TYPE_CHECKING:
@@ -111,6 +118,43 @@ def _pipeline(settings: Settings) -> Pipeline | None:
     return build_pipeline(settings.filters, budget_ms=settings.filter_budget_ms)
 
 
+def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
+    """The routing table's features, in the order they register and sweep. Adding a
+    feature is a module and a line here; the core imports none of them."""
+    return [
+        Messaging(ctx, _pipeline(settings)),
+        Verdicts(ctx),
+        Support(ctx, make_pairing_store(settings)),
+        Moderation(
+            ctx,
+            make_report_store(settings),
+            cooldown=settings.removal_cooldown,
+            retention=settings.report_retention,
+        ),
+    ]
+
+
+def chat_config(settings: Settings) -> ChatConfig:
+    return ChatConfig(
+        node_id=settings.node_id,
+        topics=settings.topics,
+        max_text=settings.max_text,
+        room_capacity=settings.room_capacity,
+        resume_grace=settings.resume_grace,
+        listener_secret=settings.listener_secret,
+        revoked_listeners_file=settings.revoked_listeners_file,
+    )
+
+
+def build_context(settings: Settings, broker: Broker, hub: Hub, metrics: Metrics) -> NodeContext:
+    config = chat_config(settings)
+    router = Router(metrics)
+    sessions = SessionRegistry(config, make_session_store(settings))
+    rooms = Rooms(config, broker, hub, metrics, sessions, router.events)
+    control = ControlPlane(settings.node_id, broker, hub, router)
+    return NodeContext(config, broker, hub, sessions, rooms, control, router, metrics)
+
+
 class ChatServer:
     """One node. ``run()`` serves until ``stop()`` (or a signal), then returns."""
 
@@ -120,35 +164,16 @@ class ChatServer:
         self.broker = broker if broker is not None else make_broker(settings)
         self.metrics.watch_broker(lambda: self.broker.statistics().crashed)
         self.hub = Hub(self.broker, send_limit=settings.send_queue_bytes, on_slow=self._slow)
-        self.pipeline = _pipeline(settings)
-        self.chat = Chat(
-            ChatConfig(
-                node_id=settings.node_id,
-                topics=settings.topics,
-                max_text=settings.max_text,
-                room_capacity=settings.room_capacity,
-                resume_grace=settings.resume_grace,
-                listener_secret=settings.listener_secret,
-                revoked_listeners_file=settings.revoked_listeners_file,
-            ),
-            self.broker,
-            self.hub,
-            self.metrics,
-            store=make_session_store(settings),
-        )
-        self.messaging = Messaging(self.chat, self.pipeline)
-        self.support = Support(self.chat, make_pairing_store(settings))
-        self.moderation = Moderation(
-            self.chat,
-            make_report_store(settings),
-            cooldown=settings.removal_cooldown,
-            retention=settings.report_retention,
-        )
-        self.hub.on_room_ended = lambda room: self.support.enqueue(
-            {"k": "room_ended", "room": room}
-        )
+        self.ctx = build_context(settings, self.broker, self.hub, self.metrics)
+        self.router = self.ctx.router
+        self.chat = Chat(self.ctx)
+        self.features: list[Feature] = [self.chat, *build_features(self.ctx, settings)]
+        for feature in self.features:
+            feature.register(self.router)
         self.addresses = AddressCounter(settings.max_connections_per_address)
-        self.handler = ConnectionHandler(self.chat, settings, self.metrics, self.addresses)
+        self.handler = ConnectionHandler(
+            self.chat, self.router, settings, self.metrics, self.addresses
+        )
         self.port: int | None = None
         self.started = asyncio.Event()
         self.draining = False
@@ -206,11 +231,10 @@ class ChatServer:
     async def run(self) -> None:
         s = self.settings
         self.metrics.broker_up.set(0)
-        await self.broker.start(self.hub.deliver, self._on_health, self.chat.evicted)
+        await self.broker.start(self.hub.deliver, self._on_health, self.ctx.rooms.evicted)
         if self.broker.healthy:
             self.metrics.broker_up.set(1)
-        await self.support.start()
-        await self.moderation.start()
+        await self.ctx.control.start()
         routes = HttpRoutes(
             self.health,
             self.ready,
@@ -242,15 +266,15 @@ class ChatServer:
                 log.info("listening", port=self.port, node=s.node_id)
                 async with asyncio.TaskGroup() as tg:
                     sweeper = tg.create_task(self._sweep())
-                    inbox = tg.create_task(self.support.run())
+                    inbox = tg.create_task(self.ctx.control.run())
                     await self._stop.wait()
                     sweeper.cancel()
                     inbox.cancel()
                     await self._shutdown(server)
         finally:
-            await self.chat.store.close()
-            await self.support.close()
-            await self.moderation.store.aclose()
+            await self.ctx.sessions.close()
+            for feature in self.features:
+                await feature.close()
             await self.broker.close()
             log.info("stopped", node=s.node_id)
 
@@ -259,8 +283,7 @@ class ChatServer:
         self.draining = True
         log.info("shutting_down", code=int(code), connections=len(server.connections))
         server.close(close_connections=False)
-        for session in list(self.chat.sessions.values()):
-            session.closing = code != CloseCode.SERVICE_RESTART
+        self.chat.stop_all(quietly=code != CloseCode.SERVICE_RESTART)
         reason = "server restart" if code == CloseCode.SERVICE_RESTART else "server shutting down"
         closes = [ws.close(int(code), reason) for ws in list(server.connections)]
         with contextlib.suppress(TimeoutError):
@@ -277,9 +300,8 @@ class ChatServer:
             self.metrics.frames_out.inc(self.hub.frames_out - counted)
             counted = self.hub.frames_out
             try:
-                await self.chat.reap()
-                await self.chat.refresh()
-                await self.support.sweep()
+                for feature in self.features:
+                    await feature.sweep()
                 for ws in self.handler.idle(time.monotonic(), self.settings.idle_timeout):
                     self.metrics.closes.labels(str(int(CloseCode.IDLE_TIMEOUT))).inc()
                     await ws.close(int(CloseCode.IDLE_TIMEOUT), "idle")
