@@ -12,7 +12,7 @@ import contextlib
 import gc
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -21,6 +21,7 @@ from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
+from chatserver.broker.supervisor import where
 from chatserver.chat import Chat
 from chatserver.config import Settings
 from chatserver.connection import ConnectionHandler
@@ -49,6 +50,8 @@ from protocol import SUBPROTOCOLS, CloseCode
 if TYPE_CHECKING:
     from chatserver.safety.pipeline import Pipeline
 
+#: longest wait for a room-settings refresh after the broker reconnects
+REFRESH_DEADLINE = 10.0
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
@@ -180,7 +183,8 @@ class ChatServer:
         self._stop = asyncio.Event()
         self._close_code = CloseCode.GOING_AWAY
         self._server: Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        #: the node's TaskGroup while it serves: the parent of every short job it starts
+        self._tg: asyncio.TaskGroup | None = None
 
     # ------------------------------------------------------------------ status
 
@@ -202,31 +206,59 @@ class ChatServer:
             self.chat.broker_health(healthy)
             log.warning("broker_health", healthy=healthy)
             if healthy:
-                task = asyncio.get_running_loop().create_task(self._refresh_settings())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._refresh_settings())
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a short job under the node's TaskGroup (its parent); outside ``run`` (start-up
+        or shutdown) there is nothing to refresh or close, so the job is dropped."""
+        if self._tg is None:
+            job.close()
+            return
+        self._tg.create_task(self._guarded(job))
+
+    @staticmethod
+    async def _guarded(job: Coroutine[Any, Any, None]) -> None:
+        """A short job's bug is logged (type and ``file:line``, never its message), not
+        allowed to take the node down through its TaskGroup."""
+        try:
+            await job
+        except Exception as exc:  # noqa: BLE001 -- logged with where it came from
+            log.error("job_failed", error=type(exc).__name__, at=where(exc))
 
     async def _refresh_settings(self) -> None:
         try:
-            await self.hub.refresh_settings()
-        except BrokerError as exc:  # down again: the next reconnect refreshes them
+            async with asyncio.timeout(REFRESH_DEADLINE):
+                await self.hub.refresh_settings()
+        except (BrokerError, TimeoutError) as exc:  # the next reconnect refreshes them
             log.warning("settings_refresh_failed", error=type(exc).__name__)
 
     def _slow(self, session: Session) -> None:
         ws = session.ws
         if ws is not None:
             self.metrics.closes.labels(str(int(CloseCode.SLOW_CONSUMER))).inc()
-            task = asyncio.get_running_loop().create_task(
-                ws.close(int(CloseCode.SLOW_CONSUMER), "too slow")
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(ws.close(int(CloseCode.SLOW_CONSUMER), "too slow"))
 
     # ------------------------------------------------------------------ lifecycle
 
     def stop(self, code: CloseCode = CloseCode.GOING_AWAY) -> None:
         self._close_code = code
         self._stop.set()
+
+    def _serve_options(self) -> dict[str, Any]:
+        """The websockets server's settings, from ours."""
+        s = self.settings
+        return {
+            "select_subprotocol": select_subprotocol,
+            "max_size": s.max_frame_bytes,
+            "compression": "deflate" if s.compression else None,
+            "backlog": s.listen_backlog,
+            "ping_interval": s.ping_interval or None,
+            "ping_timeout": s.ping_interval or None,
+            # browsers always send Origin; other clients (no header) are not at risk of
+            # cross-site hijacking, so None is allowed alongside the list
+            "origins": [*s.allowed_origins, None] if s.allowed_origins else None,
+            "server_header": None,
+        }
 
     async def run(self) -> None:
         s = self.settings
@@ -244,20 +276,7 @@ class ChatServer:
         )
         try:
             async with serve(
-                self.handler,
-                s.host,
-                s.port,
-                select_subprotocol=select_subprotocol,
-                process_request=routes,
-                max_size=s.max_frame_bytes,
-                compression="deflate" if s.compression else None,
-                backlog=s.listen_backlog,
-                ping_interval=s.ping_interval or None,
-                ping_timeout=s.ping_interval or None,
-                # browsers always send Origin; other clients (no header) are not at risk of
-                # cross-site hijacking, so None is allowed alongside the list
-                origins=[*s.allowed_origins, None] if s.allowed_origins else None,  # type: ignore[list-item]
-                server_header=None,
+                self.handler, s.host, s.port, process_request=routes, **self._serve_options()
             ) as server:
                 self._server = server
                 self.port = server.sockets[0].getsockname()[1]
@@ -265,13 +284,16 @@ class ChatServer:
                 self.started.set()
                 log.info("listening", port=self.port, node=s.node_id)
                 async with asyncio.TaskGroup() as tg:
+                    self._tg = tg
                     sweeper = tg.create_task(self._sweep())
                     inbox = tg.create_task(self.ctx.control.run())
                     await self._stop.wait()
                     sweeper.cancel()
                     inbox.cancel()
                     await self._shutdown(server)
+                    self._tg = None
         finally:
+            self._tg = None
             await self.ctx.sessions.close()
             for feature in self.features:
                 await feature.close()

@@ -16,7 +16,7 @@ import structlog
 from chatserver.broker.base import Broker, BrokerUnavailable, Claim, Entry
 from chatserver.envelopes import MemberRecord, pack
 from chatserver.handles import candidates
-from chatserver.hub import Hub
+from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
 from chatserver.routing import Events, RequestFailed
@@ -106,7 +106,10 @@ class Rooms:
         """A handle in ``room`` for ``session``, its own if free; None when full."""
         member = self.member_record(session)
         for candidate in candidates(session.handle):
-            claim = await self.broker.claim(room, candidate, member, capacity=capacity)
+            claim = await self.broker.claim(
+                room, candidate, member, capacity=capacity, owner=session.id,
+                flags=(CONSENT + candidate,),  # a member's consent leaves with them
+            )  # fmt: skip
             if claim is Claim.FULL:
                 return None
             if claim is Claim.OK:
@@ -208,7 +211,10 @@ class Rooms:
         a seat the room gave away meanwhile is dropped."""
         member = self.member_record(session)
         for room, handle in list(session.rooms.items()):
-            if await self.broker.reclaim(room, handle, member, session.id) is Claim.OK:
+            claimed = await self.broker.reclaim(
+                room, handle, member, session.id, flags=(CONSENT + handle,)
+            )
+            if claimed is Claim.OK:
                 await self.hub.attach(room, session)
             else:
                 session.unseated(room)
