@@ -46,6 +46,7 @@ from chatserver.routing import Feature, Router
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
 from protocol import SUBPROTOCOLS, CloseCode
+from protocol.messages import Limits
 
 if TYPE_CHECKING:
     from chatserver.safety.pipeline import Pipeline
@@ -146,6 +147,13 @@ def chat_config(settings: Settings) -> ChatConfig:
         resume_grace=settings.resume_grace,
         listener_secret=settings.listener_secret,
         revoked_listeners_file=settings.revoked_listeners_file,
+        limits=Limits(
+            max_frame_bytes=settings.max_frame_bytes,
+            rate_per_minute=round(settings.rate_per_second * 60),
+            rate_burst=settings.rate_burst,
+            room_capacity=settings.room_capacity,
+            resume_grace=round(settings.resume_grace),
+        ),
     )
 
 
