@@ -34,7 +34,8 @@
   };
   const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
 
-  function status(text) { $("conn").textContent = text; }
+  // the header's connection line; `error` marks a refusal the listener should read
+  function status(text, error) { $("conn").textContent = text; $("conn").classList.toggle("error", !!error); }
   function announce(text) { const r = $("polite"); r.textContent = ""; setTimeout(() => { r.textContent = text; }, 50); }
 
   // ---- socket ----
@@ -190,11 +191,12 @@
         S.signedOut = true; S.ws.close(1000); S.token = null;
         return;
       }
+      if (f.code === "unavailable" && f.ref == null) return; // a typing frame (no ref): the `degraded` notice says it
       S.acts.delete(f.ref);
       S.unanswered.delete(f.ref);
-      if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; return; }
+      if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; $("report-status").classList.toggle("error", f.code !== "queue_empty"); return; }
       const target = [...S.chats.values()].find((c) => c.refs.has(f.ref));
-      if (target) system(target, f.message, "warn"); else status(f.message);
+      if (target) system(target, f.message, "error"); else status(f.message, true);
     },
   };
 
@@ -414,12 +416,19 @@
     c.refs.add(ref);
     S.unanswered.set(ref, frame);
     c.input.value = "";
-    if (c.typingSent) { send({ type: "typing", room: c.room, active: false }); c.typingSent = 0; }
+    stopTyping(c);
   }
+  // typing frames have no reply, so no `ref` (the server refuses one: SPEC 2.1 `typing`)
+  function typing(c, active) { if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active })); }
   function typed(c) {
     const now = Date.now();
-    if (now - (c.typingSent || 0) > 3000) { c.typingSent = now; if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active: true })); }
+    if (now - (c.typingSent || 0) > 3000) { c.typingSent = now; typing(c, true); }
     clearTimeout(c.typingTimer);
-    c.typingTimer = setTimeout(() => { if (c.typingSent && S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active: false })); c.typingSent = 0; }, 4000);
+    c.typingTimer = setTimeout(() => stopTyping(c), 4000);
+  }
+  function stopTyping(c) {
+    clearTimeout(c.typingTimer);
+    if (c.typingSent) typing(c, false);
+    c.typingSent = 0;
   }
 })();

@@ -529,6 +529,9 @@
     },
     error(f) {
       if (f.code === "resume_failed") return resumeFailed();
+      // a typing frame (no ref) refused while the relay is down: the `degraded` notice
+      // already says so; the person did not ask for anything
+      if (f.code === "unavailable" && f.ref == null) return;
       const pending = S.pending.get(f.ref);
       S.pending.delete(f.ref);
       S.acts.delete(f.ref);
@@ -543,7 +546,7 @@
       }
       if (pending && input && !input.value) input.value = pending.text;
       if (f.code === "cooldown" && !log) return viewTopics(f.message + (f.retry_after ? " You can rejoin in about " + Math.ceil(f.retry_after / 60000) + " min." : ""));
-      if (log) system(f.message, "error"); else setStatus(f.message, "warn");
+      if (log) system(f.message, "error"); else setStatus(f.message, "error");
       if (f.code === "room_full" || f.code === "unknown_room") viewTopics(f.message);
     },
   };
