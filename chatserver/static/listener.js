@@ -17,7 +17,7 @@
   const WS_URL = location.origin.replace(/^http/, "ws") + "/?lang=" + encodeURIComponent(tag);
   let T = {};
   const plural = new Intl.PluralRules(lang);
-  // t("key", {n: 2}): the catalogue's string with {placeholders} filled in; plural forms are
+  // t(key, {n: 2}): the catalogue's string with {placeholders} filled in; plural forms are
   // objects keyed by Intl.PluralRules categories. A missing key shows the key itself.
   function t(key, vars) {
     let s = T[key];
@@ -294,7 +294,8 @@
       h("button", { type: "submit", class: "primary", text: t("send") }));
     c.el = h("article", { class: "chat", id, "aria-labelledby": id + "-title" },
       h("div", { class: "chat-head" },
-        h("h3", { id: id + "-title", text: title }),
+        isPrivate ? h("h3", { id: id + "-title" }, h("span", { "data-src": "person", text: p.peer.handle }), " \u00b7 ", h("span", { text: topicName(topic) }))
+          : h("h3", { id: id + "-title", text: title }),
         p && p.at_risk ? h("span", { class: "risk-mark", text: t("chat.at.risk") }) : null),
       c.flag, isPrivate ? null : roomTools(c, id), logBox, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
     S.chats.set(f.room, c);

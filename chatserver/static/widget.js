@@ -256,20 +256,22 @@
   function renderCrisis(f) {
     const all = f.resources || [];
     const first = all.find((r) => r.phone || r.sms) || null;
-    const line = (r) => h("li", {},
+    const line = (r, primaryLine) => h("li", {},
       h("p", { class: "rname", "data-src": "server", text: r.name }),
       r.hours ? h("p", { class: "rhours", "data-src": "server", text: r.hours }) : null,
       h("p", { class: "rlinks" },
         r.phone ? h("a", { href: "tel:" + r.phone.replace(/[^0-9+*#]/g, ""), text: t("crisis.call", { number: r.phone }) }) : null,
         r.sms ? smsLink(r.sms) : null,
-        r.url && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: t("crisis.visit", { site: r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) }) : null));
+        r.url && !primaryLine && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: t("crisis.visit", { site: r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) }) : null));
+    // the primary line is for calling or texting now; its website waits under "More help"
     const rest = all.filter((r) => r !== first);
+    if (first && first.url) rest.unshift({ name: first.name, url: first.url });
     const slot = crisisBox || body;
     const reopen = h("button", { type: "button", class: "link", text: t("crisis.show"), on: { click: () => { slot.replaceChildren(card); card.querySelector("a, button, summary").focus(); } } });
     const hide = h("button", { type: "button", class: "link", text: t("crisis.hide"), on: { click: () => { slot.replaceChildren(reopen); if (input) input.focus(); } } });
     const card = h("div", { class: "crisis" },
       serverText(f.text, "crisis-text"),
-      first ? h("ul", { class: "resources primary-line" }, line(first)) : null,
+      first ? h("ul", { class: "resources primary-line" }, line(first, true)) : null,
       h("div", { class: "crisis-foot" },
         rest.length ? h("details", { class: "more-help" }, h("summary", { text: t("crisis.more") }), h("ul", { class: "resources" }, rest.map(line))) : null,
         hide));
