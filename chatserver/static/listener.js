@@ -127,7 +127,9 @@
     queue_status(f) { renderQueues(f.queues || []); },
     paired(f) { S.paired.set(f.room, f); },
     joined(f) {
-      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
+      // a one-to-one room's history follows `joined` (a chat handed over, or words said
+      // before this side was seated): start below it there; a group room after `joined.seq`
+      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = S.paired.has(f.room) ? 0 : f.seq;
       openPane(f);
     },
     left(f) { const c = S.chats.get(f.room); if (c) { c.el.remove(); S.chats.delete(f.room); } delete S.lastSeq[f.room]; syncEmpty(); },

@@ -517,7 +517,9 @@
     joined(f) {
       S.room = f.room; S.handle = f.handle;
       S.kind = f.room === S.pairedRoom || f.room.startsWith("p-") ? "private" : "group";
-      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
+      // a one-to-one room's history follows `joined` (what was said before this side was
+      // seated): start below it there; a group room starts after `joined.seq`
+      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = S.kind === "private" ? 0 : f.seq;
       store.save();
       viewChat(f.members || []);
     },

@@ -199,3 +199,40 @@ async def test_a_message_in_an_empty_group_room_says_nobody_saw_it(
         await a.send("Oh hi!")
         await expect(b.message("Oh hi!")).to_be_visible()
         await expect(alone).to_have_count(1)
+
+
+async def test_a_chat_handed_over_arrives_with_what_was_said(
+    server: ServerProcess, browser: Browser
+) -> None:
+    """The one-to-one room's history follows ``joined``: the listener who takes a chat over
+    reads the conversation so far (the console once dropped it as already seen)."""
+    async with (
+        tab(browser, 1280, 800) as at,
+        tab(browser, 1280, 800) as bt,
+        tab(browser) as st,
+    ):
+        first = Console(at)
+        await first.sign_in(server.http, listener_token("l-6", "Ada", ["relationships"]))
+        await first.listen(1, auto=True)
+        s = await Widget(st).load(server.http)
+        await s.open()
+        await s.topic("Relationships")
+        await st.page.get_by_role("button", name="One-to-one with a listener").click()
+        await expect(st.page.get_by_text("You're talking with Ada")).to_be_visible()
+        handle = await s.handle()
+        await s.send("We had a fight and he left.")
+        chat = first.chat(handle)
+        await expect(chat.locator(".msg .text", has_text="he left")).to_be_visible()
+        await chat.get_by_label(f"Message to {handle}").fill("That sounds so hard.")
+        await chat.get_by_role("button", name="Send").click()
+        await expect(s.message("That sounds so hard.")).to_be_visible()
+
+        second = Console(bt)
+        await second.sign_in(server.http, listener_token("l-7", "Kim", ["relationships"]))
+        await second.listen(1, auto=True)
+        await chat.get_by_role("button", name="Hand over").click()
+        taken = second.chat(handle)
+        await expect(taken).to_be_visible()
+        texts = taken.locator(".msg .text")
+        await expect(texts).to_have_text(["We had a fight and he left.", "That sounds so hard."])
+        await expect(st.page.get_by_text("has handed your chat to Kim")).to_be_visible()
