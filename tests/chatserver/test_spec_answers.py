@@ -70,10 +70,18 @@ async def test_join_by_topic_means_a_room_of_the_topic_the_first_one_named_after
 
 async def test_joining_a_private_room_is_unknown_room(srv: ChatServer) -> None:
     async with ChatClient(url_of(srv), auto_resume=False) as c:
-        for room in ("p-7d1f0a9c3b2e", "p-123456789012"):
+        for room in ("p-7d1f0a9c3b2e", "p-123456789012", "anxiety-10000", "anxiety-0"):
             with pytest.raises(ChatError) as refused:
                 await c.request(Join(room=room, ref="j"))
-            assert refused.value.code == "unknown_room"
+            assert refused.value.code == "unknown_room", room
+
+
+async def test_numbered_rooms_from_1_to_9999_are_taken_as_named(srv: ChatServer) -> None:
+    """``anxiety-1`` is a room of its own, apart from ``anxiety`` (the first room)."""
+    async with ChatClient(url_of(srv), auto_resume=False) as c:
+        assert (await c.join("anxiety-1")).room == "anxiety-1"
+        assert (await c.join("anxiety-9999")).room == "anxiety-9999"
+        assert (await c.join("anxiety")).room == "anxiety"
 
 
 async def test_a_report_is_done_with_action_report(srv: ChatServer) -> None:
