@@ -222,7 +222,6 @@ async def test_crisis_card(server: ServerProcess, browser: Browser) -> None:
         await st.page.get_by_role("button", name="Show the support lines again").click()
         await expect(card).to_be_visible()
         no_errors(st)
-    publish("widget-crisis")
 
 
 async def test_quick_exit_leaves_no_state_and_back_does_not_return(
