@@ -235,4 +235,4 @@ async def test_a_chat_handed_over_arrives_with_what_was_said(
         await expect(taken).to_be_visible()
         texts = taken.locator(".msg .text")
         await expect(texts).to_have_text(["We had a fight and he left.", "That sounds so hard."])
-        await expect(st.page.get_by_text("has handed your chat to Kim")).to_be_visible()
+        await expect(s.log.get_by_text("has handed your chat to Kim")).to_be_visible()
