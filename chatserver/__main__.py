@@ -38,8 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chatserver.observability import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_forever(settings))
+    except Exception as exc:  # noqa: BLE001 -- a known bad start becomes one line
+        from chatserver.startup import explain
+
+        known = explain(exc, host=settings.host, port=settings.port, redis_url=settings.redis_url)
+        if known is None:
+            raise
+        print(known[1], file=sys.stderr)
+        return known[0]
     return 0
 
 

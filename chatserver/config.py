@@ -27,6 +27,7 @@ DEFAULT_TOPICS = (
     "trauma",
     "general",
 )
+REDIS_SCHEMES = ("redis", "rediss", "redis+cluster", "unix")
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -121,6 +122,11 @@ class Settings:
             raise ConfigError("log_format must be auto, json or console")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError("log_level must be debug, info, warning or error")
+        scheme = self.redis_url.partition("://")[0] if "://" in self.redis_url else None
+        if self.redis_url and scheme not in REDIS_SCHEMES:
+            raise ConfigError(
+                "redis_url must start with " + ", ".join(f"{s}://" for s in REDIS_SCHEMES)
+            )
         if not self.node_id:
             object.__setattr__(self, "node_id", secrets.token_hex(4))
         if not self.listener_secret:

@@ -44,7 +44,6 @@ from protocol.messages import (
     Left,
     Message,
     Ping,
-    Pong,
     Resume,
     Resumed,
     Say,
@@ -225,7 +224,7 @@ class ChatClient:
         ref = getattr(frame, "ref", None)
         if ref is not None and not isinstance(frame, Message):
             self._outbox.pop(ref, None)
-        if ref is not None and ref in self._pending and not isinstance(frame, Pong | Message):
+        if ref is not None and ref in self._pending and not isinstance(frame, Message):
             fut = self._pending.pop(ref)
             if not fut.done():
                 fut.set_result(frame)
@@ -313,6 +312,23 @@ class ChatClient:
             self._incoming.put_nowait(None)
             raise ChatClosed(f"connection closed ({self.close_code})")
         return frame
+
+    def received(self) -> list[ServerFrame]:
+        """Frames already received and not yet read, without waiting (for a clean exit)."""
+        frames: list[ServerFrame] = []
+        while not self._incoming.empty():
+            frame = self._incoming.get_nowait()
+            if frame is None:
+                self._incoming.put_nowait(None)
+                break
+            frames.append(frame)
+        return frames
+
+    async def barrier(self, timeout: float = 2.0) -> None:
+        """Wait until every frame the server sent before now has arrived (a ping's pong
+        comes after them, frames being in order). Returns quietly if the link is gone."""
+        with contextlib.suppress(ChatError, ChatClosed, TimeoutError, ConnectionClosed):
+            await self.request(Ping(ref=self.ref()), timeout)
 
     async def recv_until(self, kind: type[Any], timeout: float = 10.0) -> Any:
         """Skip frames until one of ``kind`` arrives (tests and scripts)."""

@@ -111,6 +111,7 @@ def _targets(
             started.append(relay)
             yield (relay.url,), (relay.pid,), "bare relay"
         else:
+            tg.check_reachable(tuple(kind))
             yield tuple(kind), (), ""
     finally:
         for thing in reversed(started):

@@ -144,6 +144,26 @@ def write_json(result: dict[str, Any], path: Path) -> None:
 
 
 W, H, PAD = 720, 260, 48
+TOP = 30  # room above the plot for the legend, so it never sits on a line
+RIGHT = 40  # room right of the plot, so the last tick label is not clipped
+
+
+def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
+    """Evenly spaced round values covering [lo, hi] (steps of 1, 2 or 5 times a power of 10),
+    so a time axis reads 0 5 10 15 s rather than 0 1 2 4 5 6."""
+    import math
+
+    span = max(hi - lo, 1e-9)
+    raw = span / max(target - 1, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    count = int((hi - first) / step + 1e-9) + 1
+    return [round(first + i * step, 10) for i in range(count)]
+
+
+def _label(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
 def _polyline(points: list[tuple[float, float]], sx: Any, sy: Any, color: str) -> str:
@@ -156,8 +176,8 @@ def _polyline(points: list[tuple[float, float]], sx: Any, sy: Any, color: str) -
 def _axes(x_label: str, y_label: str, x_ticks: list[tuple[float, str]],
           y_ticks: list[tuple[float, str]]) -> str:
     parts = [
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 10}" y2="{H - PAD}" stroke="#444"/>',
-        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{H - PAD}" stroke="#444"/>',
+        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - RIGHT}" y2="{H - PAD}" stroke="#444"/>',
+        f'<line x1="{PAD}" y1="{TOP}" x2="{PAD}" y2="{H - PAD}" stroke="#444"/>',
         f'<text x="{W / 2}" y="{H - 8}" text-anchor="middle">{html.escape(x_label)}</text>',
         f'<text x="12" y="{H / 2}" transform="rotate(-90 12 {H / 2})" '
         f'text-anchor="middle">{html.escape(y_label)}</text>',
@@ -165,7 +185,7 @@ def _axes(x_label: str, y_label: str, x_ticks: list[tuple[float, str]],
     for x, label in x_ticks:
         parts.append(f'<text x="{x:.1f}" y="{H - PAD + 16}" text-anchor="middle">{label}</text>')
     for y, label in y_ticks:
-        parts.append(f'<line x1="{PAD}" y1="{y:.1f}" x2="{W - 10}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<line x1="{PAD}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     return "".join(parts)
 
@@ -185,9 +205,9 @@ def _window(window: tuple[float, float] | None, sx: Any, t0: float, t1: float) -
     lo, hi = max(window[0], t0), min(window[1], t1)
     if hi <= lo:
         return ""
-    return (f'<rect x="{sx(lo):.1f}" y="10" width="{sx(hi) - sx(lo):.1f}" '
-            f'height="{H - PAD - 10}" fill="#f3f6fa"/>'
-            f'<text x="{sx(lo) + 4:.1f}" y="22" fill="#888">steady</text>')
+    return (f'<rect x="{sx(lo):.1f}" y="{TOP}" width="{sx(hi) - sx(lo):.1f}" '
+            f'height="{H - PAD - TOP}" fill="#f3f6fa"/>'
+            f'<text x="{sx(lo) + 4:.1f}" y="{TOP + 12}" fill="#888">steady</text>')
 
 
 def latency_over_time_svg(
@@ -200,21 +220,21 @@ def latency_over_time_svg(
     top = max(r["max_ms"] for r in rows) * 1.05 or 1.0
 
     def sx(x: float) -> float:
-        return float(PAD + (x - t0) / (t1 - t0) * (W - PAD - 10))
+        return float(PAD + (x - t0) / (t1 - t0) * (W - PAD - RIGHT))
 
     def sy(y: float) -> float:
-        return H - PAD - y / top * (H - PAD - 10)
+        return H - PAD - y / top * (H - PAD - TOP)
 
-    xt = [(sx(t0 + (t1 - t0) * i / 5), f"{t0 + (t1 - t0) * i / 5:.0f}s") for i in range(6)]
-    yt = [(sy(top * i / 4), f"{top * i / 4:.1f}") for i in range(5)]
+    xt = [(sx(t), f"{_label(t)}s") for t in nice_ticks(t0, t1)]
+    yt = [(sy(v), _label(v)) for v in nice_ticks(0, top, 5)]
     body = _window(window, sx, t0, t1)
     body += _axes("seconds since start", "delivery latency (ms)", xt, yt)
     body += _polyline([(r["t"], r["max_ms"]) for r in rows], sx, sy, "#bbb")
     body += _polyline([(r["t"], r["p99_ms"]) for r in rows], sx, sy, "#c0392b")
     body += _polyline([(r["t"], r["p50_ms"]) for r in rows], sx, sy, "#2471a3")
-    legend = (f'<text x="{W - 200}" y="24" fill="#2471a3">p50</text>'
-              f'<text x="{W - 160}" y="24" fill="#c0392b">p99</text>'
-              f'<text x="{W - 120}" y="24" fill="#888">max</text>')
+    legend = (f'<text x="{W - 200}" y="18" fill="#2471a3">p50</text>'
+              f'<text x="{W - 160}" y="18" fill="#c0392b">p99</text>'
+              f'<text x="{W - 120}" y="18" fill="#888">max</text>')
     return _svg(body + legend, "delivery latency over time")
 
 
@@ -232,14 +252,14 @@ def distribution_svg(points: list[list[float]] | list[tuple[float, float]]) -> s
     top = max(v for _, v in points) * 1.05 or 1.0
 
     def sx(x: float) -> float:
-        return PAD + x / max_nines * (W - PAD - 10)
+        return PAD + x / max_nines * (W - PAD - RIGHT)
 
     def sy(y: float) -> float:
-        return H - PAD - y / top * (H - PAD - 10)
+        return H - PAD - y / top * (H - PAD - TOP)
 
     labels = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
     xt = [(sx(i), labels[i]) for i in range(6)]
-    yt = [(sy(top * i / 4), f"{top * i / 4:.1f}") for i in range(5)]
+    yt = [(sy(v), _label(v)) for v in nice_ticks(0, top, 5)]
     body = _axes("percentile", "latency (ms)", xt, yt)
     body += _polyline([(nines(p), v) for p, v in points], sx, sy, "#c0392b")
     return _svg(body, "latency distribution")
@@ -254,21 +274,21 @@ def throughput_svg(
     top = max(max(r.get("delivered", 0), r.get("sent", 0)) for r in series) * 1.05 or 1.0
 
     def sx(x: float) -> float:
-        return float(PAD + (x - t0) / (t1 - t0) * (W - PAD - 10))
+        return float(PAD + (x - t0) / (t1 - t0) * (W - PAD - RIGHT))
 
     def sy(y: float) -> float:
-        return H - PAD - y / top * (H - PAD - 10)
+        return H - PAD - y / top * (H - PAD - TOP)
 
-    xt = [(sx(t0 + (t1 - t0) * i / 5), f"{t0 + (t1 - t0) * i / 5:.0f}s") for i in range(6)]
-    yt = [(sy(top * i / 4), f"{top * i / 4:,.0f}") for i in range(5)]
+    xt = [(sx(t), f"{_label(t)}s") for t in nice_ticks(t0, t1)]
+    yt = [(sy(v), _label(v)) for v in nice_ticks(0, top, 5)]
     body = _window(window, sx, t0, t1)
     body += _axes("seconds since start", "per second", xt, yt)
     body += _polyline([(r["t"], r.get("delivered", 0)) for r in series], sx, sy, "#27ae60")
     body += _polyline([(r["t"], r.get("sent", 0)) for r in series], sx, sy, "#8e44ad")
     body += _polyline([(r["t"], r.get("connected", 0)) for r in series], sx, sy, "#e67e22")
-    legend = (f'<text x="{W - 260}" y="24" fill="#27ae60">deliveries</text>'
-              f'<text x="{W - 190}" y="24" fill="#8e44ad">sent</text>'
-              f'<text x="{W - 150}" y="24" fill="#e67e22">new connections</text>')
+    legend = (f'<text x="{W - 260}" y="18" fill="#27ae60">deliveries</text>'
+              f'<text x="{W - 190}" y="18" fill="#8e44ad">sent</text>'
+              f'<text x="{W - 150}" y="18" fill="#e67e22">new connections</text>')
     return _svg(body + legend, "throughput over time")
 
 

@@ -30,7 +30,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class TargetError(RuntimeError):
-    """A node the harness had to start did not come up."""
+    """A node the harness had to start did not come up, or a named target cannot be reached."""
+
+
+def check_reachable(urls: tuple[str, ...], timeout: float = 5.0) -> None:
+    """Raise :class:`TargetError` naming the first URL whose TCP port does not answer.
+
+    A run against a dead target would otherwise spend its whole duration failing to
+    connect and then report a missed service level (exit 1), where the documented status
+    for a run that could not be made is 2.
+    """
+    from urllib.parse import urlsplit
+
+    for url in urls:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        try:
+            with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+                pass
+        except OSError as exc:
+            raise TargetError(f"cannot reach {url}: {exc.strerror or type(exc).__name__}") from exc
 
 
 def free_port() -> int:

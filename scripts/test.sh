@@ -5,10 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. Debian packages the tests need: redis-server (integration tests start their own
-#    instances on free ports) and chromium (widget tests, driven by Playwright).
+#    instances on free ports), chromium (widget tests, driven by Playwright) and
+#    prometheus for its promtool (the alert rules and the /metrics exposition are checked
+#    with it; the tests use no Prometheus server).
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -3,15 +3,38 @@
  * Participant text only ever goes through textContent. Nothing is stored in the browser: the
  * listener token, the resume token and the last seq per room live in this page's memory.
  * Moderation (issue 9): per room, the people in it with "Remove", slow mode and "End room";
- * "Report" in one-to-one chats; moderators also get the "Reports" panel (next_report, moderate). */
+ * "Report" in one-to-one chats; moderators also get the "Reports" panel (next_report, moderate).
+ * Words: /i18n/console.<lang>.json; the language is ?lang=xx, else the browser's. */
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const WS_URL = location.origin.replace(/^http/, "ws") + "/";
   const NO_RECONNECT = new Set([1000, 1008, 1009, 4400]);
+  const LANGS = ["en", "es", "fr", "de", "pt", "it", "nl", "pl", "tr", "ru"];
+  const asked = [new URLSearchParams(location.search).get("lang"), ...(navigator.languages || [navigator.language])].filter(Boolean).map(String);
+  const primary = (x) => x.toLowerCase().split(/[-_]/)[0];
+  const lang = asked.map(primary).find((l) => LANGS.includes(l)) || "en";
+  const tag = asked.find((a) => primary(a) === lang && /[-_]/.test(a)) || lang;
+  const WS_URL = location.origin.replace(/^http/, "ws") + "/?lang=" + encodeURIComponent(tag);
+  let T = {};
+  const plural = new Intl.PluralRules(lang);
+  // t(key, {n: 2}): the catalogue's string with {placeholders} filled in; plural forms are
+  // objects keyed by Intl.PluralRules categories. A missing key shows the key itself.
+  function t(key, vars) {
+    let s = T[key];
+    if (s && typeof s === "object") s = s[plural.select(vars.n)] || s.other;
+    if (typeof s !== "string") s = key;
+    return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+  }
+  const known = (key) => typeof T[key] === "string";
+  const words = (id) => id.charAt(0).toUpperCase() + id.slice(1).replace(/[_-]/g, " ");
+  const topicName = (id) => (known("topic." + id) ? t("topic." + id) : words(id));
+  const topicVars = (id) => ({ Topic: topicName(id), topic: known("topic.in." + id) ? t("topic.in." + id) : words(id).toLowerCase() });
+  const risk = (code) => (known("risk." + code) ? t("risk." + code) : code.replace(/_/g, " "));
+  const clock = (ts) => new Date(ts).toLocaleTimeString(tag, { hour: "2-digit", minute: "2-digit" });
+  const minutes = (s) => (s < 60 ? t("wait.s", { s }) : t("wait.min", { m: Math.floor(s / 60), s: s % 60 }));
 
-  function h(tag, attrs, ...kids) {
-    const el = document.createElement(tag);
+  function h(name, attrs, ...kids) {
+    const el = document.createElement(name);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === false || v == null) continue;
       if (k === "text") el.textContent = v;
@@ -22,39 +45,41 @@
     for (const kid of kids.flat()) if (kid != null) el.append(kid);
     return el;
   }
-  const words = (t) => t.charAt(0).toUpperCase() + t.slice(1).replace(/[_-]/g, " ");
-  const clock = (ts) => new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const minutes = (s) => (s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s");
 
   const S = {
     ws: null, token: null, listenerToken: null, lastSeq: {}, refs: 0, me: null,
-    handle: "", topics: [], allTopics: [], listen: null, chats: new Map(), paired: new Map(),
+    handle: "", topics: [], allTopics: [], listen: null, listening: null, chats: new Map(), paired: new Map(),
     pingTimer: 0, pongTimer: 0, retry: 0, resuming: false, welcome: null, signedOut: false,
     acts: new Map(), reportRefs: new Set(), report: null, unanswered: new Map(),
   };
-  const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
 
-  function status(text) { $("conn").textContent = text; }
+  // the header's connection line; `error` marks a refusal the listener should read
+  function status(text, error, fromServer) {
+    const el = $("conn");
+    el.textContent = text;
+    el.classList.toggle("error", !!error);
+    if (fromServer) el.setAttribute("data-src", "server"); else el.removeAttribute("data-src");
+  }
   function announce(text) { const r = $("polite"); r.textContent = ""; setTimeout(() => { r.textContent = text; }, 50); }
 
   // ---- socket ----
   function connect() {
     const ws = new WebSocket(WS_URL, ["chat.v1.json"]);
     S.ws = ws;
-    status("Connecting\u2026");
+    status(t("conn.connecting"));
     ws.onmessage = (e) => { let f; try { f = JSON.parse(e.data); } catch { return; } if (f && typeof f.type === "string" && Object.hasOwn(HANDLERS, f.type)) HANDLERS[f.type](f); };
     ws.onclose = (e) => {
       if (S.ws !== ws) return;
       S.ws = null; clearInterval(S.pingTimer); clearTimeout(S.pongTimer);
-      if (S.signedOut || NO_RECONNECT.has(e.code)) { status("Disconnected"); return; }
-      status("Connection lost. Reconnecting\u2026");
+      if (S.signedOut || NO_RECONNECT.has(e.code)) { status(t("conn.closed")); return; }
+      status(t("conn.lost"));
       const delay = Math.min(15000, 500 * 2 ** S.retry) + Math.random() * 500;
       S.retry = Math.min(S.retry + 1, 6);
       setTimeout(connect, delay);
     };
   }
   function send(frame) {
-    if (!S.ws || S.ws.readyState !== 1) { status("Not connected. Please wait\u2026"); return null; }
+    if (!S.ws || S.ws.readyState !== 1) { status(t("conn.offline")); return null; }
     const ref = String(++S.refs);
     S.ws.send(JSON.stringify({ ...frame, ref }));
     return ref;
@@ -75,39 +100,36 @@
       keepalive();
       if (S.token && S.me) { S.resuming = true; send({ type: "resume", token: S.token, last_seq: S.lastSeq }); return; }
       S.token = f.resume_token;
-      status("Connected");
+      status(t("conn.connected"));
       send({ type: "auth", token: S.listenerToken });
     },
     authed(f) {
       S.me = f; S.topics = f.topics || [];
-      $("who").textContent = "Signed in as " + f.display_name + " (" + f.role + ")";
+      $("who").textContent = t(f.role === "moderator" ? "who.moderator" : "who.listener", { name: f.display_name });
       $("token").value = "";
       $("signin").hidden = true;
       for (const id of ["setup", "queues", "chats-section", "signout"]) $(id).hidden = false;
       $("reports").hidden = f.role !== "moderator";
       renderTopicChoices();
-      status("Signed in");
+      status(t("conn.signed.in"));
       if (S.listen) send(S.listen); else $("capacity").focus();
     },
     resumed(f) {
       S.resuming = false; S.token = f.resume_token;
       for (const room of Object.keys(S.lastSeq)) if (!(room in (f.rooms || {}))) delete S.lastSeq[room];
-      status("Connected (resumed)");
-      for (const [room, chat] of S.chats) if (!(room in (f.rooms || {}))) endPane(chat, "This chat was closed while you were away.");
+      status(t("conn.resumed"));
+      for (const [room, chat] of S.chats) if (!(room in (f.rooms || {}))) endPane(chat, t("chat.closed.away"));
       if (S.listen) send(S.listen);
       resendUnanswered();
     },
     ack(f) { S.unanswered.delete(f.ref); },
-    listening(f) {
-      $("listening").textContent = f.capacity === 0 ? "Paused: you won't get new chats." :
-        "Listening on " + f.topics.map(words).join(", ") + ". " + f.active + " of " + f.capacity + " chats" + (f.auto ? ", accepting automatically." : ".");
-      $("listen-btn").textContent = "Update availability";
-    },
+    listening(f) { S.listening = f; renderListening(); $("listen-btn").textContent = t("setup.update"); },
     queue_status(f) { renderQueues(f.queues || []); },
     paired(f) { S.paired.set(f.room, f); },
     joined(f) {
-      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
-     
+      // a one-to-one room's history follows `joined` (a chat handed over, or words said
+      // before this side was seated): start below it there; a group room after `joined.seq`
+      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = S.paired.has(f.room) ? 0 : f.seq;
       openPane(f);
     },
     left(f) { const c = S.chats.get(f.room); if (c) { c.el.remove(); S.chats.delete(f.room); } delete S.lastSeq[f.room]; syncEmpty(); },
@@ -118,7 +140,7 @@
       if (!c) return;
       c.typers.delete(f.handle); renderTyping(c);
       renderMessage(c, f);
-      if (f.handle !== c.handle) announce(f.handle + " in " + c.title + ": " + f.text);
+      if (f.handle !== c.handle) announce(t("announce.message", { handle: f.handle, chat: c.title, text: f.text }));
     },
     typing(f) {
       const c = S.chats.get(f.room);
@@ -133,55 +155,42 @@
       if (!c || f.handle === c.handle) return;
       if (f.event === "join") c.members.set(f.handle, f.role); else c.members.delete(f.handle);
       renderPeople(c);
-      system(c, f.handle + (f.event === "join" ? " joined." : " left."));
+      system(c, t(f.event === "join" ? "presence.join" : "presence.leave", { handle: f.handle }));
     },
     done(f) {
       const a = S.acts.get(f.ref);
       S.acts.delete(f.ref);
       if (!a || !a.text) return; // slow mode: the room_mode line says it
-      if (a.c) system(a.c, a.text); else { $("report-status").textContent = a.text; $("report-card").replaceChildren(); $("next-report").focus(); }
+      if (a.c) system(a.c, a.text); else { $("report-status").textContent = a.text; $("report-status").classList.remove("error"); $("report-card").replaceChildren(); $("next-report").focus(); }
       announce(a.text);
     },
     room_mode(f) {
       const c = S.chats.get(f.room);
       if (!c || !c.slow) return;
-      if (![...c.slow.options].some((o) => o.value === String(f.slow))) c.slow.append(h("option", { value: String(f.slow), text: f.slow + " s" }));
+      if (![...c.slow.options].some((o) => o.value === String(f.slow))) c.slow.append(h("option", { value: String(f.slow), text: t("slow.option", { n: f.slow }) }));
       c.slow.value = String(f.slow);
-      system(c, f.slow ? "Slow mode is on: one message every " + f.slow + " seconds per seeker." : "Slow mode is off.");
+      system(c, f.slow ? t("slow.on", { n: f.slow }) : t("slow.off"));
     },
     report(f) { renderReport(f); },
-    escalation(f) {
-      const c = S.chats.get(f.room);
-      const text = f.handle + " may be at risk (" + f.reason.replace(/_/g, " ") + ")" + (c ? " in " + c.title : "") + ".";
-      const item = h("div", { class: "escalation", role: "alert" }, h("p", { text }),
-        c ? h("button", { type: "button", class: "secondary", text: "Go to chat", on: { click: () => { c.input.focus(); } } }) : null,
-        h("button", { type: "button", class: "link", text: "Dismiss", on: { click: () => item.remove() } }));
-      $("escalations").append(item);
-      if (c) {
-        c.el.classList.add("escalated");
-        c.flag.hidden = false; c.flag.textContent = "At risk: " + f.reason.replace(/_/g, " ");
-        const msg = c.log.querySelector('[data-id="' + CSS.escape(f.id) + '"]');
-        if (msg) msg.classList.add("flagged");
-      }
-    },
+    escalation(f) { escalate(f); },
     chat_ended(f) {
       const c = S.chats.get(f.room);
       delete S.lastSeq[f.room];
-      if (c) endPane(c, f.text);
+      if (c) endPane(c, f.text, true);
     },
-    consent(f) { const c = S.chats.get(f.room); if (c) system(c, f.handle + " is ready to hear difficult content."); },
+    consent(f) { const c = S.chats.get(f.room); if (c) system(c, t("consent", { handle: f.handle })); },
     notice(f) {
       const c = f.room && S.chats.get(f.room);
-      if (c) system(c, f.text); else status(f.text);
+      if (c) system(c, f.text, "", true); else status(f.text, false, true);
     },
-    held(f) { S.unanswered.delete(f.ref); const c = S.chats.get(f.room); if (c) system(c, f.text, "warn"); },
-    crisis(f) { const c = f.room && S.chats.get(f.room); if (c) system(c, f.text, "warn"); },
+    held(f) { S.unanswered.delete(f.ref); const c = S.chats.get(f.room); if (c) system(c, f.text, "warn", true); },
+    crisis(f) { const c = f.room && S.chats.get(f.room); if (c) system(c, f.text, "warn", true); },
     pong() { clearTimeout(S.pongTimer); },
     error(f) {
       if (f.code === "resume_failed") {
         S.resuming = false; S.lastSeq = {}; S.token = S.welcome.resume_token;
         S.unanswered.clear(); // they belonged to the old session: never sent again later
-        for (const c of S.chats.values()) endPane(c, "The connection dropped for too long; this chat could not be kept.");
+        for (const c of S.chats.values()) endPane(c, t("chat.closed.dropped"));
         send({ type: "auth", token: S.listenerToken });
         return;
       }
@@ -190,81 +199,112 @@
         S.signedOut = true; S.ws.close(1000); S.token = null;
         return;
       }
+      if (f.code === "unavailable" && f.ref == null) return; // a typing frame (no ref): the `degraded` notice says it
       S.acts.delete(f.ref);
       S.unanswered.delete(f.ref);
-      if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; return; }
+      if (S.reportRefs.has(f.ref)) { S.reportRefs.delete(f.ref); $("report-status").textContent = f.message; $("report-status").classList.toggle("error", f.code !== "queue_empty"); return; }
       const target = [...S.chats.values()].find((c) => c.refs.has(f.ref));
-      if (target) system(target, f.message, "warn"); else status(f.message);
+      if (target) system(target, f.message, "error", true); else status(f.message, true, true);
     },
   };
+
+  // The banner names the person once, and says where: their one-to-one chat or a group.
+  function escalate(f) {
+    const c = S.chats.get(f.room);
+    const vars = { handle: f.handle, reason: risk(f.reason), ...(c ? topicVars(c.topic) : {}) };
+    const text = t(!c ? "esc.elsewhere" : c.private ? "esc.private" : "esc.group", vars);
+    const item = h("div", { class: "escalation", role: "alert" }, h("p", { text }),
+      c ? h("button", { type: "button", class: "secondary", text: t("esc.go"), on: { click: () => { c.input.focus(); } } }) : null,
+      h("button", { type: "button", class: "link", text: t("esc.dismiss"), on: { click: () => item.remove() } }));
+    $("escalations").append(item);
+    if (c) {
+      c.el.classList.add("escalated");
+      c.flag.hidden = false; c.flag.textContent = t("flag.risk", { reason: risk(f.reason) });
+      const msg = c.log.querySelector('[data-id="' + CSS.escape(f.id) + '"]');
+      if (msg) msg.classList.add("flagged");
+    }
+  }
 
   // ---- queues and availability ----
   function renderTopicChoices() {
     const box = $("topics");
-    box.replaceChildren(h("legend", { text: "Topics" }), ...S.topics.map((t) => h("div", { class: "check" },
-      h("input", { type: "checkbox", id: "topic-" + t, value: t, checked: true }),
-      h("label", { for: "topic-" + t, text: words(t) }))));
-    $("group-topic").replaceChildren(...S.allTopics.map((t) => h("option", { value: t, text: words(t) })));
+    box.replaceChildren(h("legend", { text: t("setup.topics") }), ...S.topics.map((id) => h("div", { class: "check" },
+      h("input", { type: "checkbox", id: "topic-" + id, value: id, checked: true }),
+      h("label", { for: "topic-" + id, text: topicName(id) }))));
+    $("group-topic").replaceChildren(...S.allTopics.map((id) => h("option", { value: id, text: topicName(id) })));
+  }
+  // "Listening on Grief. 1 of 2 chats": the count is the console's own open one-to-one chats,
+  // so it changes as chats open and end (the server sends `listening` only on `listen`).
+  function renderListening() {
+    const f = S.listening;
+    if (!f) return;
+    const active = [...S.chats.values()].filter((c) => c.private && !c.ended).length;
+    $("listening").textContent = f.capacity === 0 ? t("listening.paused") :
+      t(f.auto ? "listening.auto" : "listening.manual", { topics: f.topics.map(topicName).join(", "), active, n: f.capacity });
   }
   function renderQueues(queues) {
     $("queue-rows").replaceChildren(...queues.map((q) => h("tr", { class: q.at_risk ? "risk" : "" },
-      h("th", { scope: "row", text: words(q.topic) }),
+      h("th", { scope: "row", text: topicName(q.topic) }),
       h("td", { text: String(q.waiting) }),
       h("td", { text: q.waiting ? minutes(q.longest_wait) : "\u2014" }),
-      h("td", {}, q.at_risk ? h("span", { class: "risk-mark", text: "\u26a0 " + q.at_risk + " at risk" }) : "0"),
-      h("td", {}, h("button", { type: "button", class: "secondary", disabled: !q.waiting, "aria-label": "Accept next seeker in " + words(q.topic), text: "Accept", on: { click: () => send({ type: "accept", topic: q.topic }) } })))));
+      h("td", {}, q.at_risk ? h("span", { class: "risk-mark", text: t("queues.at.risk", { n: q.at_risk }) }) : "0"),
+      h("td", { class: "act" }, h("button", { type: "button", class: "secondary small", disabled: !q.waiting, "aria-label": t("queues.accept.in", topicVars(q.topic)), text: t("queues.accept"), on: { click: () => send({ type: "accept", topic: q.topic }) } })))));
   }
-  $("signin-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    S.listenerToken = $("token").value.trim();
-    if (!S.listenerToken) return;
-    $("signin-error").textContent = "";
-    S.signedOut = false;
-    if (S.ws && S.ws.readyState === 1) send({ type: "auth", token: S.listenerToken }); else { S.token = null; connect(); }
-  });
-  $("listen-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const topics = [...$("topics").querySelectorAll("input:checked")].map((i) => i.value);
-    S.listen = { type: "listen", capacity: Math.max(0, Number($("capacity").value) || 0), topics, auto: $("auto").checked };
-    send(S.listen);
-  });
-  $("group-form").addEventListener("submit", (e) => { e.preventDefault(); send({ type: "join", room: $("group-topic").value }); });
-  $("accept-any").addEventListener("click", () => send({ type: "accept" }));
-  $("next-report").addEventListener("click", () => { const ref = send({ type: "next_report" }); if (ref) S.reportRefs.add(ref); });
-  $("signout").addEventListener("click", () => {
-    S.signedOut = true;
-    if (S.ws) S.ws.close(1000, "signed out");
-    location.replace("/listener");
-  });
+  function wire() {
+    $("signin-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      S.listenerToken = $("token").value.trim();
+      if (!S.listenerToken) return;
+      $("signin-error").textContent = "";
+      S.signedOut = false;
+      if (S.ws && S.ws.readyState === 1) send({ type: "auth", token: S.listenerToken }); else { S.token = null; connect(); }
+    });
+    $("listen-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const topics = [...$("topics").querySelectorAll("input:checked")].map((i) => i.value);
+      S.listen = { type: "listen", capacity: Math.max(0, Number($("capacity").value) || 0), topics, auto: $("auto").checked };
+      send(S.listen);
+    });
+    $("group-form").addEventListener("submit", (e) => { e.preventDefault(); send({ type: "join", room: $("group-topic").value }); });
+    $("accept-any").addEventListener("click", () => send({ type: "accept" }));
+    $("next-report").addEventListener("click", () => { const ref = send({ type: "next_report" }); if (ref) S.reportRefs.add(ref); });
+    $("signout").addEventListener("click", () => {
+      S.signedOut = true;
+      if (S.ws) S.ws.close(1000, "signed out");
+      location.replace("/listener" + location.search);
+    });
+  }
 
   // ---- chat panes ----
-  function syncEmpty() { $("no-chats").hidden = S.chats.size > 0; }
+  function syncEmpty() { $("no-chats").hidden = S.chats.size > 0; renderListening(); }
   function openPane(f) {
     if (S.chats.has(f.room)) return;
     const p = S.paired.get(f.room);
     const isPrivate = !!p;
-    const title = isPrivate ? p.peer.handle + " \u00b7 " + words(p.topic) : words(f.room) + " group";
+    const topic = isPrivate ? p.topic : f.room.replace(/-\d+$/, "");
+    const title = isPrivate ? t("chat.title.private", { handle: p.peer.handle, ...topicVars(topic) }) : t("chat.title.group", topicVars(topic));
     const id = "chat-" + f.room.replace(/[^a-zA-Z0-9-]/g, "");
-    const c = { room: f.room, title, handle: f.handle, typers: new Map(), refs: new Set(), peer: p ? p.peer.handle : null,
+    const c = { room: f.room, title, topic, private: isPrivate, ended: false, handle: f.handle, typers: new Map(), refs: new Set(), peer: p ? p.peer.handle : null,
       members: new Map((f.members || []).filter((m) => m.handle !== f.handle).map((m) => [m.handle, m.role])) };
     c.log = h("ol", { class: "log" });
-    const logBox = h("div", { class: "logbox", role: "log", "aria-label": "Messages with " + title, tabindex: "0" }, c.log);
+    const logBox = h("div", { class: "logbox", role: "log", "aria-label": t("chat.log", { chat: title }), tabindex: "0" }, c.log);
     c.typing = h("p", { class: "typing", "aria-hidden": "true" });
     c.flag = h("p", { class: "flag", hidden: true });
     c.input = h("textarea", { id: id + "-input", rows: "2", on: { keydown: (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(c); } }, input: () => typed(c) } });
     c.form = h("form", { class: "composer", on: { submit: (e) => { e.preventDefault(); sendText(c); } } },
-      h("label", { for: id + "-input", class: "sr", text: "Message to " + title }), c.input,
-      h("button", { type: "submit", class: "primary", text: "Send" }));
+      h("label", { for: id + "-input", class: "sr", text: t("chat.to", { chat: isPrivate ? p.peer.handle : title }) }), c.input,
+      h("button", { type: "submit", class: "primary", text: t("send") }));
     c.el = h("article", { class: "chat", id, "aria-labelledby": id + "-title" },
       h("div", { class: "chat-head" },
-        h("h3", { id: id + "-title", text: title }),
-        p && p.at_risk ? h("span", { class: "risk-mark", text: "\u26a0 at risk" }) : null),
+        isPrivate ? h("h3", { id: id + "-title" }, h("span", { "data-src": "person", text: p.peer.handle }), " \u00b7 ", h("span", { text: topicName(topic) }))
+          : h("h3", { id: id + "-title", text: title }),
+        p && p.at_risk ? h("span", { class: "risk-mark", text: t("chat.at.risk") }) : null),
       c.flag, isPrivate ? null : roomTools(c, id), logBox, c.typing, c.form, h("div", { class: "row actions" }, chatActions(c, isPrivate)));
     S.chats.set(f.room, c);
     $("chats").append(c.el);
     syncEmpty();
-    system(c, isPrivate ? "You're now with " + p.peer.handle + ". They chose " + words(p.topic) + "." : "You joined as " + f.handle + ".");
-    announce("New chat: " + title + (p && p.at_risk ? ". Marked at risk." : ""));
+    system(c, isPrivate ? t("chat.start.private", { handle: p.peer.handle, ...topicVars(topic) }) : t("chat.start.group", { handle: f.handle }));
+    announce(t(p && p.at_risk ? "announce.new.risk" : "announce.new", { chat: title }));
     if (p && p.at_risk) c.el.classList.add("escalated");
   }
   /* Buttons under each chat: leave / end room for a group, hand over / report / end chat for
@@ -272,14 +312,14 @@
   function chatActions(c, isPrivate) {
     if (!isPrivate) {
       return [
-        h("button", { type: "button", class: "secondary", text: "Leave room", on: { click: () => send({ type: "leave", room: c.room }) } }),
-        h("button", { type: "button", class: "danger", text: "End room", on: { click: () => confirmThen("End " + c.title + " for everyone in it? Everyone is taken out of the room.", "End room", () => act(c, { type: "end_room", room: c.room }, "You ended the room.")) } }),
+        h("button", { type: "button", class: "secondary", text: t("room.leave"), on: { click: () => send({ type: "leave", room: c.room }) } }),
+        h("button", { type: "button", class: "danger", text: t("room.end"), on: { click: () => confirmThen(t("room.end.confirm", { chat: c.title }), t("room.end"), () => act(c, { type: "end_room", room: c.room }, t("room.ended"))) } }),
       ];
     }
     return [
-      h("button", { type: "button", class: "secondary", text: "Hand over", on: { click: () => c.refs.add(send({ type: "handover", room: c.room })) } }),
-      h("button", { type: "button", class: "secondary", text: "Report", "aria-label": "Report " + c.peer, on: { click: () => openReport(c) } }),
-      h("button", { type: "button", class: "danger", text: "End chat", on: { click: () => c.refs.add(send({ type: "end_chat", room: c.room })) } }),
+      h("button", { type: "button", class: "secondary", text: t("chat.handover"), on: { click: () => c.refs.add(send({ type: "handover", room: c.room })) } }),
+      h("button", { type: "button", class: "secondary", text: t("chat.report"), "aria-label": t("report.title", { handle: c.peer }), on: { click: () => openReport(c) } }),
+      h("button", { type: "button", class: "danger", text: t("chat.end"), on: { click: () => c.refs.add(send({ type: "end_chat", room: c.room })) } }),
     ];
   }
   // ---- moderation ----
@@ -292,23 +332,23 @@
   /* A group room's tools: slow mode, and the people in it with "Remove" for seekers. */
   function roomTools(c, id) {
     c.slow = h("select", { id: id + "-slow", on: { change: () => act(c, { type: "slow_mode", room: c.room, seconds: Number(c.slow.value) }, null) } },
-      [["0", "Off"], ["10", "10 s"], ["30", "30 s"], ["60", "60 s"]].map(([v, t]) => h("option", { value: v, text: t })));
+      [0, 10, 30, 60].map((n) => h("option", { value: String(n), text: n ? t("slow.option", { n }) : t("slow.option.off") })));
     c.people = h("ul", { class: "people", "aria-labelledby": id + "-people" });
     renderPeople(c);
     return h("div", { class: "tools" },
-      h("div", { class: "check" }, h("label", { for: id + "-slow", text: "Slow mode" }), c.slow),
-      h("h4", { id: id + "-people", text: "People here" }), c.people);
+      h("div", { class: "check" }, h("label", { for: id + "-slow", text: t("slow.label") }), c.slow),
+      h("h4", { id: id + "-people", text: t("people.title") }), c.people);
   }
   function renderPeople(c) {
     if (!c.people) return;
     const people = [...c.members].sort((a, b) => a[0].localeCompare(b[0]));
     c.people.replaceChildren(...(people.length ? people.map(([handle, role]) => h("li", {},
-      h("span", { class: "who", text: handle }),
-      role !== "seeker" ? h("span", { class: "badge", text: role }) : null,
-      role === "seeker" ? h("button", { type: "button", class: "danger small", text: "Remove", "aria-label": "Remove " + handle + " from the room", on: { click: () => confirmThen(
-        "Remove " + handle + " from " + c.title + "? They can't come back to this topic's rooms for a while.", "Remove",
-        () => act(c, { type: "remove", room: c.room, handle }, "You removed " + handle + ". They can't rejoin this topic's rooms for a while.")) } }) : null))
-      : [h("li", { class: "muted", text: "Nobody else is here yet." })]));
+      h("span", { class: "who", "data-src": "person", text: handle }),
+      role !== "seeker" ? h("span", { class: "badge", text: t("role." + role) }) : null,
+      role === "seeker" ? h("button", { type: "button", class: "danger small", text: t("people.remove"), "aria-label": t("people.remove.label", { handle }), on: { click: () => confirmThen(
+        t("people.remove.confirm", { handle, chat: c.title }), t("people.remove"),
+        () => act(c, { type: "remove", room: c.room, handle }, t("people.removed", { handle }))) } }) : null))
+      : [h("li", { class: "muted", text: t("people.none") })]));
   }
   /* One shared confirmation dialog (native <dialog>: modal, Escape cancels, focus returns). */
   function confirmThen(text, yes, fn) {
@@ -324,8 +364,7 @@
     const d = $("report-dialog");
     const back = document.activeElement;
     $("report-form").reset();
-    $("report-title").textContent = "Report " + c.peer;
-    $("report-about").textContent = "The moderators get the last few messages of this chat with your note.";
+    $("report-title").textContent = t("report.title", { handle: c.peer });
     d.returnValue = "";
     d.onclose = () => {
       if (back && back.isConnected) back.focus();
@@ -333,60 +372,65 @@
       const frame = { type: "report", room: c.room, reason: $("report-form").elements.reason.value, handle: c.peer };
       const note = $("report-note").value.trim();
       if (note) frame.note = note;
-      act(c, frame, "Report sent. Thank you; a moderator will look at it.");
+      act(c, frame, t("report.sent"));
     };
     d.showModal();
   }
   function renderReport(f) {
     S.report = f;
     const line = (m, reported) => h("li", { class: "msg" + (reported ? " flagged" : "") },
-      h("p", { class: "meta" }, h("span", { class: "who", text: m.handle }),
-        m.role && m.role !== "seeker" ? h("span", { class: "badge", text: m.role }) : null,
+      h("p", { class: "meta" }, h("span", { class: "who", "data-src": "person", text: m.handle }),
+        m.role && m.role !== "seeker" ? h("span", { class: "badge", text: t("role." + m.role) }) : null,
         h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }),
-        reported ? h("span", { class: "reported", text: "reported" }) : null),
-      h("p", { class: "text", text: m.text }));
-    const where = f.room.startsWith("p-") ? "a one-to-one chat" : words(f.room.replace(/-\d+$/, "")) + " group (" + f.room + ")";
+        reported ? h("span", { class: "reported", text: t("report.reported") }) : null),
+      h("p", { class: "text", "data-src": "person", text: m.text }));
+    const topic = f.room.replace(/-\d+$/, "");
+    const where = f.room.startsWith("p-") ? t("report.where.private", { handle: f.handle }) : t("report.where.group", { handle: f.handle, room: f.room, ...topicVars(topic) });
     const moderate = (action, text, extra) => h("button", { type: "button", class: action === "dismiss" ? "secondary" : "danger", text,
-      on: { click: () => act(null, { type: "moderate", report: f.id, action, ...extra }, text + ": done.") } });
+      on: { click: () => act(null, { type: "moderate", report: f.id, action, ...extra }, t("report.done", { action: text })) } });
     $("report-status").textContent = "";
     $("report-card").replaceChildren(
-      h("h3", { id: "report-reason", tabindex: "-1", text: REASONS[f.reason] || f.reason }),
-      h("p", { text: "About " + f.handle + " in " + where + ". Deleted at " + clock(f.expires) + " " + new Date(f.expires).toLocaleDateString() + "." }),
-      h("ol", { class: "log", "aria-label": f.message ? "The reported message and the messages before it" : "The last messages in the room" },
+      h("h3", { id: "report-reason", tabindex: "-1", text: known("reason." + f.reason) ? t("reason." + f.reason) : f.reason }),
+      h("p", {}, h("span", { text: where }), " ", h("span", { text: t("report.expires", { time: clock(f.expires), date: new Date(f.expires).toLocaleDateString(tag) }) })),
+      h("ol", { class: "log", "aria-label": f.message ? t("report.context.message") : t("report.context.room") },
         (f.context || []).map((m) => line(m, false)), f.message ? line(f.message, true) : null),
-      f.note ? h("p", { class: "note" }, h("strong", { text: "Note: " }), f.note) : h("p", { class: "muted", text: "No note." }),
+      f.note ? h("p", { class: "note" }, h("strong", { text: t("report.note.label") }), " ", h("span", { "data-src": "person", text: f.note })) : h("p", { class: "muted", text: t("report.no.note") }),
       h("div", { class: "row" },
-        moderate("remove", "Remove from all rooms"),
-        moderate("suspend", "Suspend 1 hour", { minutes: 60 }),
-        moderate("dismiss", "Dismiss")));
+        moderate("remove", t("mod.remove")),
+        moderate("suspend", t("mod.suspend"), { minutes: 60 }),
+        moderate("dismiss", t("mod.dismiss"))));
     $("report-reason").focus();
   }
-  function endPane(c, text) {
-    system(c, text || "This chat has ended.");
+  function endPane(c, text, fromServer) {
+    system(c, text || t("chat.ended"), "", fromServer && !!text);
+    c.ended = true;
     c.el.classList.add("ended");
     c.form.hidden = true;
-    const close = h("button", { type: "button", class: "secondary", text: "Close", on: { click: () => { c.el.remove(); S.chats.delete(c.room); syncEmpty(); $("accept-any").focus(); } } });
+    renderListening();
+    const close = h("button", { type: "button", class: "secondary", text: t("chat.close"), on: { click: () => { c.el.remove(); S.chats.delete(c.room); syncEmpty(); $("accept-any").focus(); } } });
     c.el.querySelector(".actions").replaceChildren(close);
   }
   function logScroll(c) { const box = c.log.parentElement; box.scrollTop = box.scrollHeight; }
-  function system(c, text, cls) {
-    c.log.append(h("li", { class: "system " + (cls || "") }, h("p", { text })));
+  function system(c, text, cls, fromServer) {
+    c.log.append(h("li", { class: "system " + (cls || "") }, h("p", { "data-src": fromServer ? "server" : null, text })));
     logScroll(c);
   }
   function renderMessage(c, m) {
     const mine = m.handle === c.handle;
-    const meta = h("p", { class: "meta" }, h("span", { class: "who", text: mine ? "You" : m.handle }),
-      m.role !== "seeker" && !mine ? h("span", { class: "badge", text: m.role }) : null,
+    const meta = h("p", { class: "meta" },
+      mine ? h("span", { class: "who", text: t("you") }) : h("span", { class: "who", "data-src": "person", text: m.handle }),
+      m.role !== "seeker" && !mine ? h("span", { class: "badge", text: t("role." + m.role) }) : null,
       h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }));
+    const text = h("p", { class: "text", "data-src": "person", text: m.text });
     const content = m.cw
-      ? h("details", { class: "cw" }, h("summary", { text: "Content warning: " + words(m.cw).toLowerCase() + ". Open to read." }), h("p", { class: "text", text: m.text }))
-      : h("p", { class: "text", text: m.text });
+      ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text)
+      : text;
     c.log.append(h("li", { class: "msg" + (mine ? " mine" : ""), "data-id": m.id, "data-seq": String(m.seq) }, meta, content));
     logScroll(c);
   }
   function renderTyping(c) {
     const names = [...c.typers.keys()];
-    c.typing.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " typing\u2026" : "";
+    c.typing.textContent = names.length ? t(names.length > 1 ? "typing.many" : "typing.one", { names: names.join(", ") }) : "";
   }
   function newCid() {
     const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -414,12 +458,36 @@
     c.refs.add(ref);
     S.unanswered.set(ref, frame);
     c.input.value = "";
-    if (c.typingSent) { send({ type: "typing", room: c.room, active: false }); c.typingSent = 0; }
+    stopTyping(c);
   }
+  // typing frames have no reply, so no `ref` (the server refuses one: SPEC 2.1 `typing`)
+  function typing(c, active) { if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active })); }
   function typed(c) {
     const now = Date.now();
-    if (now - (c.typingSent || 0) > 3000) { c.typingSent = now; if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active: true })); }
+    if (now - (c.typingSent || 0) > 3000) { c.typingSent = now; typing(c, true); }
     clearTimeout(c.typingTimer);
-    c.typingTimer = setTimeout(() => { if (c.typingSent && S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: "typing", room: c.room, active: false })); c.typingSent = 0; }, 4000);
+    c.typingTimer = setTimeout(() => stopTyping(c), 4000);
   }
+  function stopTyping(c) {
+    clearTimeout(c.typingTimer);
+    if (c.typingSent) typing(c, false);
+    c.typingSent = 0;
+  }
+
+  // ---- start: the words (this language, else English), then the page ----
+  function translatePage() {
+    document.documentElement.lang = lang;
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    document.body.hidden = false;
+  }
+  async function catalogue(l) {
+    const res = await fetch("/i18n/console." + l + ".json", { credentials: "omit" });
+    if (!res.ok) throw new Error("catalogue " + l + ": " + res.status);
+    return res.json();
+  }
+  (async () => {
+    try { T = await catalogue(lang); } catch { T = await catalogue("en").catch(() => ({})); }
+    translatePage();
+    wire();
+  })();
 })();

@@ -1,8 +1,10 @@
 /* chatserver seeker widget: one tag, no framework, no build step.
- *   <script src="https://HOST/widget.js" data-topic="anxiety" async></script>
+ *   <script src="https://HOST/widget.js" data-topic="anxiety" data-lang="es" async></script>
  * Options (data-*): server (ws/http URL of the chat server; default: this script's origin),
- * topic (preselected topic), exit-url (where "Quick exit" goes; default HOST/exit),
- * label (launcher text). Protocol: protocol/SPEC.md (chat.v1, JSON).
+ * topic (preselected topic), lang (language; default: the browser's), exit-url (where
+ * "Quick exit" goes; default HOST/exit), label (launcher text). Protocol: protocol/SPEC.md
+ * (chat.v1, JSON). Words: HOST/i18n/widget.<lang>.json, one catalogue per language, loaded
+ * before the launcher shows (docs/widget.md, "Languages").
  * Privacy: the only thing stored is {token, last_seq} in sessionStorage (key below), for
  * resume after a dropped connection. No cookies, no localStorage, no third-party requests.
  * Text is text: participant text only ever goes through textContent. */
@@ -14,16 +16,41 @@
   const base = new URL(script && script.src ? script.src : location.href);
   const server = new URL(opts.server || base.origin);
   const httpOrigin = server.origin.replace(/^ws/, "http");
-  const wsUrl = httpOrigin.replace(/^http/, "ws") + "/";
   const exitUrl = opts.exitUrl || httpOrigin + "/exit";
   const KEY = "chatserver.widget";
   const PING_MS = 25000;
   const PONG_WAIT_MS = 10000;
   const NO_RECONNECT = new Set([1000, 1008, 1009, 4400]);
+  const LANGS = ["en", "es", "fr", "de", "pt", "it", "nl", "pl", "tr", "ru"];
+
+  // ---- language: data-lang, then the browser's languages, then English. `tag` keeps a
+  // region when one is known ("es-MX"), so the server can pick that country's crisis lines.
+  const asked = [opts.lang, ...(navigator.languages || [navigator.language])].filter(Boolean).map(String);
+  const primary = (tag) => tag.toLowerCase().split(/[-_]/)[0];
+  const lang = asked.map(primary).find((l) => LANGS.includes(l)) || "en";
+  const tag = asked.find((a) => primary(a) === lang && /[-_]/.test(a)) || lang;
+  const wsUrl = httpOrigin.replace(/^http/, "ws") + "/?lang=" + encodeURIComponent(tag);
+  let T = {};
+  const plural = new Intl.PluralRules(lang);
+  // t("wait.eta", {n: 3}): the catalogue's string, {placeholders} filled in; plural forms are
+  // objects keyed by Intl.PluralRules categories. A missing key shows the key itself.
+  function t(key, vars) {
+    let s = T[key];
+    if (s && typeof s === "object") s = s[plural.select(vars.n)] || s.other;
+    if (typeof s !== "string") s = key;
+    return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+  }
+  const words = (id) => id.charAt(0).toUpperCase() + id.slice(1).replace(/[_-]/g, " ");
+  // a topic's name as a button shows it, and as it reads inside a sentence
+  const known = (key) => typeof T[key] === "string";
+  const topicName = (id) => (known("topic." + id) ? t("topic." + id) : words(id));
+  const topicIn = (id) => (known("topic.in." + id) ? t("topic.in." + id) : words(id).toLowerCase());
+  const topicVars = (id) => ({ Topic: topicName(id), topic: topicIn(id) });
+  const clock = (ts) => new Date(ts).toLocaleTimeString(tag, { hour: "2-digit", minute: "2-digit" });
 
   // ---- tiny DOM helper: attributes and text only, never HTML ----
-  function h(tag, attrs, ...kids) {
-    const el = document.createElement(tag);
+  function h(name, attrs, ...kids) {
+    const el = document.createElement(name);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === false || v == null) continue;
       if (k === "text") el.textContent = v;
@@ -34,8 +61,8 @@
     for (const kid of kids.flat()) if (kid != null) el.append(kid);
     return el;
   }
-  const words = (topic) => topic.charAt(0).toUpperCase() + topic.slice(1).replace(/[_-]/g, " ");
-  const clock = (ts) => new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // a sentence the server wrote (its language follows the connection's `lang`)
+  const serverText = (text, cls) => h("p", { class: cls, "data-src": "server", text });
 
   // ---- stored state: the resume token and the last seq per room, nothing else ----
   const store = {
@@ -56,44 +83,51 @@
     refs: 0, pending: new Map(), pingTimer: 0, pongTimer: 0, retry: 0, retryTimer: 0,
     typingSent: 0, typingTimer: 0, typers: new Map(), escAt: 0, open: false, welcomed: false,
     resuming: false, unread: 0, wantResume: !!saved, peer: null, muted: new Set(), acts: new Map(),
+    members: new Set(), aloneTold: false, below: 0,
   };
 
-  // ---- shadow DOM ----
-  const host = h("div", { id: "chatserver-widget" });
+  // ---- shadow DOM (built once the words are here) ----
+  const host = h("div", { id: "chatserver-widget", lang });
   const root = host.attachShadow({ mode: "open" });
   const css = h("link", { rel: "stylesheet", href: httpOrigin + "/widget.css" });
   const wrap = h("div", { class: "cs", hidden: true });
-  const reveal = () => { wrap.hidden = false; };
-  css.addEventListener("load", reveal);
-  css.addEventListener("error", reveal);
+  const styled = new Promise((done) => { css.addEventListener("load", done); css.addEventListener("error", done); });
   root.append(css, wrap);
+  let unread, launcher, exitBtn, closeBtn, status, body, panel, alerts, polite;
 
-  const unread = h("span", { class: "unread", hidden: true });
-  const launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "cs-panel" }, opts.label || "Talk to someone", unread);
-  const exitBtn = h("button", { type: "button", class: "exit", text: "Quick exit", title: "Leave now. Pressing Escape twice does the same." });
-  const closeBtn = h("button", { type: "button", class: "close", "aria-label": "Close the chat window", text: "\u00d7" });
-  const title = h("h2", { id: "cs-title", text: "Talk to someone" });
-  const status = h("p", { class: "status", role: "status" });
-  const body = h("div", { class: "body" });
-  const panel = h("section", { id: "cs-panel", class: "panel", "aria-labelledby": "cs-title", hidden: true },
-    h("header", {}, title, exitBtn, closeBtn), status, body);
-  const alerts = h("div", { class: "sr", "aria-live": "assertive" });
-  const polite = h("div", { class: "sr", "aria-live": "polite" });
-  wrap.append(panel, launcher, alerts, polite);
+  function build() {
+    unread = h("span", { class: "unread", hidden: true });
+    launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "cs-panel" }, opts.label || t("launcher"), unread);
+    exitBtn = h("button", { type: "button", class: "exit", text: t("exit"), title: t("exit.title") });
+    closeBtn = h("button", { type: "button", class: "close", "aria-label": t("close"), text: "\u00d7" });
+    status = h("p", { class: "status", role: "status" });
+    body = h("div", { class: "body" });
+    panel = h("section", { id: "cs-panel", class: "panel", "aria-labelledby": "cs-title", hidden: true },
+      h("header", {}, h("h2", { id: "cs-title", text: t("title") }), exitBtn, closeBtn), status, body);
+    alerts = h("div", { class: "sr", "aria-live": "assertive" });
+    polite = h("div", { class: "sr", "aria-live": "polite" });
+    wrap.append(panel, launcher, alerts, polite);
+    launcher.addEventListener("click", openPanel);
+    closeBtn.addEventListener("click", closePanel);
+    exitBtn.addEventListener("click", quickExit);
+  }
 
   function say(text, urgent) {
     const region = urgent ? alerts : polite;
     region.textContent = "";
     setTimeout(() => { region.textContent = text; }, 50);
   }
-  function setStatus(text, level) {
+  // level: "warn" for a passing state (reconnecting), "error" for a refusal
+  function setStatus(text, level, fromServer) {
     status.textContent = text || "";
     status.className = "status" + (level ? " " + level : "");
+    if (fromServer) status.setAttribute("data-src", "server"); else status.removeAttribute("data-src");
   }
 
   // ---- views ----
   function show(...nodes) {
     closeMenu(); closeSheet();
+    body.classList.remove("chatting");
     body.replaceChildren(...nodes.filter((n) => n != null));
     const first = body.querySelector("h3, button, textarea, [tabindex]");
     if (first && S.open) {
@@ -101,141 +135,166 @@
       first.focus();
     }
   }
+  const note = (text, fromServer) => (text ? h("p", { class: "note", "data-src": fromServer ? "server" : null, text }) : null);
 
   function viewConnecting() {
-    show(h("p", { class: "muted", text: "Connecting\u2026" }));
+    show(h("p", { class: "muted", text: t("connecting") }));
   }
 
-  function viewTopics(note) {
-    const list = h("ul", { class: "topics" }, S.topics.map((t) =>
-      h("li", {}, h("button", { type: "button", class: "choice", text: words(t), on: { click: () => { S.topic = t; viewChoice(); } } }))));
-    show(h("h3", { text: "What would you like to talk about?" }),
-      note ? h("p", { class: "note", text: note }) : null,
-      h("p", { class: "muted", text: "No account and no real name needed. You can leave at any moment." }),
-      list);
+  function viewTopics(text, fromServer) {
+    const list = h("ul", { class: "topics" }, S.topics.map((id) =>
+      h("li", {}, h("button", { type: "button", class: "choice", text: topicName(id), on: { click: () => { S.topic = id; viewChoice(); } } }))));
+    show(h("h3", { text: t("topics.heading") }), note(text, fromServer),
+      h("p", { class: "muted", text: t("topics.intro") }), list);
   }
 
   function viewChoice() {
-    show(h("h3", { text: words(S.topic) }),
-      h("p", { class: "muted", text: "How would you like to talk?" }),
+    show(h("h3", { text: topicName(S.topic) }),
+      h("p", { class: "muted", text: t("choice.how") }),
       h("button", { type: "button", class: "choice", on: { click: requestSupport } },
-        h("strong", { text: "One-to-one with a listener" }), h("span", { text: "A trained volunteer, just you and them." })),
+        h("strong", { text: t("choice.one") }), h("span", { text: t("choice.one.more") })),
       h("button", { type: "button", class: "choice", on: { click: joinGroup } },
-        h("strong", { text: "The " + words(S.topic).toLowerCase() + " group" }), h("span", { text: "A small room of people who understand." })),
-      h("button", { type: "button", class: "link", text: "Choose another topic", on: { click: () => viewTopics() } }));
+        h("strong", { text: t("choice.group", topicVars(S.topic)) }),
+        h("span", { text: t("choice.group.more") })),
+      h("button", { type: "button", class: "link", text: t("choice.back"), on: { click: () => viewTopics() } }));
   }
 
-  let queueInfo = null;
-  function viewWaiting(note) {
-    queueInfo = h("p", { class: "queue", "aria-live": "polite", text: "Finding a listener for you\u2026" });
-    show(h("h3", { text: "Waiting for a listener" }),
-      note ? h("p", { class: "note", text: note }) : null,
-      queueInfo,
-      h("p", { class: "muted", text: "When a listener is free, your chat opens here. You can close this window and come back to it. If you are in danger right now, please call your local emergency number." }),
-      h("button", { type: "button", class: "secondary", text: "Stop waiting", on: { click: () => send({ type: "cancel_support" }) } }));
+  let queueInfo = null, etaInfo = null;
+  function viewWaiting(text) {
+    queueInfo = h("span", { text: t("wait.finding") });
+    etaInfo = h("span", {});
+    show(h("h3", { text: t("wait.heading") }), note(text, true),
+      h("p", { class: "queue", "aria-live": "polite" }, queueInfo, " ", etaInfo),
+      h("p", { class: "muted", text: t("wait.help") }),
+      h("button", { type: "button", class: "secondary", text: t("wait.stop"), on: { click: () => send({ type: "cancel_support" }) } }));
   }
 
   // chat view parts, built once per room
-  let log, typingLine, composer, input, heldBox, crisisBox, leaveBtn;
+  let log, logBox, marker, typingLine, input, heldBox, crisisBox, leaveBtn;
   function viewChat(members) {
     log = h("ol", { class: "log" });
-    const logBox = h("div", { class: "logbox", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" }, log);
+    marker = h("button", { type: "button", class: "marker", hidden: true, on: { click: () => toBottom(true) } });
+    logBox = h("div", { class: "logbox", role: "log", "aria-live": "polite", "aria-label": t("log.label"), tabindex: "0", on: { scroll: () => { if (nearBottom()) hideMarker(); } } }, log);
     typingLine = h("p", { class: "typing", "aria-hidden": "true" });
     crisisBox = h("div", { class: "crisis-slot", role: "alert", "aria-live": "assertive" });
     heldBox = h("div", { class: "held-slot" });
-    input = h("textarea", { id: "cs-input", rows: "2", maxlength: String(S.maxText), placeholder: "Write a message", on: { input: typed, keydown: composeKey } });
-    composer = h("form", { class: "composer", on: { submit: (e) => { e.preventDefault(); sendText(); } } },
-      h("label", { for: "cs-input", class: "sr", text: "Your message" }), input,
-      h("button", { type: "submit", class: "send", text: "Send" }));
-    const private1 = S.kind === "private";
-    leaveBtn = h("button", { type: "button", class: "secondary small", text: private1 ? "End chat" : "Leave group", on: { click: leaveChat } });
-    const heading = private1
-      ? "You're talking with " + (S.peer ? S.peer.handle : "a listener")
-      : words(S.topic || S.room) + " group";
+    input = h("textarea", { id: "cs-input", rows: "2", maxlength: String(S.maxText), placeholder: t("composer.placeholder"), on: { input: typed, keydown: composeKey } });
+    const composer = h("form", { class: "composer", on: { submit: (e) => { e.preventDefault(); sendText(); } } },
+      h("label", { for: "cs-input", class: "sr", text: t("composer.label") }), input,
+      h("button", { type: "submit", class: "send", text: t("send") }));
+    const one = S.kind === "private";
+    leaveBtn = h("button", { type: "button", class: "secondary small", text: one ? t("chat.end") : t("chat.leave"), on: { click: leaveChat } });
+    const heading = one ? (S.peer ? t("chat.with", { name: S.peer.handle }) : t("chat.with.listener"))
+      : t("chat.group", topicVars(S.topic || S.room));
+    S.members = new Set((members || []).map((m) => m.handle).filter((x) => x !== S.handle));
+    S.aloneTold = false;
     show(h("div", { class: "chat-head" }, h("h3", { text: heading }), leaveBtn),
-      h("p", { class: "muted small", text: "You are " + S.handle + ". Please don't share your name, address or phone number." }),
-      crisisBox, logBox, typingLine, heldBox, composer);
-    if (members) system(private1 ? "You're connected. Say hello whenever you're ready." :
-      (members.length > 1 ? members.length - 1 + " other" + (members.length > 2 ? "s" : "") + " here." : "You're the first one here. Others may join soon."));
+      h("p", { class: "muted small you", text: t("chat.you", { handle: S.handle }) }),
+      crisisBox, h("div", { class: "logwrap" }, logBox, marker), typingLine, heldBox, composer);
+    body.classList.add("chatting");
+    if (members) system(one ? t("chat.connected") : (S.members.size ? t("chat.others", { n: S.members.size }) : t("chat.first")));
     if (S.carryNote) { system(S.carryNote, "back"); S.carryNote = null; }
     input.focus();
   }
 
-  const ENDED = { removed: "You've been removed from the room", room_ended: "The room has closed", blocked: "You've left the chat" };
+  const ENDED = { removed: "ended.removed", room_ended: "ended.room_ended", blocked: "ended.blocked" };
   function viewEnded(text, reason) {
     stopChat();
-    show(h("h3", { text: ENDED[reason] || "The chat has ended" }),
-      h("p", { text: text || "Thank you for reaching out. You can come back any time." }),
-      h("button", { type: "button", class: "choice", text: "Talk about something else", on: { click: () => viewTopics() } }));
+    show(h("h3", { text: t(ENDED[reason] || "ended.heading") }),
+      text ? serverText(text) : h("p", { text: t("ended.thanks") }),
+      h("button", { type: "button", class: "choice", text: t("ended.again"), on: { click: () => viewTopics() } }));
   }
 
   function stopChat() {
-    S.room = null; S.kind = null; S.peer = null; S.typers.clear();
-    log = input = null;
+    S.room = null; S.kind = null; S.peer = null; S.typers.clear(); S.members.clear();
+    log = input = logBox = null;
   }
 
-  // ---- log rendering ----
-  function system(text, cls) {
+  // ---- the log: the newest line stays in view unless the person scrolled up to read;
+  // then a "new message" marker says something arrived below ----
+  function nearBottom() { return !logBox || logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 48; }
+  function toBottom(focus) {
+    if (!logBox) return;
+    logBox.scrollTop = logBox.scrollHeight;
+    hideMarker();
+    if (focus) logBox.focus();
+  }
+  function hideMarker() { S.below = 0; if (marker) marker.hidden = true; }
+  function append(li, mine) {
+    const follow = mine || nearBottom();
+    log.append(li);
+    if (follow) { toBottom(); return; }
+    S.below += 1;
+    marker.textContent = t("log.new", { n: S.below });
+    marker.hidden = false;
+  }
+  function system(text, cls, fromServer) {
     if (!log) return;
-    log.append(h("li", { class: "system " + (cls || "") }, h("p", { text })));
-    log.parentElement.scrollTop = log.parentElement.scrollHeight;
+    append(h("li", { class: "system " + (cls || "") }, fromServer ? serverText(text) : h("p", { text })));
   }
 
   function renderMessage(m) {
     const mine = m.handle === S.handle;
-    const who = h("span", { class: "who", text: mine ? "You" : m.handle });
-    const meta = h("p", { class: "meta" }, who,
-      m.role === "listener" && !mine ? h("span", { class: "badge", text: "listener" }) : null,
+    const meta = h("p", { class: "meta" },
+      mine ? h("span", { class: "who", text: t("you") }) : h("span", { class: "who", "data-src": "person", text: m.handle }),
+      m.role === "listener" && !mine ? h("span", { class: "badge", text: t("badge.listener") }) : null,
       h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }),
-      mine ? null : h("button", { type: "button", class: "more", "aria-label": "Options for " + m.handle + "'s message", "aria-haspopup": "menu", "aria-expanded": "false", text: "\u22ef", on: { click: (e) => openMenu(e.currentTarget, m) } }));
-    let content;
-    if (m.cw) {
-      content = h("details", { class: "cw" },
-        h("summary", { text: "Content warning: " + words(m.cw).toLowerCase() + ". Open to read." }),
-        h("p", { class: "text", text: m.text }));
-    } else {
-      content = h("p", { class: "text", text: m.text });
-    }
-    log.append(h("li", { class: "msg" + (mine ? " mine" : "") + (m.role === "listener" ? " listener" : ""), "data-seq": String(m.seq) }, meta, content));
-    log.parentElement.scrollTop = log.parentElement.scrollHeight;
+      mine ? null : h("button", { type: "button", class: "more", "aria-label": t("menu.label", { handle: m.handle }), "aria-haspopup": "menu", "aria-expanded": "false", text: "\u22ef", on: { click: (e) => openMenu(e.currentTarget, m) } }));
+    const text = h("p", { class: "text", "data-src": "person", text: m.text });
+    const content = m.cw ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text) : text;
+    append(h("li", { class: "msg" + (mine ? " mine" : "") + (m.role === "listener" ? " listener" : ""), "data-seq": String(m.seq) }, meta, content), mine);
   }
 
   function renderTyping() {
     if (!typingLine) return;
     const names = [...S.typers.keys()];
-    typingLine.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " typing\u2026" : "";
+    typingLine.textContent = names.length ? t(names.length > 1 ? "typing.many" : "typing.one", { names: names.join(", ") }) : "";
   }
 
+  // The crisis card, compact enough for a phone: the server's sentence, one line to call or
+  // text now, everything else behind "More help"; the chat stays usable below it.
   function renderCrisis(f) {
-    const list = h("ul", { class: "resources" }, (f.resources || []).map((r) => h("li", {},
-      h("p", { class: "rname", text: r.name + (r.hours ? " (" + r.hours + ")" : "") }),
+    const all = f.resources || [];
+    const first = all.find((r) => r.phone || r.sms) || null;
+    const line = (r, primaryLine) => h("li", {},
+      h("p", { class: "rname", "data-src": "server", text: r.name }),
+      r.hours ? h("p", { class: "rhours", "data-src": "server", text: r.hours }) : null,
       h("p", { class: "rlinks" },
-        r.phone ? h("a", { href: "tel:" + r.phone.replace(/[^0-9+*#]/g, ""), text: "Call " + r.phone }) : null,
+        r.phone ? h("a", { href: "tel:" + r.phone.replace(/[^0-9+*#]/g, ""), text: t("crisis.call", { number: r.phone }) }) : null,
         r.sms ? smsLink(r.sms) : null,
-        r.url && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: "Visit " + r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) : null))));
+        r.url && !primaryLine && /^https:\/\//.test(r.url) ? h("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: t("crisis.visit", { site: r.url.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "") }) }) : null));
+    // the primary line is for calling or texting now; its website waits under "More help"
+    const rest = all.filter((r) => r !== first);
+    if (first && first.url) rest.unshift({ name: first.name, url: first.url });
     const slot = crisisBox || body;
-    const reopen = h("button", { type: "button", class: "link", text: "Show the support lines again", on: { click: () => { slot.replaceChildren(card); card.querySelector("a, button").focus(); } } });
+    const reopen = h("button", { type: "button", class: "link", text: t("crisis.show"), on: { click: () => { slot.replaceChildren(card); card.querySelector("a, button, summary").focus(); } } });
+    const hide = h("button", { type: "button", class: "link", text: t("crisis.hide"), on: { click: () => { slot.replaceChildren(reopen); if (input) input.focus(); } } });
     const card = h("div", { class: "crisis" },
-      h("p", { class: "crisis-text", text: f.text }), list,
-      h("button", { type: "button", class: "link", text: "Hide this card", on: { click: () => { slot.replaceChildren(reopen); if (input) input.focus(); } } }));
+      serverText(f.text, "crisis-text"),
+      first ? h("ul", { class: "resources primary-line" }, line(first, true)) : null,
+      h("div", { class: "crisis-foot" },
+        rest.length ? h("details", { class: "more-help" }, h("summary", { text: t("crisis.more") }), h("ul", { class: "resources" }, rest.map(line))) : null,
+        hide));
+    const follow = nearBottom();
     slot.replaceChildren(card);
+    if (follow) toBottom();
   }
   // "741741", or "Text HOME to 741741": the number, and the word to send as the body.
   function smsLink(sms) {
-    const m = /^(?:text\s+)?(.+?)\s+to\s+([0-9+]+)$/i.exec(sms.trim());
-    const number = m ? m[2] : sms.replace(/[^0-9+*#]/g, "");
+    const m = /^(?:text\s+)?(.+?)\s+to\s+([0-9+][0-9+ ]*)$/i.exec(sms.trim());
+    const number = (m ? m[2] : sms).replace(/[^0-9+*#]/g, "");
     const href = "sms:" + number + (m ? "?&body=" + encodeURIComponent(m[1]) : "");
-    return h("a", { href, text: /^text\b/i.test(sms) ? sms : "Text " + sms });
+    return h("a", { href, text: m ? t("crisis.text.word", { word: m[1], number: m[2] }) : t("crisis.text", { number: sms }) });
   }
 
   function renderHeld(f, pending) {
     if (!heldBox) return;
     const text = pending ? pending.text : "";
     heldBox.replaceChildren(h("div", { class: "held" },
-      h("p", { text: f.text }),
+      serverText(f.text),
       h("div", { class: "row" },
-        h("button", { type: "button", class: "primary", text: "Send with content warning", on: { click: () => { heldBox.replaceChildren(); sendText(text, f.category); } } }),
-        h("button", { type: "button", class: "secondary", text: "Edit", on: { click: () => { heldBox.replaceChildren(); input.value = text; input.focus(); } } }))));
+        h("button", { type: "button", class: "primary", text: t("held.send"), on: { click: () => { heldBox.replaceChildren(); sendText(text, f.category); } } }),
+        h("button", { type: "button", class: "secondary", text: t("held.edit"), on: { click: () => { heldBox.replaceChildren(); input.value = text; input.focus(); } } }))));
     heldBox.querySelector("button").focus();
   }
 
@@ -246,9 +305,9 @@
     const room = S.room, one = S.kind === "private";
     const item = (text, fn) => h("li", { role: "none" }, h("button", { type: "button", role: "menuitem", tabindex: "-1", text, on: { click: () => { closeMenu(true); fn(); } } }));
     const list = h("ul", { class: "menu", role: "menu", "aria-label": btn.getAttribute("aria-label"), on: { keydown: menuKey, focusout: (e) => { if (menu && menu.list === list && !list.contains(e.relatedTarget) && e.relatedTarget !== btn) closeMenu(); } } },
-      one ? null : item("Mute " + m.handle, () => { const ref = send({ type: "mute", room, handle: m.handle }); if (ref) S.acts.set(ref, room + " " + m.handle); }),
-      item("Report this message", () => openReport(m, btn)),
-      one ? item("Block and leave", () => send({ type: "block", room })) : null);
+      one ? null : item(t("menu.mute", { handle: m.handle }), () => { const ref = send({ type: "mute", room, handle: m.handle }); if (ref) S.acts.set(ref, { room, handle: m.handle }); }),
+      item(t("menu.report"), () => openReport(m, btn)),
+      one ? item(t("menu.block"), () => send({ type: "block", room })) : null);
     btn.closest("li").append(list);
     btn.setAttribute("aria-expanded", "true");
     menu = { list, btn };
@@ -270,27 +329,28 @@
     if (back) btn.focus();
     return true;
   }
-  const REASONS = { harassment: "Being unkind or harassing", self_harm_encouragement: "Encouraging self-harm", sexual_content: "Sexual content", spam: "Spam", other: "Something else" };
+  const REASONS = ["harassment", "self_harm_encouragement", "sexual_content", "spam", "other"];
   function openReport(m, opener) {
     const room = S.room;
-    const note = h("textarea", { id: "cs-note", rows: "3", maxlength: "500" });
+    const noteBox = h("textarea", { id: "cs-note", rows: "3", maxlength: "500" });
     const form = h("form", { on: { submit: (e) => {
       e.preventDefault();
       const frame = { type: "report", room, reason: form.elements.reason.value, id: m.id };
-      if (note.value.trim()) frame.note = note.value.trim();
+      if (noteBox.value.trim()) frame.note = noteBox.value.trim();
       send(frame);
       closeSheet();
     } } },
-    h("fieldset", {}, h("legend", { text: "What's wrong?" }),
-      Object.entries(REASONS).map(([v, t]) => h("label", { class: "radio" }, h("input", { type: "radio", name: "reason", value: v, required: true }), t))),
-    h("label", { for: "cs-note", text: "Anything you'd like to add? (optional)" }), note,
-    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: "Send report" }),
-      h("button", { type: "button", class: "secondary", text: "Cancel", on: { click: () => closeSheet() } })));
+    h("fieldset", {}, h("legend", { text: t("report.legend") }),
+      REASONS.map((v) => h("label", { class: "radio" }, h("input", { type: "radio", name: "reason", value: v, required: true }), t("reason." + v)))),
+    h("label", { for: "cs-note", text: t("report.note") }), noteBox,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: t("report.send") }),
+      h("button", { type: "button", class: "secondary", text: t("report.cancel"), on: { click: () => closeSheet() } })));
     closeSheet();
     sheet = { opener, el: h("div", { class: "sheet", role: "dialog", "aria-labelledby": "cs-report-title" },
-      h("h3", { id: "cs-report-title", text: "Report this message" }),
-      h("blockquote", {}, h("p", { class: "who", text: m.handle }), h("p", { class: "text", text: m.cw ? "(a message behind a content warning)" : m.text })),
-      h("p", { class: "muted small", text: "A moderator will read it with the few messages before it. They won't see who you are, and " + m.handle + " isn't told." }),
+      h("h3", { id: "cs-report-title", text: t("menu.report") }),
+      h("blockquote", {}, h("p", { class: "who", "data-src": "person", text: m.handle }),
+        m.cw ? h("p", { class: "muted", text: t("report.behind.cw") }) : h("p", { class: "text", "data-src": "person", text: m.text })),
+      h("p", { class: "muted small", text: t("report.explain", { handle: m.handle }) }),
       form) };
     body.hidden = true;
     panel.append(sheet.el);
@@ -300,7 +360,7 @@
     if (!sheet) return false;
     const { el, opener } = sheet;
     sheet = null; el.remove(); body.hidden = false;
-    if (log) log.parentElement.scrollTop = log.parentElement.scrollHeight;
+    toBottom();
     if (opener.isConnected) opener.focus(); else if (input) input.focus();
     return true;
   }
@@ -318,10 +378,10 @@
       if (S.ws !== ws) return;
       S.ws = null;
       clearInterval(S.pingTimer); clearTimeout(S.pongTimer);
-      if (NO_RECONNECT.has(e.code) && e.code !== 1000) return setStatus("The connection was closed. Please reload the page to try again.", "warn");
+      if (NO_RECONNECT.has(e.code) && e.code !== 1000) return setStatus(t("status.closed"), "warn");
       if (e.code === 1000) return;
       S.wantResume = !!S.token;
-      setStatus(S.welcomed || S.room ? "Connection lost. Reconnecting\u2026 your chat is kept for a minute." : "Can't reach the chat right now. Trying again\u2026", "warn");
+      setStatus(S.welcomed || S.room ? t("status.lost") : t("status.unreachable"), "warn");
       scheduleReconnect(e.code === 1013 ? 5000 : 0);
     };
   }
@@ -331,7 +391,7 @@
     S.retryTimer = setTimeout(connect, delay);
   }
   function send(frame) {
-    if (!S.ws || S.ws.readyState !== 1) { setStatus("Not connected right now. Please wait a moment and try again.", "warn"); return null; }
+    if (!S.ws || S.ws.readyState !== 1) { setStatus(t("status.offline"), "warn"); return null; }
     const ref = String(++S.refs);
     S.ws.send(JSON.stringify({ ...frame, ref }));
     return ref;
@@ -352,13 +412,13 @@
     send({ type: "request_support", topic: S.topic });
   }
   function joinGroup() {
-    show(h("p", { class: "muted", text: "Joining the group\u2026" }));
+    show(h("p", { class: "muted", text: t("joining") }));
     send({ type: "join", room: S.topic });
   }
   function leaveChat() {
     if (!S.room) return;
     if (S.kind === "private") send({ type: "end_chat", room: S.room });
-    else { send({ type: "leave", room: S.room }); forgetRoom(S.room); stopChat(); viewTopics("You left the group. Take care of yourself."); }
+    else { send({ type: "leave", room: S.room }); forgetRoom(S.room); stopChat(); viewTopics(t("left.group")); }
   }
   function forgetRoom(room) { delete S.lastSeq[room]; store.save(); }
   function sendText(text, cw) {
@@ -411,6 +471,7 @@
     if (S.typingSent && S.room) rawSend({ type: "typing", room: S.room, active: false });
     S.typingSent = 0;
   }
+  // typing frames have no reply, so no `ref` (SPEC 2.1 `typing`)
   function rawSend(frame) { if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify(frame)); }
 
   // ---- incoming frames ----
@@ -451,13 +512,14 @@
       }
       setStatus("");
       resendUnanswered();
-      const note = missed ? "You're back \u2014 " + missed + (missed === 1 ? " message" : " messages") + " you missed." : "You're back. Nothing was missed.";
-      system(note, "back");
+      system(missed ? t("back.missed", { n: missed }) : t("back.none"), "back");
     },
     joined(f) {
       S.room = f.room; S.handle = f.handle;
       S.kind = f.room === S.pairedRoom || f.room.startsWith("p-") ? "private" : "group";
-      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
+      // a one-to-one room's history follows `joined` (what was said before this side was
+      // seated): start below it there; a group room starts after `joined.seq`
+      if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = S.kind === "private" ? 0 : f.seq;
       store.save();
       viewChat(f.members || []);
     },
@@ -470,7 +532,8 @@
       if (f.room !== S.room || !log || S.muted.has(f.room + " " + f.handle)) return;
       S.typers.delete(f.handle); renderTyping();
       renderMessage(f);
-      if (!S.open && f.handle !== S.handle) { S.unread += 1; unread.textContent = " (" + S.unread + " new)"; unread.hidden = false; }
+      if (f.handle === S.handle) aloneCheck();
+      if (!S.open && f.handle !== S.handle) { S.unread += 1; unread.textContent = " " + t("unread", { n: S.unread }); unread.hidden = false; }
     },
     ack(f) { if (S.pending.delete(f.ref) && S.retrying) { S.retrying = false; setStatus(""); } },
     typing(f) {
@@ -482,18 +545,18 @@
     },
     presence(f) {
       if (f.room !== S.room || f.handle === S.handle) return;
-      system(f.event === "join" ? f.handle + (f.role === "listener" ? " (listener)" : "") + " joined." : f.handle + " left.");
+      if (f.event === "join") { S.members.add(f.handle); S.aloneTold = false; } else S.members.delete(f.handle);
+      system(t(f.event === "join" ? (f.role === "listener" ? "presence.join.listener" : "presence.join") : "presence.leave", { handle: f.handle }));
     },
     pong() { clearTimeout(S.pongTimer); },
     queue_position(f) {
       if (!queueInfo || !queueInfo.isConnected) viewWaiting();
-      const pos = f.position === 1 ? "You're next in line." : "You're number " + f.position + " in line.";
-      const eta = f.eta ? " Estimated wait: about " + Math.max(1, Math.round(f.eta / 60)) + (Math.round(f.eta / 60) > 1 ? " minutes." : " minute.") : "";
-      queueInfo.textContent = pos + eta;
+      queueInfo.textContent = f.position === 1 ? t("wait.next") : t("wait.position", { n: f.position });
+      etaInfo.textContent = f.eta ? t("wait.eta", { n: Math.max(1, Math.round(f.eta / 60)) }) : "";
     },
     queue_left(f) {
       S.kind = null;
-      viewTopics(f.reason === "cancelled" ? "You've stopped waiting. You can come back any time." : "That topic isn't available right now. Please choose another.");
+      viewTopics(f.reason === "cancelled" ? t("queue.cancelled") : t("queue.closed"));
     },
     paired(f) { S.kind = "private"; S.peer = f.peer; S.topic = f.topic; S.pairedRoom = f.room; },
     chat_ended(f) {
@@ -506,12 +569,12 @@
       const muted = S.acts.get(f.ref);
       S.acts.delete(f.ref);
       if (f.action === "mute" && muted) {
-        S.muted.add(muted);
-        system("You muted " + muted.slice(muted.indexOf(" ") + 1) + ". Their messages won't reach you, and they aren't told. This lasts until you close this tab.");
-      } else if (f.action === "report") system("Thank you. A moderator will look at it.", "back");
+        S.muted.add(muted.room + " " + muted.handle);
+        system(t("done.mute", { handle: muted.handle }));
+      } else if (f.action === "report") system(t("done.report"), "back");
     },
     room_mode(f) {
-      if (f.room === S.room) system(f.slow ? "Slow mode is on: one message every " + f.slow + " seconds." : "Slow mode is off.");
+      if (f.room === S.room) system(f.slow ? t("slow.on", { n: f.slow }) : t("slow.off"));
     },
     held(f) {
       const pending = S.pending.get(f.ref);
@@ -519,16 +582,19 @@
       renderHeld(f, pending);
     },
     crisis(f) { renderCrisis(f); say(f.text, true); },
-    consent(f) { if (f.room === S.room) system(f.handle + " is ready to hear difficult things; some messages will arrive behind a content warning."); },
+    consent(f) { if (f.room === S.room) system(t("consent", { handle: f.handle })); },
     notice(f) {
       if (f.code === "requeued") { stopChat(); S.kind = "private"; viewWaiting(f.text); return; }
-      if (log) system(f.text, f.level === "warning" ? "warn" : "");
-      else setStatus(f.text, f.level === "warning" ? "warn" : "");
+      if (log) system(f.text, f.level === "warning" ? "warn" : "", true);
+      else setStatus(f.text, f.level === "warning" ? "warn" : "", true);
       if (f.code === "restored") setStatus("");
       say(f.text);
     },
     error(f) {
       if (f.code === "resume_failed") return resumeFailed();
+      // a typing frame (no ref) refused while the relay is down: the `degraded` notice
+      // already says so; the person did not ask for anything
+      if (f.code === "unavailable" && f.ref == null) return;
       const pending = S.pending.get(f.ref);
       S.pending.delete(f.ref);
       S.acts.delete(f.ref);
@@ -538,15 +604,23 @@
         S.retrying = true;
         S.pending.set("later:" + pending.cid, pending); // a resume meanwhile sends it too
         setTimeout(() => retrySay(pending), Math.max(500, f.retry_after || 2000));
-        setStatus("We couldn't send that just yet. Trying again in a moment\u2026", "warn");
+        setStatus(t("status.retrying"), "warn");
         return;
       }
       if (pending && input && !input.value) input.value = pending.text;
-      if (f.code === "cooldown" && !log) return viewTopics(f.message + (f.retry_after ? " You can rejoin in about " + Math.ceil(f.retry_after / 60000) + " min." : ""));
-      if (log) system(f.message, "error"); else setStatus(f.message, "warn");
-      if (f.code === "room_full" || f.code === "unknown_room") viewTopics(f.message);
+      if (f.code === "cooldown" && !log) return viewTopics(f.message + (f.retry_after ? " " + t("cooldown.rejoin", { n: Math.ceil(f.retry_after / 60000) }) : ""), true);
+      if (log) system(f.message, "error", true); else setStatus(f.message, "error", true);
+      if (f.code === "room_full" || f.code === "unknown_room") viewTopics(f.message, true);
     },
   };
+
+  // In a group room with nobody else in it, a message reaches no one: say so, kindly, once
+  // until someone comes in (a later arrival does not see earlier messages).
+  function aloneCheck() {
+    if (S.kind !== "group" || S.members.size || S.aloneTold) return;
+    S.aloneTold = true;
+    system(t("chat.alone"));
+  }
 
   function adopt(welcome) {
     S.token = welcome.resume_token; S.handle = welcome.handle;
@@ -561,18 +635,18 @@
     if (S.pendingWelcome) adopt(S.pendingWelcome);
     S.pendingWelcome = null;
     setStatus("");
-    const note = "We were away too long to pick up the same conversation, so this is a fresh start.";
     stopChat();
     if (kind === "group" && topic) {
-      S.carryNote = note + " We've brought you back to the group.";
+      S.carryNote = t("fresh") + " " + t("fresh.group");
       send({ type: "join", room: topic });
     } else if (kind === "private" && topic) {
       S.kind = "private";
-      viewWaiting(note + " We've put you back in line for a listener.");
+      viewWaiting();
+      body.querySelector(".queue").before(note(t("fresh") + " " + t("fresh.queue")));
       send({ type: "request_support", topic });
     } else {
       store.save();
-      if (S.open) viewTopics(was ? note : undefined);
+      if (S.open) viewTopics(was ? t("fresh") : undefined);
     }
   }
 
@@ -585,6 +659,7 @@
     const target = (sheet && sheet.el.querySelector("input")) || body.querySelector("textarea, h3, button") || closeBtn;
     if (target.matches("h3")) target.setAttribute("tabindex", "-1");
     target.focus();
+    toBottom();
   }
   function closePanel() {
     S.open = false;
@@ -612,15 +687,29 @@
     if (closeMenu(true) || closeSheet()) { e.preventDefault(); return; }
     if (S.open && e.composedPath().includes(host)) closePanel();
   }
+  document.addEventListener("keydown", onKey, true); // the quick exit works from the start
 
-  launcher.addEventListener("click", openPanel);
-  closeBtn.addEventListener("click", closePanel);
-  exitBtn.addEventListener("click", quickExit);
-  document.addEventListener("keydown", onKey, true);
-
-  window.__chatserverWidget = { open: openPanel, close: closePanel, quickExit };
+  // ---- start: the words (this language, else English), then the launcher ----
+  async function catalogue(l) {
+    const res = await fetch(httpOrigin + "/i18n/widget." + l + ".json", { credentials: "omit", referrerPolicy: "no-referrer" });
+    if (!res.ok) throw new Error("catalogue " + l + ": " + res.status);
+    return res.json();
+  }
+  async function loadWords(tries) {
+    try { return await catalogue(lang); } catch { /* try English */ }
+    try { return await catalogue("en"); } catch { /* the server is away: try again later */ }
+    await new Promise((r) => setTimeout(r, Math.min(15000, 1000 * 2 ** tries)));
+    return loadWords(tries + 1);
+  }
   const mount = () => document.body.append(host);
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
-  // Came back to this tab with a conversation in progress (reload): pick it up again.
-  if (saved && saved.last_seq && Object.keys(saved.last_seq).length) openPanel();
+  Promise.all([loadWords(0), styled]).then(([cat]) => {
+    T = cat;
+    build();
+    wrap.hidden = false;
+    window.__chatserverWidget = { open: openPanel, close: closePanel, quickExit, lang };
+    // Came back to this tab with a conversation in progress (reload): pick it up again.
+    if (saved && saved.last_seq && Object.keys(saved.last_seq).length) openPanel();
+  });
+  window.__chatserverWidget = { open: () => {}, close: () => {}, quickExit, lang };
 })();

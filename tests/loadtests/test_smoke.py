@@ -117,3 +117,22 @@ errors = 0
     assert result["counts"]["churned"] >= 6
     assert result["counts"]["connected"] >= 6 * 2 + 2
     assert result["loss"]["deliveries"] == 0 and result["loss"]["by_id"] == 0
+
+
+def test_dead_target_exits_2_at_once(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "loadtests.cli", "smoke", "--target", f"ws://127.0.0.1:{port}",
+         "--duration", "30", "--out", str(tmp_path), "--no-live"],
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+    )
+    assert proc.returncode == 2
+    assert f"cannot reach ws://127.0.0.1:{port}" in proc.stderr
+    assert time.monotonic() - started < 20  # not the scenario's 30 s
+    assert not list(tmp_path.glob("*.json"))

@@ -43,6 +43,8 @@ async def test_seeker_reports_and_mutes_from_the_message_menu(
     server: ServerProcess, browser: Browser
 ) -> None:
     async with tab(browser, 360, 740) as at, tab(browser) as bt, tab(browser, 1280, 800) as mt:
+        bt.expect_errors("suspended")  # b is suspended, then tries to talk
+        mt.expect_errors("queue_empty")  # the moderator asks for a second report
         a = await Widget(at).load(server.http)
         b = await Widget(bt).load(server.http)
         await a.join_group("Anxiety")
@@ -140,6 +142,7 @@ async def test_listener_slows_removes_and_ends_a_room(
         s_handle = await s.handle()
         o = await Widget(ot).load(server.http)
         await o.join_group("Depression")
+        st.expect_errors("slow_mode", "cooldown")  # sends too soon, then rejoins too soon
 
         await room.get_by_label("Slow mode").select_option("30")
         slow = "Slow mode is on: one message every 30 seconds."
