@@ -12,16 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserver import texts
-from chatserver.chat import AUTH_TEXT, DEGRADED_TEXT, RESTORED_TEXT, UNAVAILABLE_TEXT
+from chatserver.chat import AUTH_TEXT, DEGRADED_TEXT, RESTORED_TEXT
 from chatserver.connection import RATE_TEXT
-from chatserver.messaging import CRISIS_TEXT
-from chatserver.moderation.service import (
-    BLOCKED_TEXT,
-    REMOVED_TEXT,
-    ROOM_ENDED_TEXT,
-    SUSPENDED_TEXT,
-)
-from chatserver.support import ENDED_TEXT, HANDOVER_TEXT
+from chatserver.features.moderation import REMOVED_TEXT, ROOM_ENDED_TEXT, SUSPENDED_TEXT
+from chatserver.features.support_state import BLOCKED_TEXT, ENDED_TEXT, HANDOVER_TEXT
+from chatserver.features.verdicts import CRISIS_TEXT
+from chatserver.routing import UNAVAILABLE_TEXT
 from chatserver.texts import LANGS, language_of, locale_from, text
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
