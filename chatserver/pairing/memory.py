@@ -255,11 +255,12 @@ class MemoryPairingStore:
         return pair
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        free = self._free_seats(topic)
+        lines = self._topic_lines(topic)
+        free = self._free_seats(topic) if lines else []
         if not free:
             return None
         best: tuple[Entry, Seat] | None = None
-        for _, line in self._topic_lines(topic):
+        for _, line in lines:
             for entry in line[:MATCH_SCAN]:
                 able = [s for s in free if can_take(s, entry[3])]
                 if able:

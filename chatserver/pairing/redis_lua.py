@@ -175,21 +175,20 @@ return 1
 """
 
 LINE_UP = f"""
+-- each line of the topic, members with scores (the caller merges: no sorting in Redis);
+-- with ARGV[2] == '1' also each member's record
 local topic, full = ARGV[1], ARGV[2] == '1'
-local all = {{}}
+local out = {{}}
 for _, line in ipairs(redis.call('SMEMBERS', P .. ':ql:' .. topic)) do
   local m = redis.call('ZRANGE', qkey(topic, line), 0, -1, 'WITHSCORES')
-  for i = 1, #m, 2 do all[#all + 1] = {{m[i], tonumber(m[i + 1])}} end
-end
-table.sort(all, function(a, b) return a[2] < b[2] or (a[2] == b[2] and a[1] < b[1]) end)
-local out = {{}}
-for _, e in ipairs(all) do
+  local rows = {{}}
   if full then
-    local w = redis.call('HMGET', P .. ':w:' .. e[1], {WAITING_FIELDS})
-    if w[1] then out[#out + 1] = {{e[1], unpack(w)}} end
-  else
-    out[#out + 1] = e[1]
+    for i = 1, #m, 2 do
+      local w = redis.call('HMGET', P .. ':w:' .. m[i], {WAITING_FIELDS})
+      rows[#rows + 1] = {{m[i], m[i + 1], w}}
+    end
   end
+  out[#out + 1] = {{m, rows}}
 end
 return out
 """

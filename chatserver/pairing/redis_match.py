@@ -8,10 +8,12 @@ from chatserver.pairing.redis_lua import QUEUE_SCRIPTS
 
 MATCH = """
 local topic, room, now, scan = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local lines = redis.call('SMEMBERS', P .. ':ql:' .. topic)
+if #lines == 0 then return nil end  -- nobody waits: no need to look at the seats
 local free = free_seats(topic, nil)
 if #free == 0 then return nil end
 local best, bs, bseat
-for _, line in ipairs(redis.call('SMEMBERS', P .. ':ql:' .. topic)) do
+for _, line in ipairs(lines) do
   local m = redis.call('ZRANGE', qkey(topic, line), 0, scan - 1, 'WITHSCORES')
   for i = 1, #m, 2 do
     local seeker, sc = m[i], tonumber(m[i + 1])
