@@ -27,6 +27,7 @@ from protocol.messages import (
     SERVER_FRAMES,
     ClientFrame,
     LanguageInfo,
+    Limits,
     Member,
     QueueInfo,
     ReportedMessage,
@@ -196,7 +197,7 @@ def _check_fields(
     return out
 
 
-_NESTED: Final = frozenset({Member, QueueInfo, LanguageInfo, Resource, ReportedMessage})
+_NESTED: Final = frozenset({Limits, Member, QueueInfo, LanguageInfo, Resource, ReportedMessage})
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {
     cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), *_NESTED)
 }
