@@ -3,7 +3,10 @@
 Format: ``v1.<claims>.<signature>``, both parts base64url without padding; the signature is
 HMAC-SHA256 over ``v1.<claims>`` with the server's ``listener_secret``, compared in
 constant time. Claims: ``lid`` (listener id), ``name`` (display name shown to seekers),
-``topics``, ``exp`` (Unix seconds), ``role`` (``listener`` or ``moderator``).
+``topics``, ``exp`` (Unix seconds), ``role`` (``listener`` or ``moderator``), and
+optionally ``langs``: the languages the listener can support a seeker in (primary
+subtags, "en", "es"); a token without it is read as "not stated" (the server then
+applies its default language).
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
+from protocol.fields import LANGUAGE
+
+#: Most languages one token may carry.
+MAX_LANGUAGES = 16
 
 ROLES = ("listener", "moderator")
 
@@ -39,6 +47,7 @@ class Claims:
     topics: tuple[str, ...]
     exp: int
     role: str = "listener"
+    languages: tuple[str, ...] = ()
 
 
 def _b64(data: bytes) -> str:
@@ -54,13 +63,15 @@ def _sign(body: str, secret: str) -> str:
 
 
 def issue(claims: Claims, secret: str) -> str:
-    data = {
+    data: dict[str, object] = {
         "lid": claims.lid,
         "name": claims.name,
         "topics": list(claims.topics),
         "exp": claims.exp,
         "role": claims.role,
     }
+    if claims.languages:
+        data["langs"] = list(claims.languages)
     body = "v1." + _b64(orjson.dumps(data))
     return body + "." + _sign(body, secret)
 
@@ -87,16 +98,36 @@ def verify(
             topics=tuple(str(t) for t in data["topics"]),
             exp=int(data["exp"]),
             role=str(data.get("role", "listener")),
+            languages=tuple(str(x) for x in data.get("langs", ())),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("bad") from exc
-    if claims.role not in ROLES:
+    if claims.role not in ROLES or not valid_languages(claims.languages):
         raise TokenError("bad")
     if claims.exp < (time.time() if now is None else now):
         raise TokenError("expired")
     if revoked(claims.lid):
         raise TokenError("revoked")
     return claims
+
+
+def valid_languages(languages: Sequence[str]) -> bool:
+    """At most :data:`MAX_LANGUAGES`, no repeats, each a language as on the wire."""
+    return (
+        len(languages) <= MAX_LANGUAGES
+        and len(set(languages)) == len(languages)
+        and all(LANGUAGE.matches(x) for x in languages)
+    )
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """ "es, en" -> ("es", "en"); ValueError with a one-line reason if one is not valid."""
+    languages = tuple(x.strip().lower() for x in text.split(",") if x.strip())
+    if not valid_languages(languages):
+        raise ValueError(
+            f"languages must be distinct codes such as en,es (at most {MAX_LANGUAGES})"
+        )
+    return languages
 
 
 class RevocationList:
@@ -139,11 +170,20 @@ def token_main(argv: Sequence[str]) -> int:
     parser.add_argument("--topics", required=True, help="comma-separated topics")
     parser.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until expiry")
     parser.add_argument("--role", choices=ROLES, default="listener")
+    parser.add_argument(
+        "--languages",
+        default="",
+        help="comma-separated languages the listener can support seekers in (en,es)",
+    )
     parser.add_argument("--secret", default=os.environ.get("CHATSERVER_LISTENER_SECRET", ""))
     args = parser.parse_args(argv)
     if not args.secret:
         parser.error("set --secret or CHATSERVER_LISTENER_SECRET (the server's secret)")
     topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
-    claims = Claims(args.id, args.name, topics, int(time.time()) + args.ttl, args.role)
+    try:
+        languages = parse_languages(args.languages)
+    except ValueError as exc:
+        parser.error(str(exc))
+    claims = Claims(args.id, args.name, topics, int(time.time()) + args.ttl, args.role, languages)
     sys.stdout.write(issue(claims, args.secret) + "\n")
     return 0

@@ -21,10 +21,12 @@ import msgpack
 import orjson
 
 from protocol.errors import ErrorCode, ProtocolError
+from protocol.fields import Pattern
 from protocol.messages import (
     CLIENT_FRAMES,
     SERVER_FRAMES,
     ClientFrame,
+    LanguageInfo,
     Limits,
     Member,
     QueueInfo,
@@ -82,6 +84,27 @@ def _bool(value: Any, field: str) -> bool:
     return value
 
 
+def _pattern(inner: Validator, pattern: Pattern) -> Validator:
+    def check(value: Any, field: str) -> Any:
+        value = inner(value, field)
+        if not pattern.matches(value):
+            raise _invalid(field, pattern.expected)
+        return value
+
+    return check
+
+
+def _one_of(allowed: tuple[str, ...]) -> Validator:
+    shown = ", ".join(f'"{a}"' for a in allowed)
+
+    def check(value: Any, field: str) -> str:
+        if type(value) is not str or value not in allowed:
+            raise _invalid(field, f"one of {shown}")
+        return value
+
+    return check
+
+
 def _optional(inner: Validator) -> Validator:
     def check(value: Any, field: str) -> Any:
         return None if value is None else inner(value, field)
@@ -129,6 +152,11 @@ def _validator_for(hint: Any, name: str) -> Validator:
         return _int
     if hint is bool:
         return _bool
+    if origin is typing.Annotated:
+        (pattern,) = (a for a in hint.__metadata__ if isinstance(a, Pattern))
+        return _pattern(_validator_for(args[0], name), pattern)
+    if origin is typing.Literal:
+        return _one_of(args)
     if origin in (types.UnionType, typing.Union) and type(None) in args:
         (inner,) = (a for a in args if a is not type(None))
         return _optional(_validator_for(inner, name))
@@ -145,7 +173,7 @@ FieldSpec = tuple[str, Validator, bool]  # name, validator, required
 
 
 def _field_specs(cls: type[Any]) -> tuple[FieldSpec, ...]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     specs: list[FieldSpec] = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -169,7 +197,7 @@ def _check_fields(
     return out
 
 
-_NESTED: Final = frozenset({Limits, Member, QueueInfo, Resource, ReportedMessage})
+_NESTED: Final = frozenset({Limits, Member, QueueInfo, LanguageInfo, Resource, ReportedMessage})
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {
     cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), *_NESTED)
 }

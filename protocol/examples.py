@@ -3,6 +3,7 @@ examples. Every frame type must appear here (a test checks it)."""
 
 from __future__ import annotations
 
+from protocol.examples_belonging import BELONGING_EXAMPLES
 from protocol.messages import (
     Accept,
     Ack,
@@ -265,3 +266,5 @@ EXAMPLES: list[tuple[str, str, ClientFrame | ServerFrame]] = [
         ),
     ),
 ]
+
+EXAMPLES += BELONGING_EXAMPLES

@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from protocol.belonging import LanguageUnavailable, React, Reactions, SupportChoice
+from protocol.fields import Language, Need
+
 # --------------------------------------------------------------------------- shared parts
 
 
@@ -31,11 +34,13 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """Join a topic's room (or a room the server gave you, such as a private chat)."""
+    """Join a topic's room (or a room the server gave you, such as a private chat).
+    ``language``: the room of the topic in that language, where there is one."""
 
     TYPE: ClassVar[str] = "join"
     room: str
     ref: str | None = None
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +106,14 @@ class Auth:
 
 @dataclass(frozen=True, slots=True)
 class RequestSupport:
-    """A seeker asks for a one-to-one chat with a listener on ``topic`` and waits in line."""
+    """A seeker asks for a one-to-one chat with a listener on ``topic`` and waits in line,
+    for a listener who speaks ``language``; ``need`` tells the listener what would help."""
 
     TYPE: ClassVar[str] = "request_support"
     topic: str
     ref: str | None = None
+    language: Language | None = None
+    need: Need | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,7 @@ class Listen:
     topics: tuple[str, ...] | None = None
     auto: bool | None = None
     ref: str | None = None
+    languages: tuple[Language, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +289,7 @@ class Joined:
     members: tuple[Member, ...]
     seq: int
     ref: str | None = None
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +392,7 @@ class Authed:
     display_name: str
     topics: tuple[str, ...]
     ref: str | None = None
+    languages: tuple[Language, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +405,7 @@ class QueuePosition:
     position: int
     eta: int | None = None
     ref: str | None = None
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,7 +420,9 @@ class QueueLeft:
 
 @dataclass(frozen=True, slots=True)
 class Paired:
-    """A one-to-one chat starts in ``room``; a ``joined`` frame for it follows."""
+    """A one-to-one chat starts in ``room``; a ``joined`` frame for it follows.
+    ``language``: the seeker's; ``shared``: the listener speaks it; ``need``: what the
+    seeker asked for (to the listener only)."""
 
     TYPE: ClassVar[str] = "paired"
     room: str
@@ -416,6 +430,9 @@ class Paired:
     peer: Member
     at_risk: bool | None = None
     ref: str | None = None
+    language: Language | None = None
+    shared: bool | None = None
+    need: Need | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +443,17 @@ class Listening:
     active: int
     auto: bool
     ref: str | None = None
+    languages: tuple[Language, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageInfo:
+    """The seekers of one topic who write in ``language``."""
+
+    language: Language
+    waiting: int
+    longest_wait: int
+    at_risk: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +462,7 @@ class QueueInfo:
     waiting: int
     longest_wait: int
     at_risk: int
+    languages: tuple[LanguageInfo, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,6 +601,8 @@ ClientFrame = (
     | EndRoom
     | NextReport
     | Moderate
+    | SupportChoice
+    | React
 )
 ServerFrame = (
     Welcome
@@ -599,6 +630,8 @@ ServerFrame = (
     | Done
     | RoomMode
     | ReportItem
+    | LanguageUnavailable
+    | Reactions
 )
 
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
@@ -626,6 +659,8 @@ CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
         EndRoom,
         NextReport,
         Moderate,
+        SupportChoice,
+        React,
     )
 }
 SERVER_FRAMES: dict[str, type[ServerFrame]] = {
@@ -656,5 +691,7 @@ SERVER_FRAMES: dict[str, type[ServerFrame]] = {
         Done,
         RoomMode,
         ReportItem,
+        LanguageUnavailable,
+        Reactions,
     )
 }

@@ -1,29 +1,51 @@
 """The in-process pairing store (embedded broker). Each method runs without awaiting
-anything, so on one event loop every operation is atomic."""
+anything, so on one event loop every operation is atomic.
+
+A topic's queue is kept as lines (see :mod:`.base`): ``(topic, line) -> sorted list``;
+topic-wide order is the merge of its lines by ``(tier, since, arrival)``."""
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
 
 from chatserver.pairing.base import (
+    DEFAULT_LANGUAGE,
     MATCH_SCAN,
     MAX_AVOID,
     AlreadyWaiting,
+    LanguageQueue,
     Pair,
     Seat,
     Tier,
     TopicQueue,
     Waiting,
+    can_take,
+    speaks,
 )
+
+Entry = tuple[int, float, int, Waiting]  # tier, since, arrival, who
+
+
+def _key(item: Entry) -> tuple[int, float, int]:
+    return item[0], item[1], item[2]
+
+
+def seat_rank(seat: Seat, waiting: Waiting) -> tuple[bool, Fraction, str]:
+    """Sort key of the free seats that can take a seeker: a speaker of the seeker's
+    language first, then the least loaded (``active / capacity``, exactly, as the Lua
+    twin compares it by cross multiplication), then the smallest id."""
+    return (not speaks(seat, waiting), Fraction(seat.active, seat.capacity), seat.listener)
 
 
 class MemoryPairingStore:
     def __init__(self) -> None:
-        self._queues: dict[str, list[tuple[int, float, int, Waiting]]] = {}
-        self._where: dict[str, str] = {}
+        self._lines: dict[tuple[str, str], list[Entry]] = {}
+        self._where: dict[str, tuple[str, str]] = {}  # seeker -> (topic, line)
         self._seats: dict[str, Seat] = {}
         self._pairs: dict[str, Pair] = {}
         self._avoid: dict[str, tuple[str, ...]] = {}  # room -> its seeker's avoid list
@@ -31,84 +53,115 @@ class MemoryPairingStore:
 
     # ------------------------------------------------------------------ queue
 
-    def _insert(self, waiting: Waiting) -> int:
-        queue = self._queues.setdefault(waiting.topic, [])
-        key = (int(waiting.tier), waiting.since, next(self._order), waiting)
-        index = bisect.bisect(queue, key[:3], key=lambda item: item[:3])
-        queue.insert(index, key)
-        self._where[waiting.seeker] = waiting.topic
-        return index + 1
+    def _insert(self, waiting: Waiting) -> None:
+        where = (waiting.topic, waiting.line)
+        line = self._lines.setdefault(where, [])
+        bisect.insort(
+            line, (int(waiting.tier), waiting.since, next(self._order), waiting), key=_key
+        )
+        self._where[waiting.seeker] = where
+
+    def _entry(self, seeker: str) -> Entry | None:
+        where = self._where.get(seeker)
+        if where is None:
+            return None
+        return next(item for item in self._lines[where] if item[3].seeker == seeker)
 
     def _remove(self, seeker: str) -> Waiting | None:
-        topic = self._where.pop(seeker, None)
-        if topic is None:
+        where = self._where.pop(seeker, None)
+        if where is None:
             return None
-        queue = self._queues[topic]
-        for index, item in enumerate(queue):
-            if item[3].seeker == seeker:
-                del queue[index]
-                if not queue:
-                    del self._queues[topic]
-                return item[3]
-        return None  # pragma: no cover - _where and _queues always agree
+        line = self._lines[where]
+        index = next(i for i, item in enumerate(line) if item[3].seeker == seeker)
+        item = line.pop(index)
+        if not line:
+            del self._lines[where]
+        return item[3]
+
+    def _topic_lines(self, topic: str) -> list[tuple[str, list[Entry]]]:
+        return sorted((line, q) for (t, line), q in self._lines.items() if t == topic)
+
+    def _merged(self, topic: str) -> list[Entry]:
+        return list(heapq.merge(*(q for _, q in self._topic_lines(topic)), key=_key))
 
     async def enqueue(self, waiting: Waiting) -> int:
         if waiting.seeker in self._where:
             raise AlreadyWaiting(waiting.seeker)
         if len(waiting.avoid) > MAX_AVOID:
             waiting = replace(waiting, avoid=waiting.avoid[-MAX_AVOID:])
-        return self._insert(waiting)
+        self._insert(waiting)
+        return await self._rank(waiting.seeker)
+
+    async def _rank(self, seeker: str) -> int:
+        topic, _ = self._where[seeker]
+        return next(i for i, e in enumerate(self._merged(topic), 1) if e[3].seeker == seeker)
 
     async def cancel(self, seeker: str) -> Waiting | None:
         return self._remove(seeker)
 
     async def position(self, seeker: str) -> tuple[str, int] | None:
-        topic = self._where.get(seeker)
-        if topic is None:
-            return None
-        for index, item in enumerate(self._queues[topic]):
-            if item[3].seeker == seeker:
-                return topic, index + 1
-        return None  # pragma: no cover
+        where = self._where.get(seeker)
+        return None if where is None else (where[0], await self._rank(seeker))
+
+    def _move(self, entry: Entry, moved: Waiting) -> None:
+        """Re-file a waiting seeker (new tier or line), keeping its place in arrivals."""
+        self._remove(moved.seeker)
+        where = (moved.topic, moved.line)
+        line = self._lines.setdefault(where, [])
+        bisect.insort(line, (int(moved.tier), moved.since, entry[2], moved), key=_key)
+        self._where[moved.seeker] = where
 
     async def mark_at_risk(self, seeker: str) -> bool:
-        topic = self._where.get(seeker)
-        if topic is None:
+        entry = self._entry(seeker)
+        if entry is None or entry[3].tier <= Tier.AT_RISK:
             return False
-        current = next(i[3] for i in self._queues[topic] if i[3].seeker == seeker)
-        if current.tier <= Tier.AT_RISK:
+        self._move(entry, replace(entry[3], tier=Tier.AT_RISK))
+        return True
+
+    async def choose_any(self, seeker: str) -> bool:
+        entry = self._entry(seeker)
+        if entry is None or entry[3].any_language:
             return False
-        self._remove(seeker)
-        self._insert(replace(current, tier=Tier.AT_RISK))
+        self._move(entry, replace(entry[3], any_language=True))
         return True
 
     async def order(self, topic: str) -> list[str]:
-        return [item[3].seeker for item in self._queues.get(topic, ())]
+        return [item[3].seeker for item in self._merged(topic)]
 
     async def waiting(self, topic: str) -> list[Waiting]:
-        return [item[3] for item in self._queues.get(topic, ())]
+        return [item[3] for item in self._merged(topic)]
 
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
         out = []
         for topic in topics:
-            queue = self._queues.get(topic, [])
+            everyone = [item[3] for item in self._merged(topic)]
+            by_language = {}
+            for language in sorted({w.language for w in everyone}):
+                some = [w for w in everyone if w.language == language]
+                by_language[language] = LanguageQueue(
+                    language,
+                    len(some),
+                    min(w.since for w in some),
+                    sum(1 for w in some if w.tier == Tier.AT_RISK),
+                )
             out.append(
                 TopicQueue(
                     topic=topic,
-                    waiting=len(queue),
-                    oldest_since=min((i[3].since for i in queue), default=None),
-                    at_risk=sum(1 for i in queue if i[3].tier == Tier.AT_RISK),
+                    waiting=len(everyone),
+                    oldest_since=min((w.since for w in everyone), default=None),
+                    at_risk=sum(1 for w in everyone if w.tier == Tier.AT_RISK),
+                    languages=tuple(by_language.values()),
                 )
             )
         return out
 
     async def relocate(self, session: str, node: str) -> None:
-        topic = self._where.get(session)
-        if topic is not None:
-            queue = self._queues[topic]
-            for index, item in enumerate(queue):
+        where = self._where.get(session)
+        if where is not None:
+            line = self._lines[where]
+            for index, item in enumerate(line):
                 if item[3].seeker == session:
-                    queue[index] = (*item[:3], replace(item[3], node=node))
+                    line[index] = (*item[:3], replace(item[3], node=node))
         seat = self._seats.get(session)
         if seat is not None:
             self._seats[session] = replace(seat, node=node)
@@ -129,9 +182,19 @@ class MemoryPairingStore:
         topics: Sequence[str],
         capacity: int,
         auto: bool,
+        languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> Seat:
         old = self._seats.get(listener)
-        seat = Seat(listener, node, name, tuple(topics), capacity, old.active if old else 0, auto)
+        seat = Seat(
+            listener,
+            node,
+            name,
+            tuple(topics),
+            capacity,
+            old.active if old else 0,
+            auto,
+            tuple(languages),
+        )
         self._seats[listener] = seat
         return seat
 
@@ -145,21 +208,24 @@ class MemoryPairingStore:
     async def seat(self, listener: str) -> Seat | None:
         return self._seats.get(listener)
 
-    def _free_listener(
-        self, topic: str, exclude: str | None = None, avoid: tuple[str, ...] = ()
-    ) -> Seat | None:
-        best: Seat | None = None
-        for seat in self._seats.values():
-            if (
-                seat.auto
-                and seat.listener != exclude
-                and seat.listener not in avoid
-                and topic in seat.topics
-                and seat.active < seat.capacity
-                and (best is None or seat.active * best.capacity < best.active * seat.capacity)
-            ):
-                best = seat
-        return best
+    async def languages_on_duty(self, topic: str) -> tuple[str, ...]:
+        spoken = {
+            language
+            for seat in self._seats.values()
+            if seat.capacity > 0 and topic in seat.topics
+            for language in seat.languages
+        }
+        return tuple(sorted(spoken))
+
+    def _free_seats(self, topic: str, exclude: str | None = None) -> list[Seat]:
+        return [
+            seat
+            for seat in self._seats.values()
+            if seat.auto
+            and seat.listener != exclude
+            and topic in seat.topics
+            and seat.active < seat.capacity
+        ]
 
     def _take(self, seat: Seat, delta: int) -> Seat:
         updated = replace(seat, active=max(0, seat.active + delta))
@@ -180,34 +246,45 @@ class MemoryPairingStore:
             listener_name=seat.name,
             at_risk=waiting.tier == Tier.AT_RISK,
             waited=max(0.0, now - waiting.since),
+            language=waiting.language,
+            need=waiting.need,
+            shared=speaks(seat, waiting),
         )
         self._pairs[room] = pair
         self._avoid[room] = waiting.avoid
         return pair
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        for *_, waiting in self._queues.get(topic, [])[:MATCH_SCAN]:
-            seat = self._free_listener(topic, avoid=waiting.avoid)
-            if seat is not None:
-                return self._pair(waiting, seat, room, now)
-        return None
+        lines = self._topic_lines(topic)
+        free = self._free_seats(topic) if lines else []
+        if not free:
+            return None
+        best: tuple[Entry, Seat] | None = None
+        for _, line in lines:
+            for entry in line[:MATCH_SCAN]:
+                able = [s for s in free if can_take(s, entry[3])]
+                if able:
+                    if best is None or _key(entry) < _key(best[0]):
+                        best = (entry, min(able, key=lambda s: seat_rank(s, entry[3])))
+                    break
+                if not entry[3].avoid:
+                    break  # nobody behind in this line can have a seat either
+        return None if best is None else self._pair(best[0][3], best[1], room, now)
 
     async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
         seat = self._seats.get(listener)
         if seat is None or seat.active >= seat.capacity:
             return None
         topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
-        heads = []
+        heads: list[Entry] = []
         for t in topics:
-            line = self._queues.get(t, [])[:MATCH_SCAN]
-            willing = (i for i in line if listener not in i[3].avoid)
-            head = next(willing, None)
-            if head is not None:
-                heads.append(head)
+            for _, line in self._topic_lines(t):
+                head = next((e for e in line[:MATCH_SCAN] if can_take(seat, e[3])), None)
+                if head is not None:
+                    heads.append(head)
         if not heads:
             return None
-        first = min(heads, key=lambda item: item[:3])
-        return self._pair(first[3], seat, room, now)
+        return self._pair(min(heads, key=_key)[3], seat, room, now)
 
     async def pair_of(self, room: str) -> Pair | None:
         return self._pairs.get(room)
@@ -225,15 +302,26 @@ class MemoryPairingStore:
         pair = self._pairs.get(room)
         if pair is None:
             return None
-        seat = self._free_listener(pair.topic, pair.listener, self._avoid.get(room, ()))
-        if seat is None:
+        avoid = self._avoid.get(room, ())
+        able = [
+            s
+            for s in self._free_seats(pair.topic, pair.listener)
+            if s.listener not in avoid and (pair.language in s.languages or not pair.shared)
+        ]
+        if not able:
             return None
+        seeker = Waiting(pair.seeker, pair.topic, "", "", 0.0, language=pair.language)
+        seat = min(able, key=lambda s: seat_rank(s, seeker))
         old = self._seats.get(pair.listener)
         if old is not None:
             self._take(old, -1)
         self._take(seat, +1)
         moved = replace(
-            pair, listener=seat.listener, listener_node=seat.node, listener_name=seat.name
+            pair,
+            listener=seat.listener,
+            listener_node=seat.node,
+            listener_name=seat.name,
+            shared=pair.language in seat.languages,
         )
         self._pairs[room] = moved
         return moved

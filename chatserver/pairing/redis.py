@@ -4,11 +4,18 @@ decision so that two nodes can never pair the same seeker or overfill a listener
 Keys (all share the hash tag ``{pairing}``, so every script runs on one shard of a
 cluster: pairing is a few operations per chat, not the message hot path):
 
-* ``{pairing}:q:<topic>``  sorted set of waiting seekers; score = tier * 1e14 + since (ms)
-* ``{pairing}:w:<seeker>`` hash of a waiting seeker (topic, node, handle, since, tier)
+* ``{pairing}:q:<topic>:<line>`` sorted set of the seekers of one line (a language, or
+  ``*`` for "any listener"); score = tier * 1e14 + since (ms)
+* ``{pairing}:ql:<topic>`` set of the topic's non-empty lines
+* ``{pairing}:w:<seeker>`` hash of a waiting seeker (topic, node, handle, since, tier, avoid,
+  lang, need, any)
 * ``{pairing}:seats``      set of listener ids with a seat
-* ``{pairing}:s:<lid>``    hash of a seat (node, name, topics, capacity, active, auto)
-* ``{pairing}:p:<room>``   hash of a pair; ``{pairing}:lp:<lid>`` set of a listener's rooms
+* ``{pairing}:s:<lid>``    hash of a seat (node, name, topics, capacity, active, auto, langs)
+* ``{pairing}:p:<room>``   hash of a pair; ``{pairing}:lp:<lid>`` / ``{pairing}:sp:<sid>``
+  sets of a listener's / seeker's rooms
+
+Every key has a TTL (:data:`~.redis_lua.KEY_TTL_MS`, renewed by each write); readers skip
+and drop what a crashed node left to expire.
 
 Only this module (and the broker adapter) import ``redis``; errors become
 :class:`~chatserver.broker.base.BrokerUnavailable`, chained.
@@ -16,20 +23,24 @@ Only this module (and the broker adapter) import ``redis``; errors become
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
 from chatserver.pairing.base import (
+    DEFAULT_LANGUAGE,
     MATCH_SCAN,
     MAX_AVOID,
     AlreadyWaiting,
+    LanguageQueue,
     Pair,
     Seat,
     Tier,
     TopicQueue,
     Waiting,
 )
-from chatserver.pairing.redis_lua import COMMON, SCRIPTS, P
+from chatserver.pairing.redis_lua import COMMON, P
+from chatserver.pairing.redis_match import SCRIPTS
 from chatserver.redis_store import RedisStore
 
 POOL_SIZE = 20
@@ -50,6 +61,9 @@ def _pair(values: Sequence[Any] | None) -> Pair | None:
         listener_name=v[7],
         at_risk=v[8] == "1",
         waited=float(v[9]),
+        language=v[10] or DEFAULT_LANGUAGE,
+        need=v[11] or None,
+        shared=v[12] != "0",
     )
 
 
@@ -57,8 +71,28 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _avoided(joined: str) -> tuple[str, ...]:
+def _split(joined: str) -> tuple[str, ...]:
     return tuple(x for x in joined.split(",") if x)
+
+
+def _waiting(seeker: str, fields: Sequence[Any]) -> Waiting:
+    """A Waiting from the hash fields (topic, node, handle, since, tier, avoid, lang, need,
+    any), in that order."""
+    topic, node, handle, since, tier, avoid, lang, need, any_ = (
+        _text(x) if x else "" for x in fields
+    )
+    return Waiting(
+        seeker,
+        topic,
+        node,
+        handle,
+        float(since),
+        Tier(int(tier)),
+        _split(avoid),
+        language=lang or DEFAULT_LANGUAGE,
+        need=need or None,
+        any_language=any_ == "1",
+    )
 
 
 class RedisPairingStore(RedisStore):
@@ -86,6 +120,9 @@ class RedisPairingStore(RedisStore):
                 repr(waiting.since),
                 int(waiting.tier),
                 ",".join(waiting.avoid[-MAX_AVOID:]),
+                waiting.language,
+                waiting.need or "",
+                "1" if waiting.any_language else "0",
             )
         )
         if position < 0:
@@ -94,45 +131,60 @@ class RedisPairingStore(RedisStore):
 
     async def cancel(self, seeker: str) -> Waiting | None:
         w = await self._run("cancel", seeker)
-        if not w:
-            return None
-        topic, node, handle, since, tier, avoid = (_text(x) if x else "" for x in w)
-        return Waiting(seeker, topic, node, handle, float(since), Tier(int(tier)), _avoided(avoid))
+        return _waiting(seeker, w) if w else None
 
     async def position(self, seeker: str) -> tuple[str, int] | None:
-        topic = await self._call("HGET", f"{P}:w:{seeker}", "topic")
-        if topic is None:
-            return None
-        rank = await self._call("ZRANK", f"{P}:q:{_text(topic)}", seeker)
-        return None if rank is None else (_text(topic), int(rank) + 1)
+        found = await self._run("position", seeker)
+        return None if not found else (_text(found[0]), int(found[1]))
 
     async def mark_at_risk(self, seeker: str) -> bool:
         return bool(await self._run("mark", seeker))
 
+    async def choose_any(self, seeker: str) -> bool:
+        return bool(await self._run("choose_any", seeker))
+
+    async def languages_on_duty(self, topic: str) -> tuple[str, ...]:
+        return tuple(_text(x) for x in await self._run("on_duty", topic))
+
+    async def _line_up(self, topic: str, full: bool) -> list[tuple[float, str, Any]]:
+        """The topic's seekers merged across lines by (score, id), as the scripts rank
+        them; merged here, so Redis only reads (sorting there blocked it: measured)."""
+        lines = await self._run("line_up", topic, "1" if full else "0")
+        runs = []
+        for flat, rows in lines:
+            if full:
+                runs.append([(float(_text(sc)), _text(m), w) for m, sc, w in rows])
+            else:
+                pairs = zip(flat[::2], flat[1::2], strict=True)
+                runs.append([(float(_text(sc)), _text(m), None) for m, sc in pairs])
+        return list(heapq.merge(*runs, key=lambda row: (row[0], row[1])))
+
     async def waiting(self, topic: str) -> list[Waiting]:
-        out = []
-        for seeker in await self._call("ZRANGE", f"{P}:q:{topic}", 0, -1):
-            name = _text(seeker)
-            w = await self._call(
-                "HMGET", f"{P}:w:{name}", "node", "handle", "since", "tier", "avoid"
-            )
-            if w[0] is None:
-                continue
-            node, handle, since, tier, avoid = (_text(x) if x else "" for x in w)
-            out.append(
-                Waiting(name, topic, node, handle, float(since), Tier(int(tier)), _avoided(avoid))
-            )
-        return out
+        rows = await self._line_up(topic, True)
+        return [_waiting(seeker, w) for _, seeker, w in rows if w[0] is not None]
 
     async def order(self, topic: str) -> list[str]:
-        return [_text(m) for m in await self._call("ZRANGE", f"{P}:q:{topic}", 0, -1)]
+        return [seeker for _, seeker, _ in await self._line_up(topic, False)]
 
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
         out = []
         for topic in topics:
-            count, at_risk, oldest = await self._run("queue_info", topic)
-            since = float(_text(oldest)) if oldest else None
-            out.append(TopicQueue(topic, int(count), since, int(at_risk)))
+            rows = [
+                LanguageQueue(
+                    _text(lang), int(n), float(_text(oldest)) if oldest else None, int(risky)
+                )
+                for lang, n, risky, oldest in await self._run("queue_info", topic)
+            ]
+            olds = [r.oldest_since for r in rows if r.oldest_since is not None]
+            out.append(
+                TopicQueue(
+                    topic,
+                    sum(r.waiting for r in rows),
+                    min(olds, default=None),
+                    sum(r.at_risk for r in rows),
+                    tuple(rows),
+                )
+            )
         return out
 
     async def offer(
@@ -144,13 +196,21 @@ class RedisPairingStore(RedisStore):
         topics: Sequence[str],
         capacity: int,
         auto: bool,
+        languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> Seat:
         active = int(
             await self._run(
-                "offer", listener, node, name, ",".join(topics), capacity, "1" if auto else "0"
+                "offer",
+                listener,
+                node,
+                name,
+                ",".join(topics),
+                capacity,
+                "1" if auto else "0",
+                ",".join(languages),
             )
         )
-        return Seat(listener, node, name, tuple(topics), capacity, active, auto)
+        return Seat(listener, node, name, tuple(topics), capacity, active, auto, tuple(languages))
 
     async def withdraw(self, listener: str) -> list[Pair]:
         rows = await self._run("withdraw", listener) or []
@@ -158,19 +218,28 @@ class RedisPairingStore(RedisStore):
 
     async def seat(self, listener: str) -> Seat | None:
         s = await self._call(
-            "HMGET", f"{P}:s:{listener}", "node", "name", "topics", "capacity", "active", "auto"
+            "HMGET",
+            f"{P}:s:{listener}",
+            "node",
+            "name",
+            "topics",
+            "capacity",
+            "active",
+            "auto",
+            "langs",
         )
         if s[0] is None:
             return None
-        node, name, topics, capacity, active, auto = (_text(x) for x in s)
+        node, name, topics, capacity, active, auto, langs = (_text(x) if x else "" for x in s)
         return Seat(
             listener,
             node,
             name,
-            tuple(t for t in topics.split(",") if t),
+            _split(topics),
             int(capacity),
             int(active),
             auto == "1",
+            _split(langs),
         )
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:

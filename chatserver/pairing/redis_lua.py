@@ -1,38 +1,93 @@
 """The Lua scripts of the Redis pairing store: one script per decision, so two nodes can
 never pair the same seeker or overfill a listener. Every key shares the hash tag
 ``{pairing}``, so each script runs on one shard of a cluster (see :mod:`.redis` for the
-key layout). This module imports nothing: the store registers the scripts."""
+key layout). Every key a script writes gets :data:`KEY_TTL_MS` again: the TTL is a
+backstop that clears what a crashed node left, never the way state normally goes.
+This module imports nothing: the store registers the scripts."""
 
 from __future__ import annotations
 
 P = "{pairing}"
+#: Lifetime of every pairing key, renewed by each write to it: longer than any wait or
+#: chat (listener tokens last 12 hours by default).
+KEY_TTL_MS = 24 * 3600 * 1000
 
-COMMON = """
+COMMON = (
+    """
 local P = '{pairing}'
+local ANY = '*'
+local TTL = """
+    + str(KEY_TTL_MS)
+    + """
+local function keep(...)
+  for _, key in ipairs({...}) do redis.call('PEXPIRE', key, TTL) end
+end
 local function score(tier, since)
   return tonumber(tier) * 1e14 + math.floor(tonumber(since) * 1000)
 end
-local function has_topic(topics, topic)
-  for t in string.gmatch(topics, '[^,]+') do if t == topic then return true end end
+local function has(csv, x)
+  for t in string.gmatch(csv or '', '[^,]+') do if t == x then return true end end
   return false
 end
-local function free_seat(topic, exclude, avoid)
-  local best, ba, bc
+local function qkey(topic, line) return P .. ':q:' .. topic .. ':' .. line end
+local function file(seeker, topic, line, sc)
+  redis.call('ZADD', qkey(topic, line), sc, seeker)
+  redis.call('SADD', P .. ':ql:' .. topic, line)
+  keep(qkey(topic, line), P .. ':ql:' .. topic)
+end
+local function unfile(seeker, topic, line)
+  redis.call('ZREM', qkey(topic, line), seeker)
+  if redis.call('EXISTS', qkey(topic, line)) == 0 then
+    redis.call('SREM', P .. ':ql:' .. topic, line)
+  end
+end
+local function line_of(lang, any) if any == '1' then return ANY end return lang end
+-- 1-based place of a seeker in its topic, all lines merged by (score, id)
+local function rank(topic, seeker, sc)
+  local n = 1
+  for _, line in ipairs(redis.call('SMEMBERS', P .. ':ql:' .. topic)) do
+    -- a bound as text: Lua's own number formatting keeps only 14 digits
+    n = n + redis.call('ZCOUNT', qkey(topic, line), '-inf', '(' .. string.format('%.17g', sc))
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', qkey(topic, line), sc, sc)) do
+      if m < seeker then n = n + 1 end
+    end
+  end
+  return n
+end
+-- free auto seats of a topic: {id, active, capacity, languages}; stale ids are dropped
+local function free_seats(topic, exclude)
+  local out = {}
   for _, l in ipairs(redis.call('SMEMBERS', P .. ':seats')) do
-    if l ~= exclude and not (avoid ~= '' and has_topic(avoid, l)) then
-      local s = redis.call('HMGET', P .. ':s:' .. l, 'auto', 'capacity', 'active', 'topics')
-      local cap, act = tonumber(s[2]), tonumber(s[3])
-      if s[1] == '1' and act < cap and has_topic(s[4], topic) then
-        if best == nil or act * bc < ba * cap or (act * bc == ba * cap and l < best) then
-          best, ba, bc = l, act, cap
-        end
-      end
+    local s = redis.call('HMGET', P .. ':s:' .. l, 'auto', 'capacity', 'active', 'topics',
+                         'langs')
+    if not s[2] then redis.call('SREM', P .. ':seats', l)
+    elseif l ~= exclude and s[1] == '1' and tonumber(s[3]) < tonumber(s[2])
+        and has(s[4], topic) then
+      out[#out + 1] = {l, tonumber(s[3]), tonumber(s[2]), s[5] or ''}
+    end
+  end
+  return out
+end
+-- a speaker of lang first, then the least loaded, then the smallest id
+local function better(a, b, lang)
+  local sa, sb = has(a[4], lang), has(b[4], lang)
+  if sa ~= sb then return sa end
+  local x, y = a[2] * b[3], b[2] * a[3]
+  if x ~= y then return x < y end
+  return a[1] < b[1]
+end
+local function pick(free, lang, any, avoid)
+  local best
+  for _, s in ipairs(free) do
+    if not has(avoid, s[1]) and (any or has(s[4], lang)) then
+      if best == nil or better(s, best, lang) then best = s end
     end
   end
   return best
 end
 local PAIR_FIELDS = {'room', 'topic', 'seeker', 'seeker_node', 'seeker_handle', 'listener',
-                     'listener_node', 'listener_name', 'at_risk', 'waited'}
+                     'listener_node', 'listener_name', 'at_risk', 'waited', 'lang', 'need',
+                     'shared'}
 local function read_pair(room)
   local v = redis.call('HMGET', P .. ':p:' .. room, unpack(PAIR_FIELDS))
   if not v[1] then return nil end
@@ -40,58 +95,112 @@ local function read_pair(room)
 end
 local function make_pair(seeker, listener, room, now)
   local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier',
-                       'avoid')
-  local s = redis.call('HMGET', P .. ':s:' .. listener, 'node', 'name')
-  redis.call('ZREM', P .. ':q:' .. w[1], seeker)
+                       'avoid', 'lang', 'need', 'any')
+  local s = redis.call('HMGET', P .. ':s:' .. listener, 'node', 'name', 'langs')
+  unfile(seeker, w[1], line_of(w[7], w[9]))
   redis.call('DEL', P .. ':w:' .. seeker)
   redis.call('HINCRBY', P .. ':s:' .. listener, 'active', 1)
   local waited = math.max(0, tonumber(now) - tonumber(w[4]))
   local at_risk = (tonumber(w[5]) == 1) and '1' or '0'
-  local v = {room, w[1], seeker, w[2], w[3], listener, s[1], s[2], at_risk, tostring(waited)}
+  local shared = has(s[3], w[7]) and '1' or '0'
+  local v = {room, w[1], seeker, w[2], w[3], listener, s[1], s[2], at_risk, tostring(waited),
+             w[7], w[8], shared}
   local flat = {}
   for i, f in ipairs(PAIR_FIELDS) do flat[#flat + 1] = f; flat[#flat + 1] = v[i] end
   redis.call('HSET', P .. ':p:' .. room, 'avoid', w[6] or '', unpack(flat))
   redis.call('SADD', P .. ':lp:' .. listener, room)
   redis.call('SADD', P .. ':sp:' .. seeker, room)
+  keep(P .. ':p:' .. room, P .. ':lp:' .. listener, P .. ':sp:' .. seeker, P .. ':s:' .. listener)
   return v
 end
+local function free_one(listener)
+  if redis.call('EXISTS', P .. ':s:' .. listener) == 1 then
+    local a = tonumber(redis.call('HGET', P .. ':s:' .. listener, 'active'))
+    if a > 0 then redis.call('HINCRBY', P .. ':s:' .. listener, 'active', -1) end
+  end
+end
 """
+)
 
 ENQUEUE = """
-local seeker, topic, node = ARGV[1], ARGV[2], ARGV[3]
-local handle, since, tier, avoid = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local seeker, topic, node, handle, since, tier = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+                                                 ARGV[6]
+local avoid, lang, need, any = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 if redis.call('EXISTS', P .. ':w:' .. seeker) == 1 then return -1 end
 redis.call('HSET', P .. ':w:' .. seeker, 'topic', topic, 'node', node, 'handle', handle,
-           'since', since, 'tier', tier, 'avoid', avoid)
-redis.call('ZADD', P .. ':q:' .. topic, score(tier, since), seeker)
-return redis.call('ZRANK', P .. ':q:' .. topic, seeker) + 1
+           'since', since, 'tier', tier, 'avoid', avoid, 'lang', lang, 'need', need, 'any', any)
+keep(P .. ':w:' .. seeker)
+local sc = score(tier, since)
+file(seeker, topic, line_of(lang, any), sc)
+return rank(topic, seeker, sc)
 """
 
-CANCEL = """
+WAITING_FIELDS = "'topic', 'node', 'handle', 'since', 'tier', 'avoid', 'lang', 'need', 'any'"
+
+CANCEL = f"""
 local seeker = ARGV[1]
-local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'node', 'handle', 'since', 'tier',
-                     'avoid')
+local w = redis.call('HMGET', P .. ':w:' .. seeker, {WAITING_FIELDS})
 if not w[1] then return nil end
-redis.call('ZREM', P .. ':q:' .. w[1], seeker)
+unfile(seeker, w[1], line_of(w[7], w[9]))
 redis.call('DEL', P .. ':w:' .. seeker)
 return w
 """
 
-MARK_AT_RISK = """
+POSITION = """
 local seeker = ARGV[1]
 local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'since', 'tier')
+if not w[1] then return nil end
+return {w[1], rank(w[1], seeker, score(w[3], w[2]))}
+"""
+
+MARK_AT_RISK = """
+local seeker = ARGV[1]
+local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'since', 'tier', 'lang', 'any')
 if not w[1] or tonumber(w[3]) <= 1 then return 0 end
 redis.call('HSET', P .. ':w:' .. seeker, 'tier', 1)
-redis.call('ZADD', P .. ':q:' .. w[1], score(1, w[2]), seeker)
+keep(P .. ':w:' .. seeker)
+file(seeker, w[1], line_of(w[4], w[5]), score(1, w[2]))
 return 1
 """
 
+CHOOSE_ANY = """
+local seeker = ARGV[1]
+local w = redis.call('HMGET', P .. ':w:' .. seeker, 'topic', 'since', 'tier', 'lang', 'any')
+if not w[1] or w[5] == '1' then return 0 end
+unfile(seeker, w[1], w[4])
+redis.call('HSET', P .. ':w:' .. seeker, 'any', '1')
+keep(P .. ':w:' .. seeker)
+file(seeker, w[1], ANY, score(w[3], w[2]))
+return 1
+"""
+
+LINE_UP = f"""
+-- each line of the topic, members with scores (the caller merges: no sorting in Redis);
+-- with ARGV[2] == '1' also each member's record
+local topic, full = ARGV[1], ARGV[2] == '1'
+local out = {{}}
+for _, line in ipairs(redis.call('SMEMBERS', P .. ':ql:' .. topic)) do
+  local m = redis.call('ZRANGE', qkey(topic, line), 0, -1, 'WITHSCORES')
+  local rows = {{}}
+  if full then
+    for i = 1, #m, 2 do
+      local w = redis.call('HMGET', P .. ':w:' .. m[i], {WAITING_FIELDS})
+      rows[#rows + 1] = {{m[i], m[i + 1], w}}
+    end
+  end
+  out[#out + 1] = {{m, rows}}
+end
+return out
+"""
+
 OFFER = """
-local l, node, name, topics, capacity, auto = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local l, node, name, topics, capacity, auto, langs = ARGV[1], ARGV[2], ARGV[3], ARGV[4],
+                                                     ARGV[5], ARGV[6], ARGV[7]
 local active = redis.call('HGET', P .. ':s:' .. l, 'active') or '0'
 redis.call('HSET', P .. ':s:' .. l, 'node', node, 'name', name, 'topics', topics,
-           'capacity', capacity, 'active', active, 'auto', auto)
+           'capacity', capacity, 'active', active, 'auto', auto, 'langs', langs)
 redis.call('SADD', P .. ':seats', l)
+keep(P .. ':s:' .. l, P .. ':seats')
 return active
 """
 
@@ -111,117 +220,30 @@ redis.call('SREM', P .. ':seats', l)
 return out
 """
 
-MATCH = """
-local topic, room, now, scan = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-for _, seeker in ipairs(redis.call('ZRANGE', P .. ':q:' .. topic, 0, scan - 1)) do
-  local avoid = redis.call('HGET', P .. ':w:' .. seeker, 'avoid') or ''
-  local l = free_seat(topic, nil, avoid)
-  if l then return make_pair(seeker, l, room, now) end
-  if avoid == '' then return nil end  -- no seat for someone who avoids nobody: none at all
-end
-return nil
-"""
-
-ACCEPT = """
-local l, topic, room, now, scan = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local s = redis.call('HMGET', P .. ':s:' .. l, 'capacity', 'active', 'topics')
-if not s[1] or tonumber(s[2]) >= tonumber(s[1]) then return nil end
-local topics = {}
-if topic ~= '' and has_topic(s[3], topic) then topics = {topic}
-else for t in string.gmatch(s[3], '[^,]+') do topics[#topics + 1] = t end end
-local best, bs
-for _, t in ipairs(topics) do
-  local line = redis.call('ZRANGE', P .. ':q:' .. t, 0, scan - 1, 'WITHSCORES')
-  for i = 1, #line, 2 do
-    local avoid = redis.call('HGET', P .. ':w:' .. line[i], 'avoid') or ''
-    if avoid == '' or not has_topic(avoid, l) then
-      if bs == nil or tonumber(line[i + 1]) < bs then best, bs = line[i], tonumber(line[i + 1]) end
-      break
+ON_DUTY = """
+local topic, seen, out = ARGV[1], {}, {}
+for _, l in ipairs(redis.call('SMEMBERS', P .. ':seats')) do
+  local s = redis.call('HMGET', P .. ':s:' .. l, 'capacity', 'topics', 'langs')
+  if s[1] and tonumber(s[1]) > 0 and has(s[2], topic) then
+    for lang in string.gmatch(s[3] or '', '[^,]+') do
+      if not seen[lang] then seen[lang] = true; out[#out + 1] = lang end
     end
   end
 end
-if not best then return nil end
-return make_pair(best, l, room, now)
+table.sort(out)
+return out
 """
 
-END = """
-local room = ARGV[1]
-local v = read_pair(room)
-if not v then return nil end
-redis.call('DEL', P .. ':p:' .. room)
-redis.call('SREM', P .. ':sp:' .. v[3], room)
-redis.call('SREM', P .. ':lp:' .. v[6], room)
-if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
-  local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
-  if a > 0 then redis.call('HINCRBY', P .. ':s:' .. v[6], 'active', -1) end
-end
-return v
-"""
-
-HANDOVER = """
-local room = ARGV[1]
-local v = read_pair(room)
-if not v then return nil end
-local l = free_seat(v[2], v[6], redis.call('HGET', P .. ':p:' .. room, 'avoid') or '')
-if not l then return nil end
-if redis.call('EXISTS', P .. ':s:' .. v[6]) == 1 then
-  local a = tonumber(redis.call('HGET', P .. ':s:' .. v[6], 'active'))
-  if a > 0 then redis.call('HINCRBY', P .. ':s:' .. v[6], 'active', -1) end
-end
-redis.call('SREM', P .. ':lp:' .. v[6], room)
-redis.call('HINCRBY', P .. ':s:' .. l, 'active', 1)
-redis.call('SADD', P .. ':lp:' .. l, room)
-local s = redis.call('HMGET', P .. ':s:' .. l, 'node', 'name')
-redis.call('HSET', P .. ':p:' .. room, 'listener', l, 'listener_node', s[1], 'listener_name', s[2])
-return read_pair(room)
-"""
-
-RELOCATE = """
-local s, node = ARGV[1], ARGV[2]
-for _, key in ipairs({P .. ':w:' .. s, P .. ':s:' .. s}) do
-  if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'node', node) end
-end
-for _, room in ipairs(redis.call('SMEMBERS', P .. ':sp:' .. s)) do
-  redis.call('HSET', P .. ':p:' .. room, 'seeker_node', node)
-end
-for _, room in ipairs(redis.call('SMEMBERS', P .. ':lp:' .. s)) do
-  redis.call('HSET', P .. ':p:' .. room, 'listener_node', node)
-end
-return 1
-"""
-
-QUEUE_INFO = """
-local key = P .. ':q:' .. ARGV[1]
-local count = redis.call('ZCARD', key)
-local at_risk = redis.call('ZCOUNT', key, 1e14, 2e14 - 1)
-local oldest = nil
-for tier = 0, 2 do
-  local head = redis.call('ZRANGEBYSCORE', key, tier * 1e14, (tier + 1) * 1e14 - 1,
-                          'WITHSCORES', 'LIMIT', 0, 1)
-  if head[1] then
-    local since = tonumber(head[2]) - tier * 1e14
-    if oldest == nil or since < oldest then oldest = since end
-  end
-end
-return {count, at_risk, oldest and tostring(oldest / 1000) or false}
-"""
-
-PAIR_OF = """
-return read_pair(ARGV[1])
-"""
-
-#: (name, body) of every script; each runs with :data:`COMMON` before it.
-SCRIPTS = (
+#: (name, body) of every script but the pairing decisions (:mod:`.redis_match`); each
+#: runs with :data:`COMMON` before it.
+QUEUE_SCRIPTS = (
     ("enqueue", ENQUEUE),
     ("cancel", CANCEL),
+    ("position", POSITION),
     ("mark", MARK_AT_RISK),
+    ("choose_any", CHOOSE_ANY),
+    ("line_up", LINE_UP),
     ("offer", OFFER),
     ("withdraw", WITHDRAW),
-    ("match", MATCH),
-    ("accept", ACCEPT),
-    ("end", END),
-    ("handover", HANDOVER),
-    ("pair_of", PAIR_OF),
-    ("relocate", RELOCATE),
-    ("queue_info", QUEUE_INFO),
+    ("on_duty", ON_DUTY),
 )

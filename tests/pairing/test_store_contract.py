@@ -1,12 +1,16 @@
-"""One stateful suite for every PairingStore twin: random arrivals, cancels, listeners
-offering, withdrawing and changing capacity, matches, accepts, ends and handovers; the
-invariants are checked after every step."""
+"""One stateful suite for every PairingStore twin: random arrivals in two languages,
+cancels, "any listener now" choices, listeners offering (with their languages),
+withdrawing and changing capacity, matches, accepts, ends and handovers; the invariants
+are checked after every step. The model's rules are written here independently of the
+stores: who may take whom, who goes first, which listener is chosen."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -15,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from chatserver.pairing.base import (
+    ANY,
     MATCH_SCAN,
     AlreadyWaiting,
     Pair,
@@ -27,7 +32,13 @@ from chatserver.pairing.redis import RedisPairingStore
 
 TOPICS = ("grief", "anxiety")
 LISTENERS = ("L1", "L2", "L3")
+LANGUAGES = ("en", "es")
 StoreFactory = Callable[[], PairingStore]
+
+
+def rank(w: Waiting) -> tuple[int, float]:
+    """Queue order: tier, then arrival."""
+    return int(w.tier), w.since
 
 
 def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
@@ -44,6 +55,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.pairs: dict[str, Pair] = {}
             self.listeners: dict[str, int] = {}  # listener -> capacity
             self.offers: dict[str, tuple[tuple[str, ...], bool]] = {}  # -> (topics, auto)
+            self.speaks: dict[str, tuple[str, ...]] = {}  # listener -> languages
             self.avoided: dict[str, tuple[str, ...]] = {}  # pair room -> seeker's avoid
 
         def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -56,30 +68,55 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.loop.close()
 
         def now(self) -> float:
-            return float(next(self.clock))
+            """Wall-clock-sized times (scores near 2**48 catch lost digits in Lua), in
+            eighths of a second: exact in binary and in milliseconds."""
+            return 1_700_000_000 + next(self.clock) / 8
 
         @rule(
             topic=st.sampled_from(TOPICS),
             at_risk=st.booleans(),
             avoid=st.lists(st.sampled_from(LISTENERS), max_size=2, unique=True) | st.just([]),
+            language=st.sampled_from(LANGUAGES),
+            need=st.sampled_from([None, "listen", "ideas"]),
+            any_language=st.booleans(),
         )
-        def arrive(self, topic: str, at_risk: bool, avoid: list[str]) -> None:
+        def arrive(
+            self,
+            topic: str,
+            at_risk: bool,
+            avoid: list[str],
+            language: str,
+            need: str | None,
+            any_language: bool,
+        ) -> None:
             seeker = f"s{next(self.seekers)}"
             tier = Tier.AT_RISK if at_risk else Tier.NORMAL
-            waiting = Waiting(seeker, topic, "n1", seeker.upper(), self.now(), tier, tuple(avoid))
+            waiting = Waiting(
+                seeker, topic, "n1", seeker.upper(), self.now(), tier, tuple(avoid),
+                language=language, need=need, any_language=any_language,
+            )  # fmt: skip
             position = self.run(self.store.enqueue(waiting))
-            assert position >= 1
+            ahead = [w for w in self.waiting.values() if w.topic == topic]
+            assert position == 1 + sum(1 for w in ahead if rank(w) < rank(waiting))
             self.waiting[seeker] = waiting
             with pytest.raises(AlreadyWaiting):
                 self.run(self.store.enqueue(waiting))
 
         @precondition(lambda self: self.waiting)
         @rule(data=st.data())
+        def choose_any(self, data: st.DataObject) -> None:
+            seeker = data.draw(st.sampled_from(sorted(self.waiting)))
+            changed = self.run(self.store.choose_any(seeker))
+            assert changed == (not self.waiting[seeker].any_language)
+            self.waiting[seeker] = replace(self.waiting[seeker], any_language=True)
+            assert not self.run(self.store.choose_any(seeker))
+
+        @precondition(lambda self: self.waiting)
+        @rule(data=st.data())
         def cancel(self, data: st.DataObject) -> None:
             seeker = data.draw(st.sampled_from(sorted(self.waiting)))
             removed = self.run(self.store.cancel(seeker))
-            assert removed is not None and removed.seeker == seeker
-            assert removed.avoid == self.waiting[seeker].avoid
+            assert removed == self.waiting[seeker]
             del self.waiting[seeker]
             assert self.run(self.store.cancel(seeker)) is None
 
@@ -90,25 +127,33 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.run(self.store.mark_at_risk(seeker))
             w = self.waiting[seeker]
             if w.tier == Tier.NORMAL:
-                self.waiting[seeker] = Waiting(
-                    w.seeker, w.topic, w.node, w.handle, w.since, Tier.AT_RISK, w.avoid
-                )
+                self.waiting[seeker] = replace(w, tier=Tier.AT_RISK)
 
         @rule(
             listener=st.sampled_from(LISTENERS),
             capacity=st.integers(0, 3),
             topics=st.lists(st.sampled_from(TOPICS), min_size=1, unique=True),
             auto=st.booleans(),
+            languages=st.lists(st.sampled_from(LANGUAGES), min_size=1, unique=True),
         )
-        def offer(self, listener: str, capacity: int, topics: list[str], auto: bool) -> None:
+        def offer(
+            self, listener: str, capacity: int, topics: list[str], auto: bool, languages: list[str]
+        ) -> None:
             seat = self.run(
                 self.store.offer(
-                    listener, node="n2", name=listener, topics=topics, capacity=capacity, auto=auto
+                    listener,
+                    node="n2",
+                    name=listener,
+                    topics=topics,
+                    capacity=capacity,
+                    auto=auto,
+                    languages=languages,
                 )
             )
-            assert seat.capacity == capacity
+            assert seat.capacity == capacity and seat.languages == tuple(languages)
             self.listeners[listener] = capacity
             self.offers[listener] = (tuple(topics), auto)
+            self.speaks[listener] = tuple(languages)
 
         @precondition(lambda self: self.listeners)
         @rule(data=st.data())
@@ -121,15 +166,20 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert not any(p.listener == listener for p in self.pairs.values())
             del self.listeners[listener]
             del self.offers[listener]
+            del self.speaks[listener]
 
         def _took(self, pair: Pair | None) -> None:
             if pair is None:
                 return
             assert pair.seeker in self.waiting, "paired a seeker that was not waiting"
             assert pair.seeker not in self.paired_seekers, "seeker paired twice"
-            assert pair.listener not in self.waiting[pair.seeker].avoid, "paired with avoided"
-            assert pair.at_risk == (self.waiting[pair.seeker].tier == Tier.AT_RISK)
-            self.avoided[pair.room] = self.waiting[pair.seeker].avoid
+            w = self.waiting[pair.seeker]
+            assert self.eligible(pair.listener, w), "paired with avoided or another language"
+            assert pair.at_risk == (w.tier == Tier.AT_RISK)
+            assert (pair.language, pair.need) == (w.language, w.need)
+            assert pair.shared == (w.language in self.speaks[pair.listener])
+            self.assert_nobody_passed_over(pair.listener, w)
+            self.avoided[pair.room] = w.avoid
             del self.waiting[pair.seeker]
             self.paired_seekers.add(pair.seeker)
             self.pairs[pair.room] = pair
@@ -140,29 +190,80 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             held = sum(1 for p in self.pairs.values() if p.listener == listener)
             assert held <= self.listeners[listener], "listener pushed over capacity"
 
-        def line(self, topic: str) -> list[Waiting]:
-            """The first MATCH_SCAN seekers of ``topic``, first in line first."""
-            waiting = [w for w in self.waiting.values() if w.topic == topic]
-            return sorted(waiting, key=lambda w: (w.tier, w.since))[:MATCH_SCAN]
+        def assert_nobody_passed_over(self, listener: str, taken: Waiting) -> None:
+            """Nobody within reach (the scanned head of their line) who writes in the same
+            language and comes first in queue order could have had this listener."""
+            for w in self.window(taken.topic):
+                if w.language == taken.language and rank(w) < rank(taken):
+                    assert not self.eligible(listener, w), f"{w.seeker} passed over"
+
+        def lines(self, topic: str) -> dict[str, list[Waiting]]:
+            """The first MATCH_SCAN seekers of each line of ``topic``, first in line first."""
+            out: dict[str, list[Waiting]] = {}
+            for w in self.waiting.values():
+                if w.topic == topic:
+                    out.setdefault(ANY if w.any_language else w.language, []).append(w)
+            return {k: sorted(v, key=rank)[:MATCH_SCAN] for k, v in out.items()}
+
+        def window(self, topic: str) -> list[Waiting]:
+            return [w for line in self.lines(topic).values() for w in line]
+
+        def eligible(self, listener: str, w: Waiting) -> bool:
+            """May ``w`` talk with ``listener`` (capacity aside)?"""
+            if listener in w.avoid or w.topic not in self.offers[listener][0]:
+                return False
+            return w.any_language or w.language in self.speaks[listener]
+
+        def held(self, listener: str) -> int:
+            return sum(1 for p in self.pairs.values() if p.listener == listener)
 
         def free(self, listener: str, topic: str) -> bool:
             topics, auto = self.offers[listener]
-            held = sum(1 for p in self.pairs.values() if p.listener == listener)
-            return auto and topic in topics and held < self.listeners[listener]
+            return auto and topic in topics and self.held(listener) < self.listeners[listener]
+
+        def best_listener(self, candidates: list[str], language: str) -> str:
+            """A speaker of ``language`` first, then the least loaded, then the smallest id."""
+            return min(
+                candidates,
+                key=lambda x: (
+                    language not in self.speaks[x],
+                    Fraction(self.held(x), self.listeners[x]),
+                    x,
+                ),
+            )
 
         @rule(topic=st.sampled_from(TOPICS))
         def match(self, topic: str) -> None:
             room = f"p{next(self.rooms)}"
-            expected = None
-            for w in self.line(topic):
-                if any(self.free(x, topic) for x in self.listeners if x not in w.avoid):
-                    expected = w
-                    break
-                if not w.avoid:
-                    break
+            heads = []
+            for line in self.lines(topic).values():
+                for w in line:
+                    if any(self.free(x, topic) and self.eligible(x, w) for x in self.listeners):
+                        heads.append(w)
+                        break
+                    if not w.avoid:
+                        break
+            expected = min(heads, key=rank, default=None)
+            listener = None
+            if expected is not None:
+                able = [
+                    x for x in self.listeners if self.free(x, topic) and self.eligible(x, expected)
+                ]
+                listener = self.best_listener(able, expected.language)
             pair = self.run(self.store.match(topic, room, self.now()))
             assert (pair and pair.seeker) == (expected and expected.seeker), "wrong seeker"
+            assert (pair and pair.listener) == listener, "wrong listener"
+            if pair is None:
+                self.assert_nobody_starved(topic)
             self._took(pair)
+
+        def assert_nobody_starved(self, topic: str) -> None:
+            """After a match found nobody, no seeker within reach could have been paired:
+            in particular one who chose "any listener" waits only while no listener of the
+            topic (that they do not avoid) has a free seat."""
+            for w in self.window(topic):
+                for x in self.listeners:
+                    assert not (self.free(x, topic) and self.eligible(x, w)), f"{w.seeker} starved"
 
         @precondition(lambda self: self.listeners)
         @rule(data=st.data(), topic=st.none() | st.sampled_from(TOPICS))
@@ -172,10 +273,12 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert seat is not None
             topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
             heads = [
-                next((w for w in self.line(t) if listener not in w.avoid), None) for t in topics
+                next((w for w in line if self.eligible(listener, w)), None)
+                for t in topics
+                for line in self.lines(t).values()
             ]
             willing = [w for w in heads if w is not None]
-            expected = min(willing, key=lambda w: (w.tier, w.since), default=None)
+            expected = min(willing, key=rank, default=None)
             if seat.active >= seat.capacity:
                 expected = None
             pair = self.run(self.store.accept(listener, topic, f"p{next(self.rooms)}", self.now()))
@@ -198,12 +301,23 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def handover(self, data: st.DataObject) -> None:
             room = data.draw(st.sampled_from(sorted(self.pairs)))
             before = self.pairs[room]
+            able = [
+                x
+                for x in self.listeners
+                if x != before.listener
+                and self.free(x, before.topic)
+                and x not in self.avoided[room]
+                and (before.language in self.speaks[x] or not before.shared)
+            ]
             moved = self.run(self.store.handover(room))
-            if moved is not None:
-                assert moved.listener != before.listener and moved.seeker == before.seeker
-                assert moved.listener not in self.avoided[room], "handed to an avoided one"
-                self.pairs[room] = moved
-                self.assert_within_capacity(moved.listener)
+            if not able:
+                assert moved is None
+                return
+            assert moved is not None and moved.seeker == before.seeker
+            assert moved.listener == self.best_listener(able, before.language)
+            assert moved.shared == (before.language in self.speaks[moved.listener])
+            self.pairs[room] = moved
+            self.assert_within_capacity(moved.listener)
 
         @invariant()
         def seats_agree_with_pairs(self) -> None:
@@ -218,13 +332,48 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def no_seeker_lost_and_order_kept(self) -> None:
             for topic in TOPICS:
                 queue = self.run(self.store.waiting(topic))
-                expected = sorted(
-                    (w for w in self.waiting.values() if w.topic == topic),
-                    key=lambda w: (w.tier, w.since),
-                )
-                assert [w.seeker for w in queue] == [w.seeker for w in expected]
+                expected = sorted((w for w in self.waiting.values() if w.topic == topic), key=rank)
+                assert queue == expected
+                assert self.run(self.store.order(topic)) == [w.seeker for w in expected]
                 for index, w in enumerate(queue, 1):
                     assert self.run(self.store.position(w.seeker)) == (topic, index)
+
+        @invariant()
+        def queue_status_per_topic_and_language(self) -> None:
+            for q in self.run(self.store.queues(TOPICS)):
+                mine = [w for w in self.waiting.values() if w.topic == q.topic]
+                risky = [w for w in mine if w.tier == Tier.AT_RISK]
+                assert (q.waiting, q.at_risk) == (len(mine), len(risky))
+                assert q.oldest_since == min((w.since for w in mine), default=None)
+                expected = []
+                for language in sorted({w.language for w in mine}):
+                    some = [w for w in mine if w.language == language]
+                    expected.append(
+                        (
+                            language,
+                            len(some),
+                            min(w.since for w in some),
+                            sum(1 for w in some if w.tier == Tier.AT_RISK),
+                        )
+                    )
+                got = [(x.language, x.waiting, x.oldest_since, x.at_risk) for x in q.languages]
+                assert got == expected
+
+        @invariant()
+        def languages_on_duty(self) -> None:
+            for topic in TOPICS:
+                spoken = {
+                    language
+                    for x, capacity in self.listeners.items()
+                    if capacity > 0 and topic in self.offers[x][0]
+                    for language in self.speaks[x]
+                }
+                assert self.run(self.store.languages_on_duty(topic)) == tuple(sorted(spoken))
+
+        @invariant()
+        def every_key_expires(self) -> None:
+            if isinstance(self.store, RedisPairingStore):
+                assert self.run(keys_without_ttl(self.store)) == []
 
         @invariant()
         def pairs_visible(self) -> None:
@@ -232,6 +381,16 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 assert self.run(self.store.pair_of(room)) == pair
 
     return PairingMachine
+
+
+async def keys_without_ttl(store: RedisPairingStore) -> list[bytes]:
+    """The pairing keys with no TTL (on the shard that holds them all)."""
+    script = (
+        "local out = {} for _, k in ipairs(redis.call('KEYS', '{pairing}*')) do "
+        "if redis.call('PTTL', k) < 0 then out[#out + 1] = k end end return out"
+    )
+    found: list[bytes] = await store._redis.eval(script, 1, "{pairing}:route")
+    return found
 
 
 SETTINGS = settings(max_examples=150, stateful_step_count=40, deadline=None)

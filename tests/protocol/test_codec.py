@@ -25,6 +25,7 @@ from protocol import (
     encode,
 )
 from protocol.codec import MAX_INT, MAX_SHORT_STRING, Codec
+from protocol.fields import Pattern
 from protocol.messages import Say
 
 short_text = st.text(max_size=MAX_SHORT_STRING)
@@ -33,6 +34,11 @@ ints = st.integers(min_value=0, max_value=MAX_INT)
 
 def strategy_for(hint: Any, name: str) -> st.SearchStrategy[Any]:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        (pattern,) = (m for m in hint.__metadata__ if isinstance(m, Pattern))
+        return st.from_regex(pattern.regex, fullmatch=True)
+    if origin is typing.Literal:
+        return st.sampled_from(args)
     if hint is str:
         return st.text(max_size=300) if name in ("text", "message") else short_text
     if hint is int:
@@ -45,9 +51,10 @@ def strategy_for(hint: Any, name: str) -> st.SearchStrategy[Any]:
     if origin is tuple:
         return st.lists(strategy_for(args[0], name), max_size=4).map(tuple)
     if origin is dict:
-        return st.dictionaries(short_text, strategy_for(args[1], name), max_size=4)
+        keys = strategy_for(args[0], name) if args[0] is not str else short_text
+        return st.dictionaries(keys, strategy_for(args[1], name), max_size=4)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
+        hints = typing.get_type_hints(hint, include_extras=True)
         fields = {f.name: strategy_for(hints[f.name], f.name) for f in dataclasses.fields(hint)}
         return st.builds(hint, **fields)
     raise AssertionError(hint)
@@ -56,7 +63,7 @@ def strategy_for(hint: Any, name: str) -> st.SearchStrategy[Any]:
 def frames(registry: dict[str, type[Any]]) -> st.SearchStrategy[Any]:
     options = []
     for cls in registry.values():
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
         kwargs = {f.name: strategy_for(hints[f.name], f.name) for f in dataclasses.fields(cls)}
         options.append(st.builds(cls, **kwargs))
     return st.one_of(options)
