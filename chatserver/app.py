@@ -24,7 +24,7 @@ from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
 from chatserver.broker.supervisor import where
 from chatserver.chat import Chat
-from chatserver.config import Settings
+from chatserver.config import LOOPBACK, Settings
 from chatserver.connection import ConnectionHandler
 from chatserver.context import NodeContext
 from chatserver.control import ControlPlane
@@ -289,7 +289,10 @@ class ChatServer:
     def _announce(self) -> None:
         """One start-up line with the addresses a person opens first."""
         s = self.settings
-        base = f"http://{s.host if ':' not in s.host else f'[{s.host}]'}:{self.port}"
+        # loopback and wildcard hosts are shown as localhost: the link works, and no
+        # address appears in a log line
+        host = "localhost" if s.host in (*LOOPBACK, "0.0.0.0", "::", "") else s.host
+        base = f"http://{host if ':' not in host else f'[{host}]'}:{self.port}"
         extra: dict[str, Any] = {"demo": base + "/demo", "listener": base + "/listener"}
         if s.local_demo:
             extra["local_listener"] = "open the listener page and choose the local sign-in"
