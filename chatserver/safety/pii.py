@@ -188,6 +188,7 @@ class PiiFilter:
 
     name = "pii"
     cpu_heavy = False
+    labels = frozenset({LABEL})
 
     def __init__(self, resources_path: Path | str | None = None) -> None:
         self._allowed = load_resources(resources_path).phone_digits()
