@@ -91,15 +91,15 @@ def _by(prep: Prepared, d: Decisions, key: str) -> list[str]:
     for i, e in enumerate(prep.examples):
         rows[getattr(e, key)].append(i)
     order = list(KINDS) if key == "kind" else list(LANGS)
-    lines = [f"| {key} | n | crisis n | crisis R | crisis FPR | trauma n | trauma R | trauma P |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [f"| {key} | n | crisis n | crisis R | crisis FPR | trauma n | trauma R | trauma P "
+             "| trauma FPR |", "|---|---|---|---|---|---|---|---|---|"]
     for k in [k for k in order if k in rows]:
         idx = rows[k]
         ex = [prep.examples[i] for i in idx]
         cr = _prf([e.crisis for e in ex], [d.crisis[i][2] for i in idx])
         tr = _prf([e.trauma_dump for e in ex], [d.trauma[i][2] for i in idx])
         lines.append(f"| {k} | {len(idx)} | {cr[3]} | {_fmt(cr[0])} | {_fmt(cr[2])} "
-                     f"| {tr[3]} | {_fmt(tr[0])} | {_fmt(tr[1])} |")
+                     f"| {tr[3]} | {_fmt(tr[0])} | {_fmt(tr[1])} | {_fmt(tr[2])} |")
     return lines
 
 

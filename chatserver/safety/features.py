@@ -1,6 +1,6 @@
 """The learned model's features: one function shared by training and the live scorer.
 
-A message becomes the *set* of its character 3- to 5-grams (over the folded text, padded
+A message becomes the *set* of its character 2- and 4-grams (over the folded text, padded
 with a space at each end) plus its words and word pairs. The folded text is
 ``normalize.analyze(text).text``, the same folding the rules use (and the same LRU cache),
 so leetspeak, spaced letters, homoglyphs, accents and zero-width tricks are undone before
@@ -20,12 +20,14 @@ from __future__ import annotations
 
 __all__ = ["CHAR_SIZES", "features"]
 
-CHAR_SIZES = (3, 4, 5)
+CHAR_SIZES = (2, 4)
 _WORD = "\x01"
 
 
 def features(folded: str) -> set[str]:
     """The feature set of an already folded message (empty text -> empty set)."""
+    if not folded:
+        return set()
     s = f" {folded} "
     size = len(s)
     out: set[str] = set()

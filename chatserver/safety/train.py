@@ -13,7 +13,8 @@ seed, one BLAS thread, weights rounded to 4 decimals, keys sorted in the JSON):
    out-of-fold margin for every message.
 3. Thresholds are chosen on those out-of-fold margins *together with the rules* (the live
    filter is rules OR model): crisis at the lowest margin whose false-positive rate stays
-   within ``FPR_TARGET``; trauma_dump at the best F1; the context threshold where the
+   within ``FPR_TARGET``; trauma_dump where
+   min(recall, precision) is best; the context threshold where the
    model alone flags ``CONTEXT_FPR`` of the negatives.
 4. Both heads are refitted on the whole corpus and written with the thresholds and the
    corpus hash. The blind dev set is never read.
@@ -45,8 +46,8 @@ __all__ = ["Prepared", "build_artifact", "corpus_sha256", "fit_head", "main", "p
 
 C_CRISIS = 8.0  # inverse regularisation strength, chosen on grouped CV
 C_TRAUMA = 8.0
-KEEP = 80_000  # features kept per head (largest |weight|); the rest round to nothing
-FPR_TARGET = 0.025  # crisis: the issue asks <= 0.03; keep a little slack for new text
+KEEP = 50_000  # features kept per head (largest |weight|): size, memory and speed
+FPR_TARGET = 0.03  # crisis false-positive rate the issue allows (chosen on CV, never on dev)
 CONTEXT_FPR = 0.10  # share of negatives that a recent crisis message lifts to crisis
 TRAUMA_MIN_WORDS = 40  # the trauma head only scores messages this long
 FOLDS = 5
@@ -87,7 +88,7 @@ def prepare(examples: Sequence[Example]) -> Prepared:
 def _matrix(feats: Sequence[set[str]], index: dict[str, int]) -> Any:
     """Unit-length presence rows (``1/sqrt(n)``, ``n`` counting unknown features too)."""
     import numpy as np
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
 
     rows, cols, vals = [], [], []
     for r, fs in enumerate(feats):
@@ -100,10 +101,12 @@ def _matrix(feats: Sequence[set[str]], index: dict[str, int]) -> Any:
     return csr_matrix((np.array(vals), (np.array(rows), np.array(cols))), shape=shape)
 
 
-def fit_head(feats: Sequence[set[str]], labels: Sequence[bool], c: float) -> tuple[float, dict[str, float]]:
+def fit_head(
+    feats: Sequence[set[str]], labels: Sequence[bool], c: float
+) -> tuple[float, dict[str, float]]:
     """Fit one logistic-regression head; returns (bias, pruned rounded weights)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression
 
     vocab = sorted(set().union(*feats))
     index = {f: i for i, f in enumerate(vocab)}
@@ -147,7 +150,12 @@ def folds(prep: Prepared, k: int = FOLDS) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def out_of_fold(prep: Prepared, splits: Sequence[tuple[list[int], list[int]]]) -> tuple[list[float], list[float | None]]:
+Split = tuple[list[int], list[int]]  # (train rows, test rows)
+
+
+def out_of_fold(
+    prep: Prepared, splits: Sequence[Split]
+) -> tuple[list[float], list[float | None]]:
     """Every example's crisis and trauma margins from a model that never saw its group."""
     crisis: list[float] = [0.0] * len(prep.examples)
     trauma: list[float | None] = [None] * len(prep.examples)
@@ -182,21 +190,26 @@ def context_threshold(prep: Prepared, margins: Sequence[float]) -> float:
 
 
 def trauma_threshold(prep: Prepared, margins: Sequence[float | None]) -> float:
-    """The margin with the best F1 for rules OR model (ties: the higher margin)."""
+    """The margin where rules-OR-model has the best min(recall, precision).
+
+    The issue asks for both >= 0.93 and weighs them alike (a missed dump reaches readers
+    unwarned; a false hold costs a survivor their voice), so the balanced point it is.
+    """
     ex = prep.examples
-    cands = sorted({m for m in margins if m is not None}, reverse=True)
-    best, best_f1 = 0.0, -1.0
-    for t in cands:
-        tp = fp = fn = 0
-        for i, e in enumerate(ex):
-            m = margins[i]
-            pred = prep.rules_trauma[i] or (m is not None and m >= t)
-            tp += pred and e.trauma_dump
-            fp += pred and not e.trauma_dump
-            fn += (not pred) and e.trauma_dump
-        f1 = 2 * tp / max(1, 2 * tp + fp + fn)
-        if f1 > best_f1:
-            best, best_f1 = t, f1
+    scored = sorted(
+        ((m, ex[i].trauma_dump) for i, m in enumerate(margins)
+         if m is not None and not prep.rules_trauma[i]),
+        reverse=True,
+    )
+    tp = sum(r and e.trauma_dump for r, e in zip(prep.rules_trauma, ex, strict=True))
+    fp = sum(r and not e.trauma_dump for r, e in zip(prep.rules_trauma, ex, strict=True))
+    pos = max(1, sum(e.trauma_dump for e in ex))
+    best, best_score = (scored[0][0] + 1e-4 if scored else 0.0), -1.0
+    for m, gold in scored:  # lower the threshold one message at a time
+        tp, fp = tp + gold, fp + (not gold)
+        balanced = min(tp / pos, tp / (tp + fp))
+        if balanced > best_score:
+            best, best_score = m, balanced
     return round(best, 4)
 
 
