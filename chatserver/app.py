@@ -118,6 +118,7 @@ class ChatServer:
         self.settings = settings
         self.metrics = Metrics()
         self.broker = broker if broker is not None else make_broker(settings)
+        self.metrics.watch_broker(lambda: self.broker.statistics().crashed)
         self.hub = Hub(self.broker, send_limit=settings.send_queue_bytes, on_slow=self._slow)
         self.pipeline = _pipeline(settings)
         self.chat = Chat(

@@ -23,7 +23,7 @@ import structlog
 
 from chatserver.broker.base import Broker, BrokerUnavailable, Claim, Entry
 from chatserver.handles import candidates, random_handle
-from chatserver.hub import MARKER, SENDER, Hub, decode_payload
+from chatserver.hub import CONSENT, MARKER, SENDER, Hub, decode_payload
 from chatserver.observability import Metrics
 from chatserver.resume.base import SessionStore, token_key
 from chatserver.resume.memory import MemorySessionStore
@@ -408,7 +408,10 @@ class Chat:
         member = msgpack.packb({"role": session.role, "node": self.config.node_id, "s": session.id})
         handle = None
         for candidate in candidates(session.handle):
-            claim = await self.broker.claim(room, candidate, member, capacity=capacity)
+            claim = await self.broker.claim(
+                room, candidate, member, capacity=capacity, owner=session.id,
+                flags=(CONSENT + candidate,),
+            )  # fmt: skip
             if claim is Claim.FULL:
                 return False
             if claim is Claim.OK:
@@ -597,7 +600,8 @@ class Chat:
         session.pending = []  # park deliveries until the replay is done
         member = msgpack.packb({"role": session.role, "node": self.config.node_id, "s": session.id})
         for room, handle in list(session.rooms.items()):
-            if await self.broker.reclaim(room, handle, member, session.id) is Claim.OK:
+            flags = (CONSENT + handle,)
+            if await self.broker.reclaim(room, handle, member, session.id, flags=flags) is Claim.OK:
                 await self.hub.attach(room, session)
             else:
                 del session.rooms[room]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, Final
 
 import structlog
@@ -132,6 +132,17 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+
+    def watch_broker(self, crashed: Callable[[], int]) -> None:
+        """Export how many of the broker's background tasks crashed (each is restarted by
+        the broker's supervisor; ``chatserver_broker_up`` is 0 until it runs again).
+        Read at every scrape from the broker's ``statistics()``."""
+        gauge = Gauge(
+            "chatserver_broker_task_crashes",
+            "Broker background tasks (publisher, reconnector, presence...) that crashed",
+            registry=self.registry,
+        )
+        gauge.set_function(lambda: float(crashed()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
