@@ -114,6 +114,10 @@ class Metrics:
         self.broker_up = Gauge(
             "chatserver_broker_up", "1 when the broker (Redis) is reachable", registry=r
         )
+        self._support_and_moderation(r)
+
+    def _support_and_moderation(self, r: CollectorRegistry) -> None:
+        """The metrics of queues, moderation and resends (apart so each part reads alone)."""
         self.queue_length = Gauge(
             "chatserver_queue_length", "Seekers waiting, by topic", ["topic"], registry=r
         )
