@@ -8,7 +8,8 @@ their verdict stands, with its specific reason code (``plan_or_method``,
 - crisis: the message's own margin clears the threshold (``risk_language``), or it clears
   the lower context threshold right after a message that cleared the full one
   (``risk_after_recent``);
-- trauma_dump: the margin clears the threshold (``graphic_detail``, as the rules say it).
+- trauma_dump (in ``trauma.TraumaDumpFilter``, reading the margins the crisis filter already
+  cached): the margin clears the threshold (``graphic_detail``, as the rules say it).
 
 Grouped cross-validation chose this OR (see ``docs/safety.md``): the rules keep their
 precision and reasons, the model adds the phrasings no lexicon listed. Below threshold, the
@@ -18,12 +19,10 @@ command can rank near misses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
 from chatserver.safety.model import SafetyModel
 
-__all__ = ["NOTICE_RISK", "crisis_verdict", "trauma_verdict"]
+__all__ = ["NOTICE_RISK", "SCORED_ALLOW", "below", "crisis_verdict"]
 
 #: The model cannot tell "I might hurt myself" from "someone might hurt me", so its notice
 #: speaks to both, gently.
@@ -34,13 +33,18 @@ NOTICE_RISK = (
     "call your local emergency number."
 )
 _CRISIS = frozenset({"crisis"})
-_TRAUMA = frozenset({"trauma_dump"})
 
 
-def _below(score: float) -> Verdict:
-    if score <= 0.0:
-        return ALLOW_VERDICT
-    return Verdict(frozenset(), Action.ALLOW, "no_match", score=min(0.99, score))
+#: ALLOW verdicts carrying a below-threshold score, one per hundredth, built once: a plain
+#: message then allocates nothing here (and the say path never calls back into ``base``).
+SCORED_ALLOW: tuple[Verdict, ...] = (ALLOW_VERDICT,) + tuple(
+    Verdict(frozenset(), Action.ALLOW, "no_match", score=i / 100) for i in range(1, 100)
+)
+
+
+def below(score: float) -> Verdict:
+    """The ALLOW verdict for a below-threshold score (to the hundredth, capped at 0.99)."""
+    return SCORED_ALLOW[max(0, min(99, int(score * 100)))]
 
 
 def crisis_verdict(model: SafetyModel, inp: FilterInput, rule_score: float) -> Verdict:
@@ -52,35 +56,5 @@ def crisis_verdict(model: SafetyModel, inp: FilterInput, rule_score: float) -> V
     elif model.crisis_after(margin, inp.recent):
         reason = "risk_after_recent"
     else:
-        return _below(max(rule_score, head.confidence(margin)))
+        return below(max(rule_score, head.confidence(margin)))
     return Verdict(_CRISIS, Action.ESCALATE, reason, notice=NOTICE_RISK, score=1.0)
-
-
-def trauma_verdict(
-    model: SafetyModel,
-    inp: FilterInput,
-    rule_score: float,
-    category_of: Callable[[str], str],
-    notices: tuple[str, str],
-) -> Verdict:
-    """The trauma verdict when the rules did not fire.
-
-    ``category_of(text)`` is the rules' guess of the content-warning category (their cue
-    families still say *what kind* of detail it is), asked only when the model fires;
-    ``notices`` is (hold, warning).
-    """
-    margin = model.trauma_margin(inp.text)
-    head = model.trauma
-    if margin is None or margin < head.threshold:
-        conf = head.confidence(margin) if margin is not None else 0.0
-        return _below(max(rule_score, conf))
-    category = category_of(inp.text)
-    if inp.room_consent or inp.confirmed_warning:
-        reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
-        cat = inp.confirmed_warning or category
-        return Verdict(
-            _TRAUMA, Action.CONTENT_WARNING, reason, notice=notices[1], category=cat, score=1.0
-        )
-    return Verdict(
-        _TRAUMA, Action.HOLD, "graphic_detail", notice=notices[0], category=category, score=1.0
-    )

@@ -19,10 +19,11 @@ ready to hear it (``room_consent``) or the sender re-sent with a warning
 
 from __future__ import annotations
 
+import math
 import re
 
 from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
-from chatserver.safety.learned import trauma_verdict
+from chatserver.safety.learned import SCORED_ALLOW
 from chatserver.safety.model import SafetyModel, load_model
 from chatserver.safety.normalize import analyze
 
@@ -274,8 +275,29 @@ class TraumaDumpFilter:
         verdict = rule_verdict(inp)
         if verdict.labels or self._model is None:
             return verdict
-        notices = (_HOLD_NOTICE, _CW_NOTICE)
-        return trauma_verdict(self._model, inp, verdict.score, _category_of, notices)
+        # margins() is the model's C-level cache: the crisis filter has usually scored this
+        # text already, so a plain message costs a dict look-up here and no calls.
+        margin = self._model.margins(inp.text)[1]
+        threshold = self._model.trauma.threshold
+        if margin is None or margin < threshold:
+            conf = 0.0 if margin is None else 2.0 / (1.0 + math.exp(threshold - margin))
+            return SCORED_ALLOW[max(0, min(99, int(max(verdict.score, conf) * 100)))]
+        return _model_hit(inp)
+
+
+def _model_hit(inp: FilterInput) -> Verdict:
+    """HOLD (or CONTENT_WARNING with consent) a dump the rules missed and the model caught."""
+    category = _category_of(inp.text)
+    if inp.room_consent or inp.confirmed_warning:
+        reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
+        return Verdict(
+            frozenset({LABEL}), Action.CONTENT_WARNING, reason, notice=_CW_NOTICE,
+            category=inp.confirmed_warning or category, score=1.0,
+        )
+    return Verdict(
+        frozenset({LABEL}), Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE,
+        category=category, score=1.0,
+    )
 
 
 def _category_of(text: str) -> str:
