@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import signal
 import time
@@ -31,7 +32,7 @@ from chatserver.features.messaging import Messaging
 from chatserver.features.moderation import Moderation
 from chatserver.features.support import Support
 from chatserver.features.verdicts import Verdicts
-from chatserver.http import HttpRoutes
+from chatserver.http import HttpRoutes, MetricsRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
 from chatserver.moderation.store import MemoryReportStore, ReportStore
@@ -45,13 +46,17 @@ from chatserver.rooms import Rooms
 from chatserver.routing import Feature, Router
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
+from chatserver.tokens import Claims, issue
 from protocol import SUBPROTOCOLS, CloseCode
+from protocol.messages import Limits
 
 if TYPE_CHECKING:
     from chatserver.safety.pipeline import Pipeline
 
 #: longest wait for a room-settings refresh after the broker reconnects
 REFRESH_DEADLINE = 10.0
+#: a local demo listener's sign-in lasts a working shift
+LOCAL_TOKEN_SECONDS = 8 * 3600
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
@@ -146,6 +151,13 @@ def chat_config(settings: Settings) -> ChatConfig:
         resume_grace=settings.resume_grace,
         listener_secret=settings.listener_secret,
         revoked_listeners_file=settings.revoked_listeners_file,
+        limits=Limits(
+            max_frame_bytes=settings.max_frame_bytes,
+            rate_per_minute=round(settings.rate_per_second * 60),
+            rate_burst=settings.rate_burst,
+            room_capacity=settings.room_capacity,
+            resume_grace=round(settings.resume_grace),
+        ),
     )
 
 
@@ -244,6 +256,47 @@ class ChatServer:
         self._close_code = code
         self._stop.set()
 
+    def _routes(self) -> HttpRoutes:
+        s = self.settings
+        local_token = None
+        if s.local_demo:
+            claims = Claims(lid="local-demo", name="Local listener", topics=s.topics,
+                            exp=0)  # fmt: skip
+
+            def local_token() -> str:
+                exp = int(time.time()) + LOCAL_TOKEN_SECONDS
+                return issue(dataclasses.replace(claims, exp=exp), s.listener_secret)
+
+        return HttpRoutes(
+            self.health, self.ready, self.metrics.render, self.addresses,
+            trust_forwarded_for=s.trust_forwarded_for,
+            metrics_public=not s.metrics_address, local_token=local_token,
+        )  # fmt: skip
+
+    def _metrics_server(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The separate metrics address, when ``--metrics-address`` names one."""
+        if not self.settings.metrics_address:
+            return contextlib.nullcontext()
+        host, _, port = self.settings.metrics_address.rpartition(":")
+
+        async def refuse(ws: ServerConnection) -> None:  # only HTTP is served there
+            await ws.close()
+
+        routes = MetricsRoutes(self.metrics.render, self.health, self.ready)
+        return serve(refuse, host.strip("[]"), int(port), process_request=routes,
+                     server_header=None)  # fmt: skip
+
+    def _announce(self) -> None:
+        """One start-up line with the addresses a person opens first."""
+        s = self.settings
+        base = f"http://{s.host if ':' not in s.host else f'[{s.host}]'}:{self.port}"
+        extra: dict[str, Any] = {"demo": base + "/demo", "listener": base + "/listener"}
+        if s.local_demo:
+            extra["local_listener"] = "open the listener page and choose the local sign-in"
+        if s.metrics_address:
+            extra["metrics"] = f"http://{s.metrics_address}/metrics"
+        log.info("listening", port=self.port, node=s.node_id, **extra)
+
     def _serve_options(self) -> dict[str, Any]:
         """The websockets server's settings, from ours."""
         s = self.settings
@@ -267,22 +320,19 @@ class ChatServer:
         if self.broker.healthy:
             self.metrics.broker_up.set(1)
         await self.ctx.control.start()
-        routes = HttpRoutes(
-            self.health,
-            self.ready,
-            self.metrics.render,
-            self.addresses,
-            trust_forwarded_for=s.trust_forwarded_for,
-        )
         try:
-            async with serve(
-                self.handler, s.host, s.port, process_request=routes, **self._serve_options()
-            ) as server:
+            async with (
+                serve(
+                    self.handler, s.host, s.port, process_request=self._routes(),
+                    **self._serve_options(),
+                ) as server,
+                self._metrics_server(),
+            ):  # fmt: skip
                 self._server = server
                 self.port = server.sockets[0].getsockname()[1]
                 self._install_signals()
                 self.started.set()
-                log.info("listening", port=self.port, node=s.node_id)
+                self._announce()
                 async with asyncio.TaskGroup() as tg:
                     self._tg = tg
                     sweeper = tg.create_task(self._sweep())

@@ -91,6 +91,7 @@ class Chat(Feature):
                 resume_token=session.resume_token,
                 topics=self.config.topics,
                 max_text=self.config.max_text,
+                limits=self.config.limits,
             )
         )
         return session

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol.messages import Limits
+
 
 @dataclass(frozen=True, slots=True)
 class ChatConfig:
@@ -14,6 +16,8 @@ class ChatConfig:
     resume_grace: float = 60.0
     listener_secret: str = ""
     revoked_listeners_file: str = ""
+    #: told to every client in ``welcome.limits`` (the connection enforces them)
+    limits: Limits | None = None
 
 
 def locale_of(ws: object) -> str | None:
