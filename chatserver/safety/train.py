@@ -14,7 +14,8 @@ seed, one BLAS thread, weights rounded to 4 decimals, keys sorted in the JSON):
 3. Thresholds are chosen on those out-of-fold margins *together with the rules* (the live
    filter is rules OR model): crisis at the lowest margin whose false-positive rate stays
    within ``FPR_TARGET``; trauma_dump where
-   min(recall, precision) is best; the context threshold where the
+   min(recall, precision) is best, but never below the head's bias (the message's own
+   words must point towards a dump); the context threshold where the
    model alone flags ``CONTEXT_FPR`` of the negatives.
 4. Both heads are refitted on the whole corpus and written with the thresholds and the
    corpus hash. The blind dev set is never read.
@@ -221,6 +222,10 @@ def build_artifact(examples: Sequence[Example]) -> dict[str, Any]:
     ctx = min(theta, context_threshold(prep, crisis_m))
     theta_t = trauma_threshold(prep, trauma_m)
     ch, th = fit_heads(prep, range(len(examples)))
+    # Every long message in the corpus is emotional (dumps, long venting, long crisis), so
+    # the trauma head's bias leans towards "dump": a long message about a bread recipe
+    # would clear a threshold below the bias. Require the words themselves to add evidence.
+    theta_t = max(theta_t, round(th.bias + 1e-4, 4))
     meta = {
         "corpus_sha256": corpus_sha256(examples),
         "examples": len(examples),
