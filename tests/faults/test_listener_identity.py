@@ -117,12 +117,19 @@ def _cli_token(*argv: str, env: dict[str, str] | None = None) -> str:
 
 
 async def test_the_default_token_lifetime_fits_a_shift_and_is_a_setting() -> None:
-    claims = verify(_cli_token(), SECRET)
+    claims = verify(await asyncio.to_thread(_cli_token), SECRET)
     assert claims.exp - time.time() <= SHIFT + 60
-    helptext = subprocess.run(
-        [sys.executable, "-m", "chatserver", "--help"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30, check=True,
-    ).stdout  # fmt: skip
+    helptext = (
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "chatserver", "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    ).stdout
     assert "--listener-token-ttl" in helptext
     long_lived = token("l-1", "Sam", ttl=12 * 3600)
     with nodes(1) as (node,):

@@ -160,8 +160,10 @@ async def test_a_dead_listeners_seat_is_not_offered_to_seekers(redis: RedisProce
             watcher = await listener(b.url, lid="l-2", name="Ana", capacity=0)
             peers.append(watcher)
             status = await watcher.expect(
-                lambda f: f["type"] == "queue_status"
-                and any(q["topic"] == "grief" and q["waiting"] == 1 for q in f["queues"]),
+                lambda f: (
+                    f["type"] == "queue_status"
+                    and any(q["topic"] == "grief" and q["waiting"] == 1 for q in f["queues"])
+                ),
                 timeout=3,
             )
             assert status

@@ -84,9 +84,7 @@ async def test_a_session_can_still_be_resumed_after_redis_restarted(
             await asyncio.sleep(REPAIR)
             sigkill(a)
             for _ in range(3):  # as the SPEC says: after ``unavailable``, retry later
-                back_peer, back = await resume(
-                    b.url, person.token, {joined["room"]: joined["seq"]}
-                )
+                back_peer, back = await resume(b.url, person.token, {joined["room"]: joined["seq"]})
                 peers.append(back_peer)
                 if back.get("code") != "unavailable":
                     break

@@ -100,7 +100,7 @@ async def test_two_simultaneous_resumes_have_exactly_one_winner(
                 peers += [one, two]
                 frame = {"type": "resume", "token": person.token, "last_seq": {}}
                 replies = await asyncio.gather(one.request(frame), two.request(frame))
-                outcomes.append(sorted(r.get("code", r["type"]) for r in replies))
+                outcomes.append(sorted(str(r.get("code", r["type"])) for r in replies))
             finally:
                 await close_all(*peers)
         assert outcomes == [["resume_failed", "resumed"]] * TRIALS
