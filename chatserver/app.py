@@ -21,7 +21,6 @@ from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
-from chatserver.broker.supervisor import where
 from chatserver.chat import Chat
 from chatserver.config import Settings
 from chatserver.connection import ConnectionHandler
@@ -36,7 +35,7 @@ from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
 from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.node import ChatConfig
-from chatserver.observability import Metrics
+from chatserver.observability import Metrics, frames_of, type_of
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.resume.base import SessionStore
@@ -146,6 +145,11 @@ def chat_config(settings: Settings) -> ChatConfig:
         resume_grace=settings.resume_grace,
         listener_secret=settings.listener_secret,
         revoked_listeners_file=settings.revoked_listeners_file,
+        listener_token_ttl=settings.listener_token_ttl,
+        max_group_rooms=settings.max_group_rooms,
+        seats_per_connection=settings.seats_per_connection,
+        address_topic_share=settings.address_topic_share,
+        max_seats=settings.max_seats,
     )
 
 
@@ -169,7 +173,7 @@ class ChatServer:
         self.hub = Hub(self.broker, send_limit=settings.send_queue_bytes, on_slow=self._slow)
         self.ctx = build_context(settings, self.broker, self.hub, self.metrics)
         self.router = self.ctx.router
-        self.chat = Chat(self.ctx)
+        self.chat = Chat(self.ctx, self._spawn)
         self.features: list[Feature] = [self.chat, *build_features(self.ctx, settings)]
         for feature in self.features:
             feature.register(self.router)
@@ -223,7 +227,7 @@ class ChatServer:
         try:
             await job
         except Exception as exc:  # noqa: BLE001 -- logged with where it came from
-            log.error("job_failed", error=type(exc).__name__, at=where(exc))
+            log.error("job_failed", exc_type=type_of(exc), exc_where=frames_of(exc))
 
     async def _refresh_settings(self) -> None:
         try:
