@@ -28,6 +28,8 @@ from protocol import Codec, ServerFrame, encode
 
 #: Frames the sender's recent-message context keeps per room, for the safety filters.
 RECENT_MESSAGES = 5
+#: Store keys of used resume tokens a session remembers (their markers go when it ends).
+SPENT_KEYS = 4
 
 
 def new_session_id() -> str:
@@ -83,6 +85,8 @@ class Session:
     saved_at: float = 0.0
     #: the last saved snapshot has the at-risk mark
     saved_at_risk: bool = False
+    #: session store keys of the resume tokens this session used (most recent last)
+    spent: list[str] = field(default_factory=list)
     #: session ids whose messages this person chose not to receive
     muted: set[str] = field(default_factory=set)
     #: wall-clock time until which a moderator paused this session's messages
@@ -107,6 +111,7 @@ class Session:
                 "topics": list(self.listener_topics),
                 "exp": self.listener_exp,
                 "si": self.signed_in_at,
+                "spent": self.spent,
                 "risk": self.at_risk,
                 "muted": sorted(self.muted),
                 "susp": self.suspended_until,
@@ -138,6 +143,7 @@ class Session:
         session.muted = set(data.get("muted") or ())
         session.suspended_until = float(data.get("susp") or 0.0)
         session.cooldowns = dict(data.get("cool") or {})
+        session.spent = [str(key) for key in data.get("spent") or ()][-SPENT_KEYS:]
         return session, str(data.get("node", ""))
 
     # ------------------------------------------------------------------ changes
@@ -193,7 +199,9 @@ class Session:
         """No more frames to this session's socket (it is closing, or moved away)."""
         self.closing = True
 
-    def rotate_token(self) -> None:
+    def rotate_token(self, spent_key: str) -> None:
+        """A new resume token; ``spent_key`` is the store key of the one just used."""
+        self.spent = [*self.spent, spent_key][-SPENT_KEYS:]
         self.resume_token = new_resume_token()
 
     def saved(self, now: float) -> None:

@@ -124,7 +124,7 @@ class SessionRegistry:
         """A fresh resume token: the old one was used (its snapshot was taken, and the
         marker left in its place expires on its own)."""
         self._by_token.pop(session.resume_token, None)
-        session.rotate_token()
+        session.rotate_token(token_key(session.resume_token))
         self._by_token[session.resume_token] = session
 
     # ------------------------------------------------------------------ snapshots
@@ -164,10 +164,13 @@ class SessionRegistry:
         return lost
 
     async def forget_snapshot(self, session: Session) -> None:
-        if session.saved_at:
+        """The session ended: its snapshot goes, and so do the markers of the tokens it
+        used (nothing can resume it any more, so they guard nothing)."""
+        keys = [*session.spent, *([token_key(session.resume_token)] if session.saved_at else [])]
+        for key in keys:
             # on failure the snapshot expires on its own
             with contextlib.suppress(BrokerUnavailable):
-                await self.store.delete(token_key(session.resume_token))
+                await self.store.delete(key)
 
     async def close(self) -> None:
         await self.store.close()
