@@ -172,5 +172,22 @@ class SessionRegistry:
             with contextlib.suppress(BrokerUnavailable):
                 await self.store.delete(key)
 
+    # ------------------------------------------------------------------ notes
+
+    async def keep_note(self, key: str, value: bytes) -> None:
+        """Keep ``value`` beside the snapshots, as long as one (moderation waiting for a
+        session no node holds; see :mod:`chatserver.features.moderation_pending`)."""
+        await self.store.save(key, value, self.ttl())
+
+    async def take_note(self, key: str) -> bytes | None:
+        taken = await self.store.take(key)
+        if not isinstance(taken, bytes):
+            return None
+        await self.store.delete(key)  # the marker guards no token here
+        return taken
+
+    async def drop_note(self, key: str) -> None:
+        await self.store.delete(key)
+
     async def close(self) -> None:
         await self.store.close()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.kit import GRACE, Peer, close_all, listener, nodes, resume
+from tests.faults.kit import GRACE, Peer, close_all, listener, nodes, resume, sigkill
 from tests.helpers.procs import RedisProcess, ServerProcess
 
 
@@ -143,3 +143,43 @@ async def test_remove_and_suspend_reach_a_session_dropped_within_grace_on_anothe
         finally:
             await close_all(*peers)
     assert GRACE > 1.0  # the whole scene plays out within the grace
+
+
+async def test_remove_and_suspend_reach_a_session_whose_node_died(redis: RedisProcess) -> None:
+    """The person's node dies (their connection with it); a listener and a moderator on B
+    act before the person comes back. No node holds the session meanwhile, so the
+    actions wait for it: resumed on B, they are out of the room, told so, cooled down
+    and suspended."""
+    with nodes(2, redis=redis) as (a, b):
+        troll = await Peer.open(a.url)
+        sam = await listener(b.url)
+        watcher = await Peer.open(b.url)
+        mod = await listener(b.url, lid="m-1", name="Mo", role="moderator")
+        peers = [troll, sam, watcher, mod]
+        try:
+            joined = await troll.join("anxiety")
+            room = joined["room"]
+            await sam.join(room)
+            await watcher.join(room)
+            nasty = await troll.say(room, "nasty words")
+            await _report(watcher, room, nasty["id"])
+            await asyncio.sleep(0.3)
+            sigkill(a)
+            done = await sam.request({"type": "remove", "room": room, "handle": joined["handle"]})
+            assert done["type"] == "done", done
+            await _suspend(mod, joined["handle"])
+            back_peer, back = await resume(b.url, troll.token, {room: joined["seq"]})
+            peers.append(back_peer)
+            assert back["type"] == "resumed", back
+            assert room not in back["rooms"], back
+            ended = await back_peer.expect("chat_ended", room=room, timeout=3)
+            assert ended["reason"] == "removed", ended
+            await back_peer.expect("notice", code="suspended", timeout=3)
+            again = await back_peer.request({"type": "join", "room": "anxiety"})
+            assert again["type"] == "error" and again["code"] == "cooldown", again
+            await back_peer.join("grief")
+            refused = await back_peer.say("grief", "back again")
+            assert refused["type"] == "error" and refused["code"] == "suspended", refused
+            await watcher.nothing("message", within=0.5, text="back again")
+        finally:
+            await close_all(*peers)
