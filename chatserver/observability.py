@@ -85,7 +85,7 @@ def where(exc: BaseException) -> str:
     if not frames:
         return "?"
     last = frames[-1]
-    return f"{_short(last.filename)}:{last.lineno}"
+    return f"{os.path.basename(last.filename)}:{last.lineno}"
 
 
 def frames_of(exc: BaseException, limit: int = WHERE_FRAMES) -> list[str]:
