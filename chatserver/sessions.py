@@ -111,11 +111,18 @@ class SessionRegistry:
     async def claim(self, token: str) -> Claimed:
         """Claim the session ``token`` names for a resume: taken from the store first
         (the one atomic step every node agrees on), then the local copy, if any. A token
-        whose snapshot another resume took is claimed by nobody."""
-        taken = await self.store.take(token_key(token))
-        local = self._by_token.pop(token, None)  # no await since the take: one claimant
+        whose snapshot another resume took is claimed by nobody. With the store out of
+        reach, the local copy is claimed (no other node can take it meanwhile)."""
+        try:
+            taken = await self.store.take(token_key(token))
+        except BrokerUnavailable:
+            local = self._by_token.pop(token, None)
+            if local is None:
+                raise
+            return Claimed(local=local)
         if taken is TAKEN:
-            return Claimed()
+            return Claimed()  # resumed elsewhere: the local copy is told (or finds out)
+        local = self._by_token.pop(token, None)  # no await since the take: one claimant
         if local is not None or taken is None:
             return Claimed(local=local)
         return Claimed(snapshot=taken)
