@@ -20,7 +20,6 @@ Fair seats, for seekers in group rooms (staff serve rooms and are exempt):
 from __future__ import annotations
 
 import asyncio
-import re
 
 import structlog
 
@@ -30,6 +29,7 @@ from chatserver.handles import candidates
 from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
+from chatserver.room_ids import GROUP_ROOM, group_topic
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
@@ -38,8 +38,6 @@ from protocol.messages import Join, Joined, Leave, Left, Member, Presence, RoomM
 
 log = structlog.get_logger("chatserver.rooms")
 
-#: Group rooms of a topic: the topic itself, then topic-2, topic-3, ...
-GROUP_ROOM = re.compile(r"^(?P<topic>[a-z0-9_]+)(?:-(?P<n>[1-9][0-9]{0,3}))?$")
 FULL_TEXT = "That room is full right now. Please try the topic again to find a room with space."
 TOO_MANY_TEXT = "You're in {n} rooms already. Please leave one to join another."
 NETWORK_TEXT = (
@@ -84,10 +82,7 @@ class Rooms:
 
     def topic_of(self, room: str) -> str | None:
         """The topic of a group room (``anxiety-2`` -> ``anxiety``); None for others."""
-        match = GROUP_ROOM.match(room)
-        if match is None or match["topic"] not in self._topics:
-            return None
-        return match["topic"]
+        return group_topic(room, self._topics)
 
     def member_handle(self, session: Session, room: str) -> str:
         handle = session.rooms.get(room)
@@ -144,23 +139,14 @@ class Rooms:
         if seats >= config.seats_per_connection:
             n = config.seats_per_connection
             raise RequestFailed(ErrorCode.TOO_MANY_ROOMS, TOO_MANY_TEXT.format(n=n))
-        if session.address is not None and self._address_seats(session.address, topic) >= max(
-            config.room_capacity,
-            int(config.address_topic_share * config.max_group_rooms * config.room_capacity),
+        share = int(config.address_topic_share * config.max_group_rooms * config.room_capacity)
+        address = session.address
+        if address and self.sessions.address_seats(address, topic) >= max(
+            config.room_capacity, share
         ):
             raise RequestFailed(ErrorCode.ROOM_FULL, NETWORK_TEXT, BUSY_RETRY_MS)
         if config.max_seats and self.hub.seat_count >= config.max_seats:
             raise RequestFailed(ErrorCode.ROOM_FULL, BUSY_TEXT, BUSY_RETRY_MS)
-
-    def _address_seats(self, address: str, topic: str) -> int:
-        """Seekers' seats in ``topic``'s group rooms held from ``address`` on this node."""
-        return sum(
-            1
-            for other in self.sessions.by_address(address)
-            if other.role == "seeker"
-            for room in other.rooms
-            if self.topic_of(room) == topic
-        )
 
     async def _claim(
         self, session: Session, room: str, capacity: int, past_held: bool = False
@@ -208,7 +194,7 @@ class Rooms:
         handle = await self._claim(session, room, capacity, past_held)
         if handle is None:
             return False
-        session.seated(room, handle)
+        self.sessions.seated(session, room, handle)
         # Deliveries wait until ``joined`` is out: one of this room could otherwise reach
         # the client before it, carrying a seq above the one ``joined`` then announces.
         parked = session.park()
@@ -218,7 +204,7 @@ class Rooms:
                 self.broker.members(room), self.broker.last_seq(room)
             )
         except BaseException:
-            session.unseated(room)
+            self.sessions.unseated(session, room)
             if parked:
                 session.release([], drop=room)
             await self.hub.detach(room, session)
@@ -264,7 +250,7 @@ class Rooms:
         match = GROUP_ROOM.match(room)
         if match is not None:
             self._first_open.pop(match["topic"], None)  # a seat may be free in a lower room
-        handle = session.unseated(room)
+        handle = self.sessions.unseated(session, room)
         if handle is None:
             return
         await self.hub.detach(room, session)
@@ -292,7 +278,7 @@ class Rooms:
             if claimed is Claim.OK:
                 await self.hub.attach(room, session)
             else:
-                session.unseated(room)
+                self.sessions.unseated(session, room)
 
     async def hold(self, session: Session, held: bool = True) -> None:
         """Mark the group seats of a seeker whose connection dropped as held (``held``

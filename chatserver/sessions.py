@@ -1,9 +1,11 @@
 """The node's table of sessions, and their snapshots in the session store.
 
-A session is found here by id, by resume token, or by the address of its socket (for
-the per-address seat share: memory only). Its state belongs to
-:class:`chatserver.session.Session`; this module owns which sessions exist on this node
-and keeps their snapshots fresh so any node can resume them.
+A session is found here by id or by resume token; this table also counts the group
+seats that seekers hold per client address and topic (for the per-address seat share:
+memory only, never logged or stored). Seats change through :meth:`seated` and
+:meth:`unseated`, so the count stays exact without walking every session on a join.
+A session's state belongs to :class:`chatserver.session.Session`; this module owns which
+sessions exist on this node and keeps their snapshots fresh so any node can resume them.
 
 One live socket per session, everywhere: a resume, on any node, first takes the token's
 snapshot from the store (:meth:`SessionRegistry.claim`). The store's take is atomic and
@@ -23,6 +25,7 @@ import structlog
 from chatserver.broker.base import BrokerUnavailable
 from chatserver.node import ChatConfig
 from chatserver.resume.base import TAKEN, SessionStore, token_key
+from chatserver.room_ids import group_topic
 from chatserver.session import Session
 
 log = structlog.get_logger("chatserver.sessions")
@@ -50,8 +53,9 @@ class SessionRegistry:
         self.clock = clock
         self._by_id: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
-        #: client address -> its sessions here (never logged or stored)
-        self._by_address: dict[str, dict[Session, None]] = {}
+        #: (client address, topic) -> seekers' group seats held here (never logged or stored)
+        self._address_seats: dict[tuple[str, str], int] = {}
+        self._topics = frozenset(config.topics)
 
     # ------------------------------------------------------------------ the table
 
@@ -73,13 +77,16 @@ class SessionRegistry:
     def by_token(self, token: str) -> Session | None:
         return self._by_token.get(token)
 
-    def by_address(self, address: str) -> Iterator[Session]:
-        return iter(list(self._by_address.get(address, ())))
+    def address_seats(self, address: str, topic: str) -> int:
+        """Seekers' seats in ``topic``'s group rooms held from ``address`` on this node."""
+        return self._address_seats.get((address, topic), 0)
 
     def add(self, session: Session) -> None:
-        self._by_id[session.id] = session
+        if self._by_id.get(session.id) is not session:
+            self.remove(session.id)
+            self._by_id[session.id] = session
+            self._index(session)
         self._by_token[session.resume_token] = session
-        self._index(session)
 
     def remove(self, session_id: str) -> Session | None:
         session = self._by_id.pop(session_id, None)
@@ -90,23 +97,45 @@ class SessionRegistry:
 
     def locate(self, session: Session, address: str | None) -> None:
         """The session is now carried by a socket from ``address``."""
-        self._unindex(session)
+        held = self._by_id.get(session.id) is session
+        if held:
+            self._unindex(session)
         session.located(address)
-        if session.id in self._by_id:
+        if held:
             self._index(session)
 
+    def seated(self, session: Session, room: str, handle: str) -> None:
+        """``session`` now holds a seat in ``room`` as ``handle``."""
+        session.seated(room, handle)
+        if self._by_id.get(session.id) is session:
+            self._count(session, [room], 1)
+
+    def unseated(self, session: Session, room: str) -> str | None:
+        """``session`` leaves ``room``: its handle there, or None when not in it."""
+        handle = session.unseated(room)
+        if handle is not None and self._by_id.get(session.id) is session:
+            self._count(session, [room], -1)
+        return handle
+
     def _index(self, session: Session) -> None:
-        if session.address is not None:
-            self._by_address.setdefault(session.address, {})[session] = None
+        self._count(session, list(session.rooms), 1)
 
     def _unindex(self, session: Session) -> None:
-        if session.address is None:
-            return
-        sessions = self._by_address.get(session.address)
-        if sessions is not None:
-            sessions.pop(session, None)
-            if not sessions:
-                del self._by_address[session.address]
+        self._count(session, list(session.rooms), -1)
+
+    def _count(self, session: Session, rooms: list[str], step: int) -> None:
+        if session.address is None or session.role != "seeker":
+            return  # staff serve rooms: their seats are not counted
+        for room in rooms:
+            topic = group_topic(room, self._topics)
+            if topic is None:
+                continue
+            key = (session.address, topic)
+            left = self._address_seats.get(key, 0) + step
+            if left > 0:
+                self._address_seats[key] = left
+            else:
+                self._address_seats.pop(key, None)
 
     async def claim(self, token: str) -> Claimed:
         """Claim the session ``token`` names for a resume: taken from the store first

@@ -65,3 +65,26 @@ async def test_a_session_that_ends_takes_its_used_tokens_markers_along() -> None
     assert await a.persist(session)
     await a.forget_snapshot(session)
     assert store._data == {}
+
+
+def test_seats_are_counted_per_address_and_topic_while_held_here() -> None:
+    here = _registry("a", MemorySessionStore())
+    one, two = _session("s-1"), _session("s-2")
+    one.located("203.0.113.7")
+    two.located("203.0.113.7")
+    here.add(one)
+    here.add(two)
+    here.seated(one, "grief", "A")
+    here.seated(two, "grief-2", "B")
+    here.seated(two, "p-0a1b2c", "B")  # a private room is not a group seat
+    assert here.address_seats("203.0.113.7", "grief") == 2
+    here.locate(two, "198.51.100.9")  # resumed from another network
+    assert here.address_seats("203.0.113.7", "grief") == 1
+    assert here.address_seats("198.51.100.9", "grief") == 1
+    assert here.unseated(one, "grief") == "A"
+    here.remove(two.id)
+    assert here.address_seats("203.0.113.7", "grief") == 0
+    assert here.address_seats("198.51.100.9", "grief") == 0
+    here.add(two)
+    here.add(two)  # added twice: counted once
+    assert here.address_seats("198.51.100.9", "grief") == 1
