@@ -102,10 +102,9 @@ class Identity:
             lid = session.listener_id
             if (
                 lid is not None
-                and session.id != message.session
-                and session.signed_in_at <= message.at
+                and (session.signed_in_at, session.id) < (message.at, message.session)
                 and listener_key(lid) == message.listener
-            ):
+            ):  # the older console goes (of two at the same instant, one of them)
                 log.info("signed_in_elsewhere", session=session.id)
                 self._close(session, "signed in elsewhere")
                 await self._end(session)
