@@ -33,6 +33,7 @@ import structlog
 from chatserver.context import NodeContext
 from chatserver.envelopes import Moved, RoomEnded
 from chatserver.handles import random_handle
+from chatserver.identity import AUTH_TEXT as AUTH_TEXT  # the sentences' old home
 from chatserver.identity import Identity
 from chatserver.node import locale_of
 from chatserver.routing import Feature, RequestFailed, Router
