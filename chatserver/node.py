@@ -18,6 +18,11 @@ class ChatConfig:
     revoked_listeners_file: str = ""
     #: told to every client in ``welcome.limits`` (the connection enforces them)
     limits: Limits | None = None
+    listener_token_ttl: int = 8 * 3600  # tokens.SHIFT_SECONDS
+    max_group_rooms: int = 1000
+    seats_per_connection: int = 3
+    address_topic_share: float = 0.05
+    max_seats: int = 0
 
 
 def locale_of(ws: object) -> str | None:

@@ -17,6 +17,7 @@ from chatserver.envelopes import (
     QueueChanged,
     RemoveMember,
     RoomEnded,
+    SignedIn,
     Suspend,
     decode_control,
     encode_control,
@@ -44,6 +45,7 @@ controls: st.SearchStrategy[Control] = st.one_of(
     st.builds(Moved, ids),
     st.builds(RemoveMember, ids, ids, times),
     st.builds(Suspend, ids, times),
+    st.builds(SignedIn, ids, ids, times),
     st.builds(QueueChanged, ids, st.integers(min_value=0, max_value=1000)),
     st.builds(RoomEnded, ids),
 )
@@ -86,4 +88,6 @@ def test_room_payload_hides_sender_and_marker_from_clients(
 def test_member_record_round_trips_and_tolerates_garbage() -> None:
     record = MemberRecord("listener", "node-1", "abc")
     assert MemberRecord.decode(record.encode()) == record
+    held = MemberRecord("seeker", "node-1", "abc", held=True)
+    assert MemberRecord.decode(held.encode()) == held
     assert MemberRecord.decode(b"\xc1 not msgpack") == MemberRecord("seeker", "")
