@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatserver.texts import locale_from
 from protocol.messages import Limits
 
 
@@ -26,10 +27,9 @@ class ChatConfig:
 
 
 def locale_of(ws: object) -> str | None:
-    """The first language of the socket's Accept-Language header ("en-GB"), if any."""
+    """A socket's locale: its ``?lang=`` (the widget's language, which a site may set
+    apart from the browser's), else the first language of Accept-Language ("en-GB")."""
     request = getattr(ws, "request", None)
-    header = request.headers.get("Accept-Language") if request is not None else None
-    if not header:
+    if request is None:
         return None
-    first = header.split(",", 1)[0].split(";", 1)[0].strip()
-    return first[:35] or None
+    return locale_from(request.path, request.headers.get("Accept-Language"))

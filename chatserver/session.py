@@ -24,6 +24,7 @@ import msgpack
 from websockets.asyncio.connection import broadcast
 
 from chatserver.envelopes import unpack
+from chatserver.texts import localised
 from protocol import Codec, ServerFrame, encode
 
 #: Frames the sender's recent-message context keeps per room, for the safety filters.
@@ -286,8 +287,9 @@ class Session:
         return before
 
     def send(self, frame: ServerFrame) -> None:
-        """Queue one frame on the socket without waiting; dropped when detached."""
-        self.send_bytes(encode(frame, self.codec))
+        """Queue one frame on the socket without waiting; dropped when detached. A
+        sentence for the person is sent in their language (``texts.localised``)."""
+        self.send_bytes(encode(localised(frame, self.locale), self.codec))
 
     def send_bytes(self, data: bytes) -> None:
         ws = self.ws
