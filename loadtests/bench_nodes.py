@@ -1,0 +1,144 @@
+"""What the relay benchmarks share: a throwaway Redis, two nodes of a target, /proc readings."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from loadtests.targets import RedisProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Proc:
+    """A child process that logs ``{"event": "listening", "port": P}`` on stderr."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self.port = 0
+        self.ready = threading.Event()
+        assert self.proc.stderr is not None
+        self.reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
+        self.reader.start()
+        if not self.ready.wait(20):
+            self.stop()
+            raise RuntimeError(f"{args[2]} did not start")
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("event") == "listening":
+                    self.port = int(event["port"])
+                    self.ready.set()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.reader.join(5)  # EOF once the process is gone
+        if self.proc.stderr is not None and not self.reader.is_alive():
+            self.proc.stderr.close()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    redis = RedisProcess().start()
+    try:
+        yield redis.url
+    finally:
+        redis.cleanup()
+
+
+@contextlib.contextmanager
+def redis_process() -> Iterator[RedisProcess]:
+    """A throwaway redis-server; its pid too (the report gives Redis' CPU per trial)."""
+    redis = RedisProcess().start()
+    try:
+        yield redis
+    finally:
+        redis.cleanup()
+
+
+@contextlib.contextmanager
+def nodes(
+    target: str,
+    redis_url: str,
+    rooms: list[str],
+    filters: str,
+    capacity: int = 64,
+    node_prefix: str = "bench",
+) -> Iterator[list[Proc]]:
+    """Two nodes of ``target`` (``bare`` or ``chatserver``); chatserver's limits raised so
+    that none binds, ``capacity`` members per room."""
+    py = sys.executable
+    procs: list[Proc] = []
+    try:
+        for index in range(2):
+            if target == "bare":
+                args = [py, "-m", "loadtests.bare_relay", "--port", "0", "--redis-url", redis_url]
+            else:
+                args = [
+                    py, "-m", "chatserver", "--port", "0", "--redis-url", redis_url,
+                    "--node-id", f"{node_prefix}{index}", "--log-format", "json",
+                    "--log-level", "info", "--topics", ",".join(rooms),
+                    "--rate-per-second", "100000", "--rate-burst", "100000",
+                    "--max-connections-per-address", "100000", "--room-capacity", str(capacity),
+                ]  # fmt: skip
+                if filters != "default":
+                    args += ["--filters", ","]
+            procs.append(Proc(args))
+        yield procs
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def percentile(values: list[int], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def rss_kib(pids: Sequence[int]) -> int:
+    """Resident set size of the processes, summed (KiB)."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def machine() -> dict[str, object]:
+    return {"nproc": os.cpu_count(), "cpu": cpu_model(), "load": os.getloadavg()}
