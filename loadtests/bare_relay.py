@@ -174,7 +174,11 @@ async def main(argv: Sequence[str] | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with (
-            serve(relay.handler, args.host, args.port, select_subprotocol=_select) as server,
+            # the backlog chatserver listens with (its --listen-backlog): a join storm must
+            # not wait out a dropped SYN on one side only
+            serve(
+                relay.handler, args.host, args.port, select_subprotocol=_select, backlog=1024
+            ) as server,
             asyncio.TaskGroup() as tg,
         ):
             port = server.sockets[0].getsockname()[1]

@@ -21,7 +21,10 @@ filters), ``none`` (chatserver, ``--filters ,``). Each rate runs on each target 
 target the least disturbed trial counts. Every trial reports the nodes' CPU per delivery
 (both nodes' user+system time over the trial, warm-up and drain included, divided by the
 deliveries), Redis' CPU, and RSS; every scenario reports RSS per connection of both nodes:
-connected (``welcome`` only), joined and idle, and after each trial (active).
+connected (``welcome`` only), joined and idle, and after each trial (active). A trial
+waits for late deliveries (until none came for 0.5 s, at most 15 s), so ``lost`` is
+loss, not lateness. Output: a line per trial on stderr; on stdout a JSON line for the
+machine, then one per scenario as it ends.
 
 The load generator must not be what limits the run at 80,000 deliveries/s on 2 cores:
 
@@ -253,7 +256,12 @@ def fill_once(w: Workers, t: Target, room: str, count: int) -> dict[str, Any]:
     group = f"{t.name}:{room}"
     at = time.monotonic_ns() + 300_000_000
     cpu0 = cpu_seconds(t.pids)
-    spans = [s for r in w.call([("fill", group, p, at) for p in w.split(eps)]) for s in r["spans"]]
+    replies = w.call([("fill", group, p, at) for p in w.split(eps)])
+    spans = [s for r in replies for s in r["spans"]]
+    refused: dict[str, int] = {}
+    for r in replies:
+        for code, n in r["refused"].items():
+            refused[code] = refused.get(code, 0) + n
     quiet = w.same("quiet", group, 1.0, 120.0)
     cpu = cpu_seconds(t.pids) - cpu0
     t.members = count
@@ -267,6 +275,7 @@ def fill_once(w: Workers, t: Target, room: str, count: int) -> dict[str, Any]:
         "settle_s": round((max(q["last_ns"] for q in quiet) - first) / 1e9, 3),
         "join_p99_ms": percentile([(end - sent) // 1000 for _, sent, end in spans], 0.99),
         "connect_join_p99_ms": percentile([(e - b) // 1000 for b, _, e in spans], 0.99),
+        "join_refusals": refused,  # each retried after a pause: counted in the times
         "frames_received": sum(q["frames"] for q in quiet),
         "bytes_received": sum(q["bytes"] for q in quiet),
         "node_cpu_s": round(cpu, 3),
@@ -323,16 +332,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     rates = [float(r) for r in args.rates.split(",")]
     report: dict[str, Any] = {"machine": machine(), "argv": sys.argv[1:]}
     log(f"machine: {json.dumps(report['machine'])}")
+    print(json.dumps(report), flush=True)
     w = Workers(args.workers, args.loop)
+    failed = 0
     try:
         for scenario in args.scenario.split(","):
             log(f"scenario {scenario}")
-            if scenario == "fill":
-                report[scenario] = run_fill(w, names, args)
-            else:
-                report[scenario] = run_shape(w, scenario, names, rates, args)
+            try:
+                if scenario == "fill":
+                    result = run_fill(w, names, args)
+                else:
+                    result = run_shape(w, scenario, names, rates, args)
+            except RuntimeError as exc:  # the other scenarios still run and report
+                log(f"  {scenario} failed: {exc}")
+                result, failed = {"error": str(exc)}, failed + 1
+            print(json.dumps({scenario: result}), flush=True)
     finally:
         w.close()
-    report["load_after"] = os.getloadavg()
-    print(json.dumps(report))
-    return 0
+    print(json.dumps({"load_after": os.getloadavg()}), flush=True)
+    return 1 if failed else 0

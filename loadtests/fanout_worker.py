@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from loadtests.phrases import marker
-from loadtests.rawws import RawClient, Tally, connect, join
+from loadtests.rawws import JoinRefused, RawClient, Tally, connect, join
 
 Endpoint = tuple[int, str, bool]  # node port, room, sampled
 WORDS = "how is everyone doing tonight, I could use some company"
@@ -28,6 +28,8 @@ TICK = 0.005
 CONCURRENCY = 64
 #: longest wait for the deliveries of a trial still in flight after the last send
 DRAIN_LIMIT = 15.0
+#: tries of a refused join during a room fill (the refusals are reported)
+JOIN_ATTEMPTS = 5
 
 
 def cpu_self() -> float:
@@ -79,16 +81,26 @@ class Worker:
         g.tally.reset((0, 2**63))
         await asyncio.sleep(max(0.0, (at - time.monotonic_ns()) / 1e9))
 
+        refused: dict[str, int] = {}
+
         async def one(port: int, room: str, sampled: bool) -> tuple[int, int, int]:
             begin = time.monotonic_ns()
             client = await connect("127.0.0.1", port, g.tally, sampled=sampled)
             sent = time.monotonic_ns()
-            await join(client, room)
+            for attempt in range(JOIN_ATTEMPTS):
+                try:
+                    await join(client, room)
+                    break
+                except JoinRefused as exc:  # as a person would: wait a moment, try again
+                    refused[exc.code] = refused.get(exc.code, 0) + 1
+                    if attempt == JOIN_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.1 * (attempt + 1))
             g.members.append((client, room))
             return begin, sent, time.monotonic_ns()
 
         spans = await asyncio.gather(*(one(*e) for e in endpoints))
-        return {"spans": spans}
+        return {"spans": spans, "refused": refused}
 
     async def quiet(self, group: str, idle: float, limit: float) -> dict[str, Any]:
         """Wait until ``group`` received nothing for ``idle`` s (at most ``limit`` s); the

@@ -36,6 +36,12 @@ JOINED = b'{"type":"joined"'
 ERROR = b'{"type":"error"'
 
 
+class JoinRefused(RuntimeError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"join refused: {code}")
+        self.code = code
+
+
 @dataclass(slots=True)
 class Tally:
     """What the members of one process received; shared by all of them (one loop)."""
@@ -230,4 +236,4 @@ async def join(client: RawClient, room: str) -> None:
     payload = await asyncio.wait_for(client.reply, 60)
     client.reply = None
     if payload.startswith(ERROR):
-        raise RuntimeError(f"join refused: {orjson.loads(payload).get('code')}")
+        raise JoinRefused(str(orjson.loads(payload).get("code")))
