@@ -154,12 +154,14 @@ class Worker:
             next_wake = time.monotonic_ns() + int(TICK * 1e9)
             await asyncio.sleep(TICK)
         marks.append((tally.messages, time.monotonic_ns()))
-        drained = await self._drain(tally, settle=0.5, limit=DRAIN_LIMIT)
+        drained = await self._drain(tally, settle=1.0, limit=DRAIN_LIMIT)
         lag_us.sort()
         return {
             "sent": sent,
             "sent_in_window": sent_in_window,
             "messages": tally.messages,
+            "acks": tally.acks,
+            "errors": tally.errors,
             "window_rate": (marks[-1][0] - marks[0][0]) * 1e9 / max(1, marks[-1][1] - marks[0][1]),
             "frames": tally.frames,
             "latencies_us": tally.latencies_us,

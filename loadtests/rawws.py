@@ -34,6 +34,7 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MESSAGE = b'{"type":"message"'
 JOINED = b'{"type":"joined"'
 ERROR = b'{"type":"error"'
+ACK = b'{"type":"ack"'
 
 
 class JoinRefused(RuntimeError):
@@ -50,12 +51,14 @@ class Tally:
     frames: int = 0  # every data frame
     frame_bytes: int = 0
     messages: int = 0  # every delivery since the last reset
+    acks: int = 0  # says the server accepted
+    errors: int = 0  # error frames (a refused say, or join)
     latencies_us: list[int] = field(default_factory=list)  # sampled members, in window
     closed: int = 0  # connections the server closed
 
     def reset(self, window: tuple[int, int]) -> None:
         self.window = window
-        self.frames = self.frame_bytes = self.messages = 0
+        self.frames = self.frame_bytes = self.messages = self.acks = self.errors = 0
         self.latencies_us = []
 
 
@@ -177,14 +180,15 @@ class RawClient(asyncio.Protocol):
                 tally.messages += 1
                 if inside:
                     self._sample(payload, now)
+            elif payload.startswith(ACK):
+                tally.acks += 1
             elif not self.first.done():
                 self.first.set_result(payload)
-            elif (
-                self.reply is not None
-                and not self.reply.done()
-                and (payload.startswith(JOINED) or payload.startswith(ERROR))
-            ):
-                self.reply.set_result(payload)
+            elif self.reply is not None and not self.reply.done():
+                if payload.startswith(JOINED) or payload.startswith(ERROR):
+                    self.reply.set_result(payload)
+            elif payload.startswith(ERROR):
+                tally.errors += 1
 
     def _sample(self, payload: bytes, now: int) -> None:
         text = orjson.loads(payload).get("text", "")

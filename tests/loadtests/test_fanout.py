@@ -91,8 +91,11 @@ async def test_counting_client_counts_deliveries_on_both_paths() -> None:
     two = server_frame(message("a")) + server_frame(b'{"type":"presence"}')
     client.data_received(two[:7])  # split across reads: the general path
     client.data_received(two[7:])
+    client.data_received(server_frame(b'{"type":"ack","seq":1}'))
+    client.data_received(server_frame(b'{"type":"error","code":"rate_limited"}'))
     tally = client.tally
-    assert (tally.messages, tally.frames) == (2, 4)  # and the welcome
+    assert (tally.messages, tally.frames) == (2, 6)  # and the welcome
+    assert (tally.acks, tally.errors) == (1, 1)
     assert tally.latencies_us == []
 
 
@@ -131,6 +134,7 @@ async def test_worker_delivers_every_message_to_every_member(bare_ports: list[in
     assert len(joins["join_us"]) == 6
     result: dict[str, Any] = await worker.offer("g", 40.0, 0.1, 0.4, time.monotonic_ns())
     assert result["sent"] > 0 and result["closed"] == 0
+    assert result["acks"] == result["sent"] and result["errors"] == 0
     assert result["messages"] == result["sent"] * 3  # rooms of 3, the sender included
     assert result["latencies_us"] and min(result["latencies_us"]) > 0
     filled = await worker.fill("f", [(bare_ports[i % 2], "room9", False) for i in range(4)], 0)
