@@ -155,6 +155,14 @@ def endpoints(t: Target, rooms: int, per_room: int, sample: int) -> list[fanout_
     ]
 
 
+def merged(counts: Sequence[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for count in counts:
+        for key, n in count.items():
+            out[key] = out.get(key, 0) + n
+    return out
+
+
 def per_conn(t: Target, rss: int) -> float:
     return round((rss - t.rss_base) / max(t.members, 1), 2)
 
@@ -165,7 +173,9 @@ def open_members(w: Workers, t: Target, eps: list[fanout_worker.Endpoint]) -> No
     t.members = len(eps)
     time.sleep(0.5)
     t.memory["connected_kib_per_conn"] = per_conn(t, rss_kib(t.pids))
-    joins = [us for r in w.same("join", group) for us in r["join_us"]]
+    replies = w.same("join", group)
+    joins = [us for r in replies for us in r["join_us"]]
+    t.memory["join_refusals"] = merged([r["refused"] for r in replies])
     time.sleep(1.0)  # presence of the last joins settles
     t.memory["joined_idle_kib_per_conn"] = per_conn(t, rss_kib(t.pids))
     t.memory["join_p99_ms"] = percentile(joins, 0.99)
@@ -263,10 +273,7 @@ def fill_once(w: Workers, t: Target, room: str, count: int) -> dict[str, Any]:
     cpu0 = cpu_seconds(t.pids)
     replies = w.call([("fill", group, p, at) for p in w.split(eps)])
     spans = [s for r in replies for s in r["spans"]]
-    refused: dict[str, int] = {}
-    for r in replies:
-        for code, n in r["refused"].items():
-            refused[code] = refused.get(code, 0) + n
+    refused = merged([r["refused"] for r in replies])
     quiet = w.same("quiet", group, 1.0, 120.0)
     cpu = cpu_seconds(t.pids) - cpu0
     t.members = count

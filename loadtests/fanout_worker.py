@@ -28,13 +28,27 @@ TICK = 0.005
 CONCURRENCY = 64
 #: longest wait for the deliveries of a trial still in flight after the last send
 DRAIN_LIMIT = 15.0
-#: tries of a refused join during a room fill (the refusals are reported)
+#: tries of a refused join (the refusals are reported)
 JOIN_ATTEMPTS = 5
 
 
 def cpu_self() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+async def join_retrying(client: RawClient, room: str, refused: dict[str, int]) -> None:
+    """Join; a refused join is tried again after a pause, as a person would, and counted
+    in ``refused`` (by error code)."""
+    for attempt in range(JOIN_ATTEMPTS):
+        try:
+            await join(client, room)
+            return
+        except JoinRefused as exc:
+            refused[exc.code] = refused.get(exc.code, 0) + 1
+            if attempt == JOIN_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
 
 
 class Group:
@@ -66,13 +80,16 @@ class Worker:
         g = self.groups[group]
         gate = asyncio.Semaphore(CONCURRENCY)
 
+        refused: dict[str, int] = {}
+
         async def one(client: RawClient, room: str) -> int:
             async with gate:
                 begin = time.monotonic_ns()
-                await join(client, room)
+                await join_retrying(client, room, refused)
                 return (time.monotonic_ns() - begin) // 1000
 
-        return {"join_us": await asyncio.gather(*(one(c, r) for c, r in g.members))}
+        join_us = await asyncio.gather(*(one(c, r) for c, r in g.members))
+        return {"join_us": join_us, "refused": refused}
 
     async def fill(self, group: str, endpoints: Sequence[Endpoint], at: int) -> dict[str, Any]:
         """All members at once, from monotonic time ``at``: connect, then join. Times are
@@ -87,15 +104,7 @@ class Worker:
             begin = time.monotonic_ns()
             client = await connect("127.0.0.1", port, g.tally, sampled=sampled)
             sent = time.monotonic_ns()
-            for attempt in range(JOIN_ATTEMPTS):
-                try:
-                    await join(client, room)
-                    break
-                except JoinRefused as exc:  # as a person would: wait a moment, try again
-                    refused[exc.code] = refused.get(exc.code, 0) + 1
-                    if attempt == JOIN_ATTEMPTS - 1:
-                        raise
-                    await asyncio.sleep(0.1 * (attempt + 1))
+            await join_retrying(client, room, refused)
             g.members.append((client, room))
             return begin, sent, time.monotonic_ns()
 
