@@ -143,23 +143,15 @@ class Worker:
         # deliveries in the window: the count when it opens and when it closes (a clock
         # read per received frame would cost more than counting it)
         marks: list[tuple[int, int]] = []
-        members = g.members
-        stop = end_ns
         next_wake = time.monotonic_ns()
-        while (now := time.monotonic_ns()) < stop:
+        while (now := time.monotonic_ns()) < end_ns:
             lag_us.append(max(0, now - next_wake) // 1000)
             if not marks and now >= start_ns:
                 marks.append((tally.messages, now))
             due = int((now - at) * rate / 1e9) - sent
-            for _ in range(due):
-                client, room = members[sent % len(members)]
-                self.said += 1
-                t = time.monotonic_ns()
-                text = f"{marker(self.index, self.said, t // 1000)} {WORDS}"
-                client.send(orjson.dumps({"type": "say", "room": room, "text": text}))
-                sent += 1
-                if start_ns <= t < end_ns:
-                    sent_in_window += 1
+            times = self._say(g.members, sent, due)
+            sent += due
+            sent_in_window += sum(1 for t in times if start_ns <= t < end_ns)
             next_wake = time.monotonic_ns() + int(TICK * 1e9)
             await asyncio.sleep(TICK)
         marks.append((tally.messages, time.monotonic_ns()))
@@ -179,6 +171,18 @@ class Worker:
             "cpu_s": cpu_self() - cpu0,
             "lag_p99_ms": lag_us[int(0.99 * (len(lag_us) - 1))] / 1000 if lag_us else 0.0,
         }
+
+    def _say(self, members: list[tuple[RawClient, str]], first: int, count: int) -> list[int]:
+        """Send ``count`` says, round robin from member ``first``; their send times."""
+        times = []
+        for i in range(first, first + count):
+            client, room = members[i % len(members)]
+            self.said += 1
+            t = time.monotonic_ns()
+            text = f"{marker(self.index, self.said, t // 1000)} {WORDS}"
+            client.send(orjson.dumps({"type": "say", "room": room, "text": text}))
+            times.append(t)
+        return times
 
     async def _drain(self, tally: Tally, settle: float, limit: float) -> float:
         """Wait until deliveries stop coming (``settle`` s without one, at most ``limit``
