@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -21,27 +22,41 @@ from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker, BrokerError
 from chatserver.broker.memory import MemoryBroker
-from chatserver.chat import Chat, ChatConfig
+from chatserver.broker.supervisor import where
+from chatserver.chat import Chat
 from chatserver.config import Settings
 from chatserver.connection import ConnectionHandler
-from chatserver.http import HttpRoutes
+from chatserver.context import NodeContext
+from chatserver.control import ControlPlane
+from chatserver.features.messaging import Messaging
+from chatserver.features.moderation import Moderation
+from chatserver.features.support import Support
+from chatserver.features.verdicts import Verdicts
+from chatserver.http import HttpRoutes, MetricsRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
-from chatserver.messaging import Messaging
-from chatserver.moderation.service import Moderation
 from chatserver.moderation.store import MemoryReportStore, ReportStore
+from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.resume.base import SessionStore
 from chatserver.resume.memory import MemorySessionStore
+from chatserver.rooms import Rooms
+from chatserver.routing import Feature, Router
 from chatserver.session import Session
-from chatserver.support import Support
+from chatserver.sessions import SessionRegistry
+from chatserver.tokens import Claims, issue
 from protocol import SUBPROTOCOLS, CloseCode
+from protocol.messages import Limits
 
 if TYPE_CHECKING:
     from chatserver.safety.pipeline import Pipeline
 
+#: longest wait for a room-settings refresh after the broker reconnects
+REFRESH_DEADLINE = 10.0
+#: a local demo listener's sign-in lasts a working shift
+LOCAL_TOKEN_SECONDS = 8 * 3600
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
@@ -111,6 +126,50 @@ def _pipeline(settings: Settings) -> Pipeline | None:
     return build_pipeline(settings.filters, budget_ms=settings.filter_budget_ms)
 
 
+def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
+    """The routing table's features, in the order they register and sweep. Adding a
+    feature is a module and a line here; the core imports none of them."""
+    return [
+        Messaging(ctx, _pipeline(settings)),
+        Verdicts(ctx),
+        Support(ctx, make_pairing_store(settings)),
+        Moderation(
+            ctx,
+            make_report_store(settings),
+            cooldown=settings.removal_cooldown,
+            retention=settings.report_retention,
+        ),
+    ]
+
+
+def chat_config(settings: Settings) -> ChatConfig:
+    return ChatConfig(
+        node_id=settings.node_id,
+        topics=settings.topics,
+        max_text=settings.max_text,
+        room_capacity=settings.room_capacity,
+        resume_grace=settings.resume_grace,
+        listener_secret=settings.listener_secret,
+        revoked_listeners_file=settings.revoked_listeners_file,
+        limits=Limits(
+            max_frame_bytes=settings.max_frame_bytes,
+            rate_per_minute=round(settings.rate_per_second * 60),
+            rate_burst=settings.rate_burst,
+            room_capacity=settings.room_capacity,
+            resume_grace=round(settings.resume_grace),
+        ),
+    )
+
+
+def build_context(settings: Settings, broker: Broker, hub: Hub, metrics: Metrics) -> NodeContext:
+    config = chat_config(settings)
+    router = Router(metrics)
+    sessions = SessionRegistry(config, make_session_store(settings))
+    rooms = Rooms(config, broker, hub, metrics, sessions, router.events)
+    control = ControlPlane(settings.node_id, broker, hub, router)
+    return NodeContext(config, broker, hub, sessions, rooms, control, router, metrics)
+
+
 class ChatServer:
     """One node. ``run()`` serves until ``stop()`` (or a signal), then returns."""
 
@@ -118,43 +177,26 @@ class ChatServer:
         self.settings = settings
         self.metrics = Metrics()
         self.broker = broker if broker is not None else make_broker(settings)
+        self.metrics.watch_broker(lambda: self.broker.statistics().crashed)
         self.hub = Hub(self.broker, send_limit=settings.send_queue_bytes, on_slow=self._slow)
-        self.pipeline = _pipeline(settings)
-        self.chat = Chat(
-            ChatConfig(
-                node_id=settings.node_id,
-                topics=settings.topics,
-                max_text=settings.max_text,
-                room_capacity=settings.room_capacity,
-                resume_grace=settings.resume_grace,
-                listener_secret=settings.listener_secret,
-                revoked_listeners_file=settings.revoked_listeners_file,
-            ),
-            self.broker,
-            self.hub,
-            self.metrics,
-            store=make_session_store(settings),
-        )
-        self.messaging = Messaging(self.chat, self.pipeline)
-        self.support = Support(self.chat, make_pairing_store(settings))
-        self.moderation = Moderation(
-            self.chat,
-            make_report_store(settings),
-            cooldown=settings.removal_cooldown,
-            retention=settings.report_retention,
-        )
-        self.hub.on_room_ended = lambda room: self.support.enqueue(
-            {"k": "room_ended", "room": room}
-        )
+        self.ctx = build_context(settings, self.broker, self.hub, self.metrics)
+        self.router = self.ctx.router
+        self.chat = Chat(self.ctx)
+        self.features: list[Feature] = [self.chat, *build_features(self.ctx, settings)]
+        for feature in self.features:
+            feature.register(self.router)
         self.addresses = AddressCounter(settings.max_connections_per_address)
-        self.handler = ConnectionHandler(self.chat, settings, self.metrics, self.addresses)
+        self.handler = ConnectionHandler(
+            self.chat, self.router, settings, self.metrics, self.addresses
+        )
         self.port: int | None = None
         self.started = asyncio.Event()
         self.draining = False
         self._stop = asyncio.Event()
         self._close_code = CloseCode.GOING_AWAY
         self._server: Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        #: the node's TaskGroup while it serves: the parent of every short job it starts
+        self._tg: asyncio.TaskGroup | None = None
 
     # ------------------------------------------------------------------ status
 
@@ -176,25 +218,37 @@ class ChatServer:
             self.chat.broker_health(healthy)
             log.warning("broker_health", healthy=healthy)
             if healthy:
-                task = asyncio.get_running_loop().create_task(self._refresh_settings())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._refresh_settings())
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a short job under the node's TaskGroup (its parent); outside ``run`` (start-up
+        or shutdown) there is nothing to refresh or close, so the job is dropped."""
+        if self._tg is None:
+            job.close()
+            return
+        self._tg.create_task(self._guarded(job))
+
+    @staticmethod
+    async def _guarded(job: Coroutine[Any, Any, None]) -> None:
+        """A short job's bug is logged (type and ``file:line``, never its message), not
+        allowed to take the node down through its TaskGroup."""
+        try:
+            await job
+        except Exception as exc:  # noqa: BLE001 -- logged with where it came from
+            log.error("job_failed", error=type(exc).__name__, at=where(exc))
 
     async def _refresh_settings(self) -> None:
         try:
-            await self.hub.refresh_settings()
-        except BrokerError as exc:  # down again: the next reconnect refreshes them
+            async with asyncio.timeout(REFRESH_DEADLINE):
+                await self.hub.refresh_settings()
+        except (BrokerError, TimeoutError) as exc:  # the next reconnect refreshes them
             log.warning("settings_refresh_failed", error=type(exc).__name__)
 
     def _slow(self, session: Session) -> None:
         ws = session.ws
         if ws is not None:
             self.metrics.closes.labels(str(int(CloseCode.SLOW_CONSUMER))).inc()
-            task = asyncio.get_running_loop().create_task(
-                ws.close(int(CloseCode.SLOW_CONSUMER), "too slow")
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(ws.close(int(CloseCode.SLOW_CONSUMER), "too slow"))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -202,54 +256,97 @@ class ChatServer:
         self._close_code = code
         self._stop.set()
 
+    def _routes(self) -> HttpRoutes:
+        s = self.settings
+        local_token = None
+        if s.local_demo:
+            claims = Claims(lid="local-demo", name="Local listener", topics=s.topics,
+                            exp=0)  # fmt: skip
+
+            def local_token() -> str:
+                exp = int(time.time()) + LOCAL_TOKEN_SECONDS
+                return issue(dataclasses.replace(claims, exp=exp), s.listener_secret)
+
+        return HttpRoutes(
+            self.health, self.ready, self.metrics.render, self.addresses,
+            trust_forwarded_for=s.trust_forwarded_for,
+            metrics_public=not s.metrics_address, local_token=local_token,
+        )  # fmt: skip
+
+    def _metrics_server(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The separate metrics address, when ``--metrics-address`` names one."""
+        if not self.settings.metrics_address:
+            return contextlib.nullcontext()
+        host, _, port = self.settings.metrics_address.rpartition(":")
+
+        async def refuse(ws: ServerConnection) -> None:  # only HTTP is served there
+            await ws.close()
+
+        routes = MetricsRoutes(self.metrics.render, self.health, self.ready)
+        return serve(refuse, host.strip("[]"), int(port), process_request=routes,
+                     server_header=None)  # fmt: skip
+
+    def _announce(self) -> None:
+        """One start-up line with the addresses a person opens first."""
+        s = self.settings
+        base = f"http://{s.host if ':' not in s.host else f'[{s.host}]'}:{self.port}"
+        extra: dict[str, Any] = {"demo": base + "/demo", "listener": base + "/listener"}
+        if s.local_demo:
+            extra["local_listener"] = "open the listener page and choose the local sign-in"
+        if s.metrics_address:
+            extra["metrics"] = f"http://{s.metrics_address}/metrics"
+        log.info("listening", port=self.port, node=s.node_id, **extra)
+
+    def _serve_options(self) -> dict[str, Any]:
+        """The websockets server's settings, from ours."""
+        s = self.settings
+        return {
+            "select_subprotocol": select_subprotocol,
+            "max_size": s.max_frame_bytes,
+            "compression": "deflate" if s.compression else None,
+            "backlog": s.listen_backlog,
+            "ping_interval": s.ping_interval or None,
+            "ping_timeout": s.ping_interval or None,
+            # browsers always send Origin; other clients (no header) are not at risk of
+            # cross-site hijacking, so None is allowed alongside the list
+            "origins": [*s.allowed_origins, None] if s.allowed_origins else None,
+            "server_header": None,
+        }
+
     async def run(self) -> None:
         s = self.settings
         self.metrics.broker_up.set(0)
-        await self.broker.start(self.hub.deliver, self._on_health, self.chat.evicted)
+        await self.broker.start(self.hub.deliver, self._on_health, self.ctx.rooms.evicted)
         if self.broker.healthy:
             self.metrics.broker_up.set(1)
-        await self.support.start()
-        await self.moderation.start()
-        routes = HttpRoutes(
-            self.health,
-            self.ready,
-            self.metrics.render,
-            self.addresses,
-            trust_forwarded_for=s.trust_forwarded_for,
-        )
+        await self.ctx.control.start()
         try:
-            async with serve(
-                self.handler,
-                s.host,
-                s.port,
-                select_subprotocol=select_subprotocol,
-                process_request=routes,
-                max_size=s.max_frame_bytes,
-                compression="deflate" if s.compression else None,
-                backlog=s.listen_backlog,
-                ping_interval=s.ping_interval or None,
-                ping_timeout=s.ping_interval or None,
-                # browsers always send Origin; other clients (no header) are not at risk of
-                # cross-site hijacking, so None is allowed alongside the list
-                origins=[*s.allowed_origins, None] if s.allowed_origins else None,  # type: ignore[list-item]
-                server_header=None,
-            ) as server:
+            async with (
+                serve(
+                    self.handler, s.host, s.port, process_request=self._routes(),
+                    **self._serve_options(),
+                ) as server,
+                self._metrics_server(),
+            ):  # fmt: skip
                 self._server = server
                 self.port = server.sockets[0].getsockname()[1]
                 self._install_signals()
                 self.started.set()
-                log.info("listening", port=self.port, node=s.node_id)
+                self._announce()
                 async with asyncio.TaskGroup() as tg:
+                    self._tg = tg
                     sweeper = tg.create_task(self._sweep())
-                    inbox = tg.create_task(self.support.run())
+                    inbox = tg.create_task(self.ctx.control.run())
                     await self._stop.wait()
                     sweeper.cancel()
                     inbox.cancel()
                     await self._shutdown(server)
+                    self._tg = None
         finally:
-            await self.chat.store.close()
-            await self.support.close()
-            await self.moderation.store.aclose()
+            self._tg = None
+            await self.ctx.sessions.close()
+            for feature in self.features:
+                await feature.close()
             await self.broker.close()
             log.info("stopped", node=s.node_id)
 
@@ -258,8 +355,7 @@ class ChatServer:
         self.draining = True
         log.info("shutting_down", code=int(code), connections=len(server.connections))
         server.close(close_connections=False)
-        for session in list(self.chat.sessions.values()):
-            session.closing = code != CloseCode.SERVICE_RESTART
+        self.chat.stop_all(quietly=code != CloseCode.SERVICE_RESTART)
         reason = "server restart" if code == CloseCode.SERVICE_RESTART else "server shutting down"
         closes = [ws.close(int(code), reason) for ws in list(server.connections)]
         with contextlib.suppress(TimeoutError):
@@ -276,9 +372,8 @@ class ChatServer:
             self.metrics.frames_out.inc(self.hub.frames_out - counted)
             counted = self.hub.frames_out
             try:
-                await self.chat.reap()
-                await self.chat.refresh()
-                await self.support.sweep()
+                for feature in self.features:
+                    await feature.sweep()
                 for ws in self.handler.idle(time.monotonic(), self.settings.idle_timeout):
                     self.metrics.closes.labels(str(int(CloseCode.IDLE_TIMEOUT))).inc()
                     await ws.close(int(CloseCode.IDLE_TIMEOUT), "idle")

@@ -29,6 +29,9 @@ DEFAULT_TOPICS = (
 )
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 class ConfigError(ValueError):
     """A setting has a value we cannot use; the message names the setting."""
 
@@ -81,7 +84,11 @@ class Settings:
         ("pii", "crisis", "trauma_dump"), "Comma-separated safety filters, in order."
     )
     filter_budget_ms: float = _s(50.0, "Time budget per filter, in milliseconds.")
-    listener_secret: str = _s("", "Secret that signs listener tokens (default: random).")
+    listener_secret: str = _s(
+        "",
+        "Secret that signs listener tokens (default: random; then, on a loopback address, "
+        "/listener offers a local demo sign-in).",
+    )
     revoked_listeners_file: str = _s(
         "", "File of revoked listener ids, one per line, re-read when it changes."
     )
@@ -91,8 +98,16 @@ class Settings:
     report_retention: float = _s(72 * 3600.0, "Seconds a moderation report is kept.")
     report_queue_size: int = _s(1000, "Most open moderation reports kept (oldest dropped).")
     drain_seconds: float = _s(10.0, "Longest time a draining node waits before exiting.")
+    metrics_address: str = _s(
+        "",
+        "host:port to serve /metrics on, apart from the public port (empty: on the public "
+        "port). Set, /metrics is no longer served on the public port.",
+    )
     log_format: str = _s("auto", "Log format: auto (console on a terminal), json or console.")
     log_level: str = _s("info", "Log level: debug, info, warning or error.")
+    #: derived, not a flag: the secret is random and the node listens on loopback only, so
+    #: /listener may hand a local demo sign-in to a browser on this machine
+    local_demo: bool = field(default=False, metadata={"internal": True})
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -110,6 +125,11 @@ class Settings:
             object.__setattr__(self, "node_id", secrets.token_hex(4))
         if not self.listener_secret:
             object.__setattr__(self, "listener_secret", secrets.token_hex(32))
+            object.__setattr__(self, "local_demo", self.host in LOOPBACK)
+        if self.metrics_address:
+            host, _, port = self.metrics_address.rpartition(":")
+            if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+                raise ConfigError("metrics_address must be host:port, e.g. 127.0.0.1:9100")
 
 
 def _flag(name: str) -> str:
@@ -136,6 +156,8 @@ def _convert(kind: Any, raw: str, name: str) -> Any:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting; defaults stay None so the environment can fill them."""
     for f in dataclasses.fields(Settings):
+        if f.metadata.get("internal"):
+            continue
         env = ENV_PREFIX + f.name.upper()
         default = f.default
         shown = ",".join(default) if isinstance(default, tuple) else default
@@ -158,6 +180,8 @@ def settings_from(
     hints = typing.get_type_hints(Settings)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
+        if f.metadata.get("internal"):
+            continue
         raw = getattr(args, f.name, None) if args is not None else None
         if raw is None:
             raw = environ.get(ENV_PREFIX + f.name.upper())

@@ -1,9 +1,9 @@
 """The only code that awaits on a client socket: frames in -> chat, with limits.
 
-Per frame: rate limit, decode (protocol errors become error frames), then
-:meth:`Chat.handle`. Frames of one connection are handled one at a time, so a sender's
-messages keep their order. Whatever happens, ``finally`` hands the session back to the
-chat, which keeps the seats for resume or frees them.
+Per frame: rate limit, decode (protocol errors become error frames), then the routing
+table (:meth:`chatserver.routing.Router.handle`). Frames of one connection are handled
+one at a time, so a sender's messages keep their order. Whatever happens, ``finally``
+hands the session back to the chat, which keeps the seats for resume or frees them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from chatserver.chat import Chat
 from chatserver.config import Settings
 from chatserver.limits import AddressCounter, TokenBucket
 from chatserver.observability import Metrics
-from protocol import CODECS, JSON, CloseCode, ErrorCode, ProtocolError, decode_client
+from chatserver.routing import Router
+from chatserver.session import Session
+from protocol import (
+    CODECS,
+    JSON,
+    ClientFrame,
+    CloseCode,
+    Codec,
+    ErrorCode,
+    ProtocolError,
+    decode_client,
+)
 
 log = structlog.get_logger("chatserver.connection")
 
@@ -30,6 +41,11 @@ MAX_BAD_FRAMES = 10
 #: Rate-limited frames in a row before the connection is closed with RATE_LIMIT.
 MAX_RATE_STRIKES = 50
 RATE_TEXT = "You're sending messages very quickly. Please wait a moment and try again."
+INTERNAL_TEXT = "Something went wrong on our side and that didn't go through. Please try again."
+
+
+class _Closed(Exception):  # noqa: N818 - a signal inside the read loop
+    """The connection was closed by a limit; stop reading."""
 
 
 def client_address(ws: Any, trust_forwarded_for: bool = False) -> str:
@@ -48,9 +64,15 @@ def client_address(ws: Any, trust_forwarded_for: bool = False) -> str:
 
 class ConnectionHandler:
     def __init__(
-        self, chat: Chat, settings: Settings, metrics: Metrics, addresses: AddressCounter
+        self,
+        chat: Chat,
+        router: Router,
+        settings: Settings,
+        metrics: Metrics,
+        addresses: AddressCounter,
     ) -> None:
         self.chat = chat
+        self.router = router
         self.settings = settings
         self.metrics = metrics
         self.addresses = addresses
@@ -71,49 +93,13 @@ class ConnectionHandler:
         self.metrics.connections.inc()
         self.metrics.connections_total.inc()
         session = self.chat.open(ws, codec)
-        bucket = TokenBucket(self.settings.rate_per_second, self.settings.rate_burst)
-        bad = strikes = 0
+        reader = _Reader(self, ws, session, codec)
         self.last_rx[ws] = time.monotonic()
         try:
             async for data in ws:
                 self.last_rx[ws] = time.monotonic()
-                try:
-                    frame = decode_client(data, codec)
-                except ProtocolError as exc:
-                    frame = None
-                    error = exc
-                if not bucket.take():
-                    strikes += 1
-                    if strikes >= MAX_RATE_STRIKES:
-                        await self.close(ws, CloseCode.RATE_LIMIT, "rate limit")
-                        break
-                    retry = int(bucket.retry_after() * 1000) + 1
-                    ref = getattr(frame, "ref", None) if frame is not None else error.ref
-                    self.chat.fail(session, ErrorCode.RATE_LIMITED, RATE_TEXT, ref, retry)
-                    continue
-                strikes = 0
-                if frame is None:
-                    bad += 1
-                    self._count_frame("invalid")
-                    self.chat.fail(session, error.code, error.message, error.ref)
-                    if bad >= MAX_BAD_FRAMES:
-                        await self.close(ws, CloseCode.TOO_MANY_ERRORS, "too many bad frames")
-                        break
-                    continue
-                bad = 0
-                self._count_frame(frame.TYPE)
-                try:
-                    session = await self.chat.handle(session, frame)
-                except Exception:
-                    log.exception("handler_failed", session=session.id, frame=frame.TYPE)
-                    self.chat.fail(
-                        session,
-                        ErrorCode.INTERNAL,
-                        "Something went wrong on our side and that didn't go through. "
-                        "Please try again.",
-                        getattr(frame, "ref", None),
-                    )
-        except ConnectionClosed:
+                await reader.receive(data)
+        except (ConnectionClosed, _Closed):
             pass
         finally:
             self.last_rx.pop(ws, None)
@@ -121,7 +107,7 @@ class ConnectionHandler:
             self.metrics.connections.dec()
             rcvd = ws.protocol.close_rcvd
             clean = rcvd is not None and rcvd.code == CloseCode.NORMAL
-            await self.chat.disconnected(session, ws, clean=clean)
+            await self.chat.disconnected(reader.session, ws, clean=clean)
 
     async def close(self, ws: ServerConnection, code: CloseCode, reason: str) -> None:
         """Close an abusive connection. Frames it already sent are read and dropped while
@@ -143,5 +129,59 @@ class ConnectionHandler:
         stale = [ws for ws, last in self.last_rx.items() if now - last > timeout]
         if not stale:
             return []
-        busy = {id(s.ws) for s in self.chat.sessions.values() if s.rooms}
+        busy = {id(s.ws) for s in self.chat.sessions if s.rooms}
         return [ws for ws in stale if id(ws) not in busy]
+
+
+class _Reader:
+    """One connection's frames, one at a time: rate limit, decode, route. Counts the
+    strikes that close an abusive connection."""
+
+    def __init__(
+        self, handler: ConnectionHandler, ws: ServerConnection, session: Session, codec: Codec
+    ) -> None:
+        self.handler = handler
+        self.codec = codec
+        self.router = handler.router
+        self.ws = ws
+        self.session = session
+        self.bucket = TokenBucket(handler.settings.rate_per_second, handler.settings.rate_burst)
+        self.bad = 0
+        self.strikes = 0
+
+    async def receive(self, data: str | bytes) -> None:
+        session = self.session
+        try:
+            frame: ClientFrame | None = decode_client(data, self.codec)
+            error: ProtocolError | None = None
+        except ProtocolError as exc:
+            frame, error = None, exc
+        if not self.bucket.take():
+            self.strikes += 1
+            if self.strikes >= MAX_RATE_STRIKES:
+                await self._close(CloseCode.RATE_LIMIT, "rate limit")
+            retry = int(self.bucket.retry_after() * 1000) + 1
+            ref = getattr(frame, "ref", None) if error is None else error.ref
+            self.router.fail(session, ErrorCode.RATE_LIMITED, RATE_TEXT, ref, retry)
+            return
+        self.strikes = 0
+        if error is not None:
+            self.bad += 1
+            self.handler._count_frame("invalid")
+            self.router.fail(session, error.code, error.message, error.ref)
+            if self.bad >= MAX_BAD_FRAMES:
+                await self._close(CloseCode.TOO_MANY_ERRORS, "too many bad frames")
+            return
+        assert frame is not None
+        self.bad = 0
+        self.handler._count_frame(frame.TYPE)
+        try:
+            self.session = await self.router.handle(session, frame)
+        except Exception:
+            log.exception("handler_failed", session=session.id, frame=frame.TYPE)
+            ref = getattr(frame, "ref", None)
+            self.router.fail(session, ErrorCode.INTERNAL, INTERNAL_TEXT, ref)
+
+    async def _close(self, code: CloseCode, reason: str) -> None:
+        await self.handler.close(self.ws, code, reason)
+        raise _Closed

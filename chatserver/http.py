@@ -1,5 +1,11 @@
 """Plain HTTP on the websocket port: /healthz, /readyz, /metrics and static assets.
 
+``/`` is a small page that links the demo widget and the listener console, so the first
+address a person opens is not a 404. ``/listener/local-token`` hands a listener token to a
+browser on the same machine, only when the node runs the local demo (no secret was set and
+it listens on loopback): the README's first command then shows one-to-one support end to
+end. The token is never logged.
+
 websockets calls :meth:`HttpRoutes.__call__` for every request before the upgrade; a
 non-None response answers the request, None lets the websocket handshake go on.
 """
@@ -31,6 +37,7 @@ STATIC_TYPES = {
 }
 #: URL path -> file in chatserver/static
 STATIC_ROUTES = {
+    "/": "index.html",
     "/widget.js": "widget.js",
     "/widget.css": "widget.css",
     "/demo": "demo.html",
@@ -60,6 +67,30 @@ def json_response(status: int, data: Any) -> Response:
     return respond(status, orjson.dumps(data), "application/json")
 
 
+def metrics_response(body: bytes) -> Response:
+    return respond(200, body, "text/plain; version=0.0.4; charset=utf-8")
+
+
+@dataclass
+class MetricsRoutes:
+    """The separate metrics address: /metrics, /healthz and /readyz, nothing else."""
+
+    metrics: Callable[[], bytes]
+    health: Callable[[], dict[str, Any]]
+    ready: Callable[[], tuple[bool, dict[str, Any]]]
+
+    def __call__(self, connection: ServerConnection, request: Request) -> Response:
+        path = request.path.split("?", 1)[0]
+        if path == "/metrics":
+            return metrics_response(self.metrics())
+        if path == "/healthz":
+            return json_response(200, self.health())
+        if path == "/readyz":
+            ok, body = self.ready()
+            return json_response(200 if ok else 503, body)
+        return respond(404, b"Not found.\n", "text/plain")
+
+
 @dataclass
 class HttpRoutes:
     health: Callable[[], dict[str, Any]]
@@ -67,6 +98,10 @@ class HttpRoutes:
     metrics: Callable[[], bytes]
     addresses: AddressCounter
     trust_forwarded_for: bool = False
+    #: False when /metrics is served on its own address (``--metrics-address``)
+    metrics_public: bool = True
+    #: issues a local demo listener token (only in the local demo), else None
+    local_token: Callable[[], str] | None = None
 
     def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
@@ -82,8 +117,12 @@ class HttpRoutes:
         if path == "/readyz":
             ok, body = self.ready()
             return json_response(200 if ok else 503, body)
-        if path == "/metrics":
-            return respond(200, self.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+        if path == "/metrics" and self.metrics_public:
+            return metrics_response(self.metrics())
+        if path == "/listener/local-token" and self.local_token is not None:
+            peer = connection.remote_address[0] if connection.remote_address else ""
+            if peer in ("127.0.0.1", "::1"):
+                return json_response(200, {"token": self.local_token()})
         name = STATIC_ROUTES.get(path)
         if name is not None:
             asset = resources.files("chatserver") / "static" / name

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-import msgpack
 import structlog
 from websockets.asyncio.connection import broadcast
 
 from chatserver.broker.base import Broker
+from chatserver.envelopes import unpack
 from chatserver.session import Session
 from protocol import CODECS, CloseCode
 
@@ -30,11 +30,6 @@ STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
 #: Room flag prefix: ``consent:<handle>`` while that member's consent stands.
 CONSENT = "consent:"
-#: Payload key for the sender's session id; removed before any frame reaches a client.
-SENDER = "_s"
-#: Payload key for the marker of a message the client named (``cid``), which lets a copy
-#: sent again after a lost connection be recognised; also removed before any client.
-MARKER = "_c"
 
 
 class Hub:
@@ -163,7 +158,7 @@ class Hub:
                 control(payload)
             return
         self.delivered += 1
-        frame, sender = decode_payload(payload, seq)
+        frame, sender = unpack(payload, seq)
         staff_only = False
         kind = frame.get("type")
         if not seq:  # events: a few change room state or reach only some members
@@ -185,8 +180,8 @@ class Hub:
                 continue
             if sender is not None and sender in session.muted:
                 continue
-            if session.pending is not None:
-                session.pending.append((room, seq, payload))
+            if session.pending is not None:  # the gate: not before `joined` (see session.py)
+                session.hold(room, seq, payload)
                 continue
             ws = session.ws
             if ws is None or session.closing:
@@ -212,19 +207,7 @@ class Hub:
         return transport is not None and transport.get_write_buffer_size() > self._send_limit
 
     def _slow(self, session: Session) -> None:
-        session.closing = True
+        session.stop_sending()
         log.info("slow_consumer", session=session.id, code=int(CloseCode.SLOW_CONSUMER))
         if self._on_slow is not None:
             self._on_slow(session)
-
-
-def decode_payload(payload: bytes, seq: int) -> tuple[dict[str, Any], str | None]:
-    """A broker payload (MessagePack map of a server frame) with its sequence number set,
-    and the sender's session id, which travels between nodes (for mutes) but never to a
-    client."""
-    frame: dict[str, Any] = msgpack.unpackb(payload, raw=False)
-    if seq:
-        frame["seq"] = seq
-    sender = frame.pop(SENDER, None)
-    frame.pop(MARKER, None)
-    return frame, sender

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, Final
 
 import structlog
@@ -114,6 +114,10 @@ class Metrics:
         self.broker_up = Gauge(
             "chatserver_broker_up", "1 when the broker (Redis) is reachable", registry=r
         )
+        self._support_and_moderation(r)
+
+    def _support_and_moderation(self, r: CollectorRegistry) -> None:
+        """The metrics of queues, moderation and resends (apart so each part reads alone)."""
         self.queue_length = Gauge(
             "chatserver_queue_length", "Seekers waiting, by topic", ["topic"], registry=r
         )
@@ -132,6 +136,17 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+
+    def watch_broker(self, crashed: Callable[[], int]) -> None:
+        """Export how many of the broker's background tasks crashed (each is restarted by
+        the broker's supervisor; ``chatserver_broker_up`` is 0 until it runs again).
+        Read at every scrape from the broker's ``statistics()``."""
+        gauge = Gauge(
+            "chatserver_broker_task_crashes",
+            "Broker background tasks (publisher, reconnector, presence...) that crashed",
+            registry=self.registry,
+        )
+        gauge.set_function(lambda: float(crashed()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

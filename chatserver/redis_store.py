@@ -1,19 +1,29 @@
 """The small Redis client shared by the stores beside the broker (pairing, session
 snapshots, reports): one pool per store, a semaphore so callers wait for a connection
 (redis-py >= 8 raises ``MaxConnectionsError`` past the pool instead of waiting), and
-Redis errors translated at this edge into :class:`BrokerUnavailable`, chained."""
+Redis errors translated at this edge into :class:`BrokerUnavailable`, chained.
+
+Every call has a deadline (:data:`OP_TIMEOUT`, the wait for a connection included): a
+store sits on paths a person waits on (a join, a resume, a report), and a Redis that
+stopped answering must turn into a clear "try again", never a hang."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from chatserver.broker.base import BrokerUnavailable
 from chatserver.broker.redis_wire import parse_url
+
+#: Deadline of one store call, waiting for a pool connection included.
+OP_TIMEOUT = 2.0
+CONNECT_TIMEOUT = 1.0
 
 
 class RedisStore:
@@ -22,24 +32,33 @@ class RedisStore:
     #: a name for errors ("pairing store")
     what = "store"
 
-    def __init__(self, url: str, pool_size: int = 20) -> None:
+    def __init__(self, url: str, pool_size: int = 20, *, timeout: float = OP_TIMEOUT) -> None:
         address, cluster = parse_url(url)
+        self._timeout = timeout
+        common: dict[str, Any] = {
+            "max_connections": pool_size,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": min(CONNECT_TIMEOUT, timeout),
+        }
         self._redis: Any = (
-            RedisCluster.from_url(address, max_connections=pool_size)
+            RedisCluster.from_url(address, **common)
             if cluster
-            else Redis.from_url(address, max_connections=pool_size)
+            else Redis.from_url(address, **common)
         )
         self._slots = asyncio.Semaphore(pool_size)
 
-    async def _guarded(self, call: Any) -> Any:
+    async def _guarded(self, call: Callable[[], Awaitable[Any]]) -> Any:
         try:
-            async with self._slots:
+            async with asyncio.timeout(self._timeout), self._slots:
                 return await call()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"{self.what}: {type(exc).__name__}") from exc
 
     async def _do(self, *command: Any) -> Any:
         return await self._guarded(lambda: self._redis.execute_command(*command))
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        # closing: nothing is lost if it fails, the sockets go with the process
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            async with asyncio.timeout(self._timeout):
+                await self._redis.aclose()

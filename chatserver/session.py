@@ -1,8 +1,15 @@
 """A participant's session: who they are to the rooms, independent of any one socket.
 
 A session outlives its websocket for the resume grace period, so a phone that switches
-networks gets its handle, role and rooms back. All per-participant state lives here; the
-rules that change it live in :mod:`chatserver.chat`.
+networks gets its handle, role and rooms back. All per-participant state lives here, and
+so does every change to it: other modules read fields and call the methods below, they
+never assign a field (h11's "Rule 1": everything that affects the state lives in one place).
+
+The delivery gate lives here too. Rule: **nothing of a room reaches a client before the
+``joined`` (or ``resumed``) that announces its seq.** While a seat is being taken or a
+session resumed, :meth:`Session.park` holds deliveries; :meth:`Session.hold` is what the
+hub calls for a parked member; :meth:`Session.release` sends history then what was
+parked, each message once and in order.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 import msgpack
 from websockets.asyncio.connection import broadcast
 
+from chatserver.envelopes import unpack
 from protocol import Codec, ServerFrame, encode
 
 #: Frames the sender's recent-message context keeps per room, for the safety filters.
@@ -118,6 +126,108 @@ class Session:
         session.suspended_until = float(data.get("susp") or 0.0)
         session.cooldowns = dict(data.get("cool") or {})
         return session, str(data.get("node", ""))
+
+    # ------------------------------------------------------------------ changes
+
+    def authenticate(
+        self, role: str, name: str, listener_id: str | None, topics: tuple[str, ...]
+    ) -> None:
+        """A verified listener or moderator sign-in: the role and name it grants."""
+        self.role = role
+        self.display_name = name
+        self.handle = name
+        self.listener_id = listener_id
+        self.listener_topics = topics
+
+    def bind(self, ws: Any, codec: Codec, locale: str | None) -> None:
+        """A socket (a fresh one, on resume) now carries this session."""
+        self.ws, self.codec, self.detached_at, self.closing = ws, codec, None, False
+        self.locale = locale or self.locale
+
+    def unbind(self) -> None:
+        self.ws = None
+
+    def detach(self, now: float) -> None:
+        """The socket dropped; the seats are kept for the resume grace from ``now``."""
+        self.detached_at = now
+
+    def stop_sending(self) -> None:
+        """No more frames to this session's socket (it is closing, or moved away)."""
+        self.closing = True
+
+    def rotate_token(self) -> None:
+        self.resume_token = new_resume_token()
+
+    def saved(self, now: float) -> None:
+        self.saved_at = now
+
+    def seated(self, room: str, handle: str) -> None:
+        self.rooms[room] = handle
+
+    def unseated(self, room: str) -> str | None:
+        """Leave ``room``: its handle, or None when not in it."""
+        self.recent.pop(room, None)
+        return self.rooms.pop(room, None)
+
+    def mark_at_risk(self) -> None:
+        self.at_risk = True
+
+    def mute(self, session_id: str) -> None:
+        self.muted.add(session_id)
+
+    def suspend(self, until: float) -> None:
+        self.suspended_until = until
+
+    def cool_down(self, topic: str, until: float) -> None:
+        self.cooldowns[topic] = until
+
+    def said(self, room: str, now: float) -> None:
+        """A message in ``room`` passed slow mode at ``now``."""
+        self.last_said[room] = now
+
+    # ------------------------------------------------------------------ delivery gate
+
+    def park(self) -> bool:
+        """Hold deliveries until :meth:`release`. False when already parked (an outer
+        seat or resume releases them)."""
+        if self.pending is not None:
+            return False
+        self.pending = []
+        return True
+
+    def hold(self, room: str, seq: int, payload: bytes) -> None:
+        """The hub's side of the gate: a delivery for a parked session waits."""
+        if self.pending is not None:
+            self.pending.append((room, seq, payload))
+
+    def unpark(self) -> None:
+        """Drop the gate without sending (the resume that parked failed)."""
+        self.pending = None
+
+    def release(
+        self,
+        backlog: list[tuple[str, int, bytes]],
+        *,
+        floor: dict[str, int] | None = None,
+        drop: str | None = None,
+    ) -> None:
+        """Send ``backlog`` then what was parked meanwhile, each message once, in order.
+        Messages at or below ``floor[room]`` are not owed (the client starts after it);
+        nothing of room ``drop`` is sent (its join failed)."""
+        pending, self.pending = self.pending or [], None
+        sent: dict[str, int] = dict(floor or {})
+        for room, seq, payload in backlog + pending:
+            if room == drop:
+                continue
+            if seq and seq <= sent.get(room, 0):
+                continue  # already sent from history
+            if seq:
+                sent[room] = seq
+            data, sender = unpack(payload, seq)
+            if sender is None or sender not in self.muted:
+                self.send_bytes(self.codec.dumps(data))
+
+    # ------------------------------------------------------------------ reads
 
     def remember(self, room: str, text: str) -> tuple[str, ...]:
         """Record ``text`` as said in ``room``; return what was said before it."""

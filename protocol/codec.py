@@ -25,6 +25,7 @@ from protocol.messages import (
     CLIENT_FRAMES,
     SERVER_FRAMES,
     ClientFrame,
+    Limits,
     Member,
     QueueInfo,
     ReportedMessage,
@@ -168,7 +169,7 @@ def _check_fields(
     return out
 
 
-_NESTED: Final = frozenset({Member, QueueInfo, Resource, ReportedMessage})
+_NESTED: Final = frozenset({Limits, Member, QueueInfo, Resource, ReportedMessage})
 _SPECS: dict[type[Any], tuple[FieldSpec, ...]] = {
     cls: _field_specs(cls) for cls in (*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), *_NESTED)
 }

@@ -26,6 +26,7 @@ from protocol.messages import (
     Joined,
     Leave,
     Left,
+    Limits,
     Listen,
     Listening,
     Member,
@@ -112,6 +113,10 @@ EXAMPLES: list[tuple[str, str, ClientFrame | ServerFrame]] = [
             resume_token="q4Jm0v2Yx9bL3kTzA1cW8eRr5uNn7sPd",
             topics=("anxiety", "grief"),
             max_text=4000,
+            limits=Limits(
+                max_frame_bytes=65536, rate_per_minute=300, rate_burst=20, room_capacity=8,
+                resume_grace=60,
+            ),
         ),
     ),
     (

@@ -244,6 +244,17 @@ class Moderate:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """What this server accepts, so a client can stay inside it rather than learn by errors."""
+
+    max_frame_bytes: int  # largest websocket frame
+    rate_per_minute: int  # sustained frames a connection may send
+    rate_burst: int  # frames a connection may send at once
+    room_capacity: int  # most people in a group room
+    resume_grace: int  # seconds a dropped session keeps its rooms for `resume`
+
+
+@dataclass(frozen=True, slots=True)
 class Welcome:
     """First frame on every connection."""
 
@@ -255,6 +266,7 @@ class Welcome:
     topics: tuple[str, ...]
     max_text: int
     protocol: str = "chat.v1"
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ Exception tree::
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +59,8 @@ class BrokerStatistics:
     subscriptions: int
     published: int
     delivered: int
+    #: background tasks that crashed since start (each was restarted)
+    crashed: int = 0
 
 
 class Broker(Protocol):
@@ -108,19 +110,37 @@ class Broker(Protocol):
 
     async def last_seq(self, room: str) -> int: ...
 
-    async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
+    async def claim(
+        self,
+        room: str,
+        handle: str,
+        member: bytes,
+        *,
+        capacity: int = 0,
+        owner: str = "",
+        flags: Sequence[str] = (),
+    ) -> Claim:
         """Atomically record ``handle`` as present in ``room``: TAKEN if another member
-        holds it, FULL if ``capacity`` > 0 and the room already has that many members."""
+        holds it, FULL if ``capacity`` > 0 and the room already has that many members.
 
-    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+        The broker never reads ``member`` (the caller's encoding). Beside it, it keeps the
+        seat's ``owner`` (an opaque string: only :meth:`reclaim` with the same non-empty
+        owner may take the seat back) and ``flags``: names of room flags that leave with
+        this member, dropped atomically by :meth:`release` and by eviction."""
+
+    async def reclaim(
+        self, room: str, handle: str, member: bytes, owner: str, *, flags: Sequence[str] = ()
+    ) -> Claim:
         """Take back a seat after a resume, possibly on another node: overwrite the member
-        value of ``handle`` if it still belongs to ``session`` (its ``"s"`` field), so the
-        seat moves here without a leave/join. TAKEN if someone else holds the handle, GONE
-        if the room has no members any more (it was closed)."""
+        value of ``handle`` if the seat's recorded owner is ``owner`` (compared as opaque
+        strings; an empty owner never matches), so the seat moves here without a
+        leave/join. ``flags`` replace the seat's flags. TAKEN if someone else holds the
+        handle, GONE if the room has no members any more (it was closed)."""
 
     async def release(self, room: str, handle: str) -> bool:
-        """Remove ``handle`` from ``room``; when the room is then empty, delete all its
-        state (sequence, history, presence) and return True."""
+        """Remove ``handle`` from ``room`` with the flags its seat named; when the room is
+        then empty, delete all its state (sequence, history, presence, flags) and return
+        True."""
 
     async def members(self, room: str) -> Mapping[str, bytes]: ...
 

@@ -11,7 +11,7 @@ Byte layout (fixed-width ASCII headers: cheap to cut in Python, easy to read in
     envelope (published)   seq:16 digits | payload            seq 0: unsequenced
     history entry (list)   ts_ms:16 digits | seq:16 digits | payload
 
-This module imports nothing from redis: only :mod:`chatserver.broker.redis` does.
+This module imports nothing from redis: only the ``redis_*`` modules beside it do.
 """
 
 from __future__ import annotations
@@ -96,7 +96,25 @@ return 1
 """,
 )
 
-#: KEYS: members. ARGV: handle, member, capacity. Returns 0 OK, 1 TAKEN, 2 FULL.
+#: A member's seat record, the broker's own (written by the adapter, never by callers):
+#: a MessagePack array ``[node, owner, [flag, ...]]``. The member value beside it is the
+#: caller's and is never read here. ``drop_flags`` removes the flags a seat takes with it.
+_SEAT = """
+local function seat_of(raw)
+  if not raw then return nil end
+  local ok, data = pcall(cmsgpack.unpack, raw)
+  if ok and type(data) == 'table' then return data end
+  return nil
+end
+local function drop_flags(flags_key, seat)
+  if seat and type(seat[3]) == 'table' then
+    for _, name in ipairs(seat[3]) do redis.call('HDEL', flags_key, name) end
+  end
+end
+"""
+
+#: KEYS: members, seats. ARGV: handle, member, capacity, seat record. Returns 0 OK,
+#: 1 TAKEN, 2 FULL.
 CLAIM = Script(
     "claim",
     """
@@ -104,63 +122,75 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
 local capacity = tonumber(ARGV[3])
 if capacity > 0 and redis.call('HLEN', KEYS[1]) >= capacity then return 2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 return 0
 """,
 )
 
-#: KEYS: members. ARGV: handle, member, session. Returns 0 OK, 1 TAKEN (the handle belongs
-#: to another session), 3 GONE (the room has no members: it was closed).
+#: KEYS: members, seats. ARGV: handle, member, owner, seat record. Returns 0 OK, 1 TAKEN
+#: (the seat's recorded owner is empty or another one), 3 GONE (the room has no members:
+#: it was closed). The owner is compared as an opaque string.
 RECLAIM = Script(
     "reclaim",
-    """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then
-  local ok, data = pcall(cmsgpack.unpack, current)
-  if not ok or type(data) ~= 'table' or data['s'] ~= ARGV[3] then return 1 end
+    _SEAT
+    + """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  local seat = seat_of(redis.call('HGET', KEYS[2], ARGV[1]))
+  if not seat or seat[2] == '' or seat[2] ~= ARGV[3] then return 1 end
 elseif redis.call('HLEN', KEYS[1]) == 0 then
   return 3
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 return 0
 """,
 )
 
-#: KEYS: members, seq, history, flags. ARGV: handle. Returns 1 when the room closed (its
-#: state existed and is now deleted), else 0.
+#: KEYS: members, seq, history, flags, seats. ARGV: handle. Drops the flags the seat
+#: takes with it. Returns 1 when the room closed (its state existed and is now deleted),
+#: else 0.
 RELEASE = Script(
     "release",
-    """
+    _SEAT
+    + """
+local seat = seat_of(redis.call('HGET', KEYS[5], ARGV[1]))
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 if redis.call('HLEN', KEYS[1]) > 0 then
-  redis.call('HDEL', KEYS[4], 'consent:' .. ARGV[1])  -- a member's consent leaves with them
+  drop_flags(KEYS[4], seat)
   return 0
 end
-local deleted = redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+local deleted = redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 if removed + deleted > 0 then return 1 end
 return 0
 """,
 )
 
-#: KEYS: members, seq, history, flags. ARGV: the dead node's id. Removes every member whose
-#: value (a MessagePack map) names that node. Returns {closed, handle1, member1, ...}:
-#: ``closed`` is 1 when the room emptied and its state was deleted.
+#: KEYS: members, seq, history, flags, seats. ARGV: the dead node's id. Removes every
+#: member whose seat record names that node, with its flags. Returns {closed, handle1,
+#: member1, ...}: ``closed`` is 1 when the room emptied and its state was deleted.
 EVICT = Script(
     "evict",
-    """
+    _SEAT
+    + """
 local out = {}
-local all = redis.call('HGETALL', KEYS[1])
+local all = redis.call('HGETALL', KEYS[5])
 for i = 1, #all, 2 do
-  local ok, value = pcall(cmsgpack.unpack, all[i + 1])
-  if ok and type(value) == 'table' and value['node'] == ARGV[1] then
+  local seat = seat_of(all[i + 1])
+  if seat and seat[1] == ARGV[1] then
+    local member = redis.call('HGET', KEYS[1], all[i])
     redis.call('HDEL', KEYS[1], all[i])
-    redis.call('HDEL', KEYS[4], 'consent:' .. all[i])
-    out[#out + 1] = all[i]
-    out[#out + 1] = all[i + 1]
+    redis.call('HDEL', KEYS[5], all[i])
+    drop_flags(KEYS[4], seat)
+    if member then
+      out[#out + 1] = all[i]
+      out[#out + 1] = member
+    end
   end
 end
 local closed = 0
 if #out > 0 and redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   closed = 1
 end
 table.insert(out, 1, closed)
@@ -168,15 +198,27 @@ return out
 """,
 )
 
-#: KEYS: seq, members. ARGV: last delivered seq, then handle, member pairs. After Redis
-#: lost its data (a restart without persistence), puts back what this node knows: the
-#: sequence never goes backwards and its members are present again.
-REPAIR = Script(
-    "repair",
+#: KEYS: seq. ARGV: last delivered seq. After Redis lost its data (a restart without
+#: persistence), a room's sequence never goes backwards.
+RESTORE_SEQ = Script(
+    "restore_seq",
     """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 0
+""",
+)
+
+#: KEYS: members, seats. ARGV: handle, member, seat record triples. After Redis lost its
+#: data, this node's members are present again (where nobody took their handle).
+RESEAT = Script(
+    "reseat",
+    """
+for i = 1, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+  end
+end
 return 0
 """,
 )

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-
-import msgpack
+from collections.abc import Callable, Mapping, Sequence
 
 from chatserver.broker.base import (
     BrokerStatistics,
@@ -23,12 +21,14 @@ from chatserver.broker.base import (
 
 
 class _Room:
-    __slots__ = ("flags", "history", "members", "seq")
+    __slots__ = ("flags", "history", "members", "seats", "seq")
 
     def __init__(self) -> None:
         self.seq = 0
         self.history: deque[tuple[float, Entry]] = deque()
         self.members: dict[str, bytes] = {}
+        #: handle -> (owner, flags that leave with the member): the broker's own record
+        self.seats: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.flags: dict[str, int] = {}
 
 
@@ -124,8 +124,18 @@ class MemoryBroker:
         state = self._rooms.get(room)
         return 0 if state is None else state.seq
 
-    async def claim(self, room: str, handle: str, member: bytes, *, capacity: int = 0) -> Claim:
-        members = self._room(room).members
+    async def claim(
+        self,
+        room: str,
+        handle: str,
+        member: bytes,
+        *,
+        capacity: int = 0,
+        owner: str = "",
+        flags: Sequence[str] = (),
+    ) -> Claim:
+        state = self._room(room)
+        members = state.members
         if handle in members:
             return Claim.TAKEN
         if capacity and len(members) >= capacity:
@@ -133,16 +143,21 @@ class MemoryBroker:
                 del self._rooms[room]
             return Claim.FULL
         members[handle] = member
+        state.seats[handle] = (owner, tuple(flags))
         return Claim.OK
 
-    async def reclaim(self, room: str, handle: str, member: bytes, session: str) -> Claim:
+    async def reclaim(
+        self, room: str, handle: str, member: bytes, owner: str, *, flags: Sequence[str] = ()
+    ) -> Claim:
         state = self._rooms.get(room)
         if state is None or not state.members:
             return Claim.GONE
-        current = state.members.get(handle)
-        if current is not None and _session_of(current) != session:
-            return Claim.TAKEN
+        if handle in state.members:
+            seat = state.seats.get(handle)
+            if seat is None or not seat[0] or seat[0] != owner:
+                return Claim.TAKEN
         state.members[handle] = member
+        state.seats[handle] = (owner, tuple(flags))
         return Claim.OK
 
     async def release(self, room: str, handle: str) -> bool:
@@ -150,8 +165,10 @@ class MemoryBroker:
         if state is None:
             return False
         state.members.pop(handle, None)
+        _, drop = state.seats.pop(handle, ("", ()))
         if state.members:
-            state.flags.pop("consent:" + handle, None)  # a member's consent leaves with them
+            for name in drop:  # the flags that leave with the member
+                state.flags.pop(name, None)
             return False
         del self._rooms[room]
         return True
@@ -170,11 +187,3 @@ class MemoryBroker:
     async def flags(self, room: str) -> Mapping[str, int]:
         state = self._rooms.get(room)
         return {} if state is None else dict(state.flags)
-
-
-def _session_of(member: bytes) -> str | None:
-    try:
-        value = msgpack.unpackb(member, raw=False)
-    except Exception:
-        return None
-    return value.get("s") if isinstance(value, dict) else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from redis.asyncio.connection import AbstractConnection as Connection
@@ -20,6 +20,9 @@ from redis.exceptions import ResponseError
 
 #: How long closing a connection's reader task may take.
 CLOSE_TIMEOUT = 2.0
+
+#: Starts a child task under the broker's supervisor: (name, coroutine) -> task.
+Spawn = Callable[[str, Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
 
 def bulk(arg: bytes) -> bytes:
@@ -44,8 +47,9 @@ class Link:
     hold every later message back for as many event-loop turns as the batch has replies.
     """
 
-    def __init__(self, factory: Callable[[], Connection]) -> None:
+    def __init__(self, factory: Callable[[], Connection], spawn: Spawn) -> None:
         self.conn = factory()
+        self._spawn = spawn
         self.inflight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
         self.reader: asyncio.Task[None] | None = None
 
@@ -61,7 +65,7 @@ class Link:
         future: asyncio.Future[list[Any]] = loop.create_future()
         self.inflight.append((len(commands), future))
         if self.reader is None:
-            self.reader = loop.create_task(self._read())
+            self.reader = self._spawn("publish-reader", self._read())
         try:
             await conn.send_packed_command(b"".join(commands), check_health=False)
         except BaseException:

@@ -9,7 +9,7 @@ import msgpack
 
 from chatserver.broker.base import Claim
 from chatserver.broker.memory import MemoryBroker
-from chatserver.chat import pack
+from chatserver.envelopes import pack
 from chatserver.hub import Hub
 from chatserver.session import Session
 from protocol import JSON, MSGPACK, Codec

@@ -100,3 +100,14 @@ async def test_garbage_flood_does_not_hurt_others() -> None:
         texts = [(await b.recv_until(Message)).text for _ in range(20)]
         assert texts == [f"m{i}" for i in range(20)]
         await flooding
+
+
+async def test_welcome_states_the_limits_that_are_enforced() -> None:
+    async with running(
+        rate_per_second=1.5, rate_burst=4, room_capacity=5, max_frame_bytes=4096, resume_grace=30
+    ) as server, ChatClient(url_of(server)) as client:
+        assert client.welcome is not None
+        limits = client.welcome.limits
+        assert limits is not None
+        assert (limits.rate_per_minute, limits.rate_burst) == (90, 4)
+        assert (limits.room_capacity, limits.max_frame_bytes, limits.resume_grace) == (5, 4096, 30)

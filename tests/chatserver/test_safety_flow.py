@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chatserver.app import ChatServer
+from chatserver.features.verdicts import resources
 from chatserver.tokens import Claims, issue
 from clients.client import ChatClient
 from protocol.messages import (
@@ -74,8 +75,8 @@ async def test_crisis_message_gets_resources_and_alerts_listeners(srv: ChatServe
 
 
 async def test_locale_picks_the_country_resources(srv: ChatServer) -> None:
-    uk = srv.messaging.resources("en-GB")
-    us = srv.messaging.resources("en-US")
+    uk = resources("en-GB")
+    us = resources("en-US")
     assert uk != us
     assert any("116" in (r.phone or "") for r in uk)
     assert any((r.phone or "") == "988" for r in us)

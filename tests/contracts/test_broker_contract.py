@@ -226,6 +226,30 @@ async def test_claim_taken_full_and_release_deletes_the_room(backend: Backend) -
         assert await _keys(backend, room) == []
 
 
+async def test_reclaim_takes_a_seat_back_only_for_its_owner(backend: Backend) -> None:
+    """Member values are opaque (any bytes); the owner is compared as given."""
+    a = await backend.broker("a")
+    b = await backend.broker("b") if backend.shared else a
+    room = new_room()
+    assert await b.reclaim(room, "Calm Heron", b"x", "s1") is Claim.GONE  # no such room
+    assert await a.claim(room, "Calm Heron", b"\x00opaque", owner="s1") is Claim.OK
+    assert await a.claim(room, "Kind Otter", b"\xff") is Claim.OK  # no owner
+    assert await b.reclaim(room, "Calm Heron", b"moved", "s2") is Claim.TAKEN
+    assert await b.reclaim(room, "Kind Otter", b"moved", "") is Claim.TAKEN  # none: never
+    assert dict(await b.members(room)) == {"Calm Heron": b"\x00opaque", "Kind Otter": b"\xff"}
+    flags = ("consent:Calm Heron",)
+    assert await b.reclaim(room, "Calm Heron", b"moved", "s1", flags=flags) is Claim.OK
+    assert (await a.members(room))["Calm Heron"] == b"moved"
+    assert await a.reclaim(room, "Calm Heron", b"back", "s1", flags=flags) is Claim.OK
+    assert await b.reclaim(room, "Quiet Fox", b"q", "s3") is Claim.OK  # free handle: taken
+    await a.set_flag(room, "consent:Calm Heron", 1)
+    assert await a.release(room, "Calm Heron") is False  # the reclaimed seat's flags go too
+    assert await a.flags(room) == {}
+    assert await b.release(room, "Quiet Fox") is False
+    assert await a.release(room, "Kind Otter") is True
+    assert await a.reclaim(room, "Kind Otter", b"x", "s1") is Claim.GONE
+
+
 async def test_publish_once_relays_a_marked_message_once(backend: Backend) -> None:
     seen = Recorder()
     a = await backend.broker("a", seen)
@@ -253,7 +277,8 @@ async def test_room_flags_are_shared_and_go_when_the_room_closes(backend: Backen
     await a.set_flag(room, "consent", 1)
     await a.set_flag(room, "slow", 10)
     assert dict(await b.flags(room)) == {"slow": 10, "consent": 1}
-    assert await a.claim(room, "Calm Heron", member("a")) is Claim.OK
+    flags = ("consent:Calm Heron",)  # named by the caller: the broker reads no flag name
+    assert await a.claim(room, "Calm Heron", member("a"), flags=flags) is Claim.OK
     await a.set_flag(room, "consent:Calm Heron", 1)
     assert "consent:Calm Heron" in await b.flags(room)
     assert await a.release(room, "Calm Heron") is False  # a member's consent leaves with them
@@ -326,8 +351,10 @@ async def test_dead_node_members_are_evicted_once(backend: Backend) -> None:
     await backend.broker("b", on_evict=evicted_b, presence_ttl=ttl)
     c = await backend.broker("c", on_evict=evicted_c, presence_ttl=ttl)
     shared, alone = new_room(), new_room()
-    assert await a.claim(shared, "Calm Heron", member("a")) is Claim.OK
+    flags = ("consent:Calm Heron",)
+    assert await a.claim(shared, "Calm Heron", member("a"), flags=flags) is Claim.OK
     assert await c.claim(shared, "Kind Otter", member("c", "listener")) is Claim.OK
+    assert await a.set_flag(shared, "consent:Calm Heron", 1) is True
     assert await a.claim(alone, "Quiet Fox", member("a")) is Claim.OK
     await a.set_flag(alone, "slow", 30)
     await asyncio.sleep(ttl / 2)  # let b and c sweep while a is alive: nothing goes
@@ -342,6 +369,7 @@ async def test_dead_node_members_are_evicted_once(backend: Backend) -> None:
                 timeout=0.05,
             )
     assert evicted_b.got + evicted_c.got == [(shared, "Calm Heron", member("a"))]
+    assert await c.flags(shared) == {}  # the evicted member's flags left with it
     assert await c.members(alone) == {}  # emptied: deleted, and nobody to tell
     assert await c.flags(alone) == {}
 

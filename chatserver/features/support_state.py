@@ -1,0 +1,92 @@
+"""What one-to-one support remembers on this node, and the words it says.
+
+The pairing store decides (one atomic operation per decision); this is only this node's
+view of its own sessions: who waits here, who listens here, which private rooms they hold.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chatserver.envelopes import ChatOver
+from chatserver.pairing.base import MAX_AVOID, Pair
+from chatserver.session import Session
+
+#: Recent matches per topic used to estimate waits.
+ETA_WINDOW = 20
+
+ENDED_TEXT = {
+    "ended_by_seeker": "The chat has ended. Thank you for being there.",
+    "ended_by_listener": "{name} has ended the chat. Thank you for reaching out; "
+    "you can come back any time.",
+    "listener_left": "{name} had to leave. You're first in line for the next listener, "
+    "so please stay if you can.",
+    "handed_over": "You handed this chat over. Thank you.",
+    "seeker_left": "The person you were talking with has left the chat.",
+}
+HANDOVER_TEXT = "{name} has handed your chat to {new}, who is here for you now."
+BLOCKED_TEXT = "You've left this chat, and you won't hear from that person again. Take care."
+REQUEUED_TEXT = "You're first in line for the next listener. Thank you for waiting."
+
+
+def avoided(session: Session) -> tuple[str, ...]:
+    """Who a seeker must not be paired with: the people they blocked (a block also mutes)
+    or muted, by session id; seats are keyed by the listener's session id."""
+    return tuple(sorted(session.muted))[-MAX_AVOID:]
+
+
+def private_room() -> str:
+    return "p-" + secrets.token_hex(6)
+
+
+def listener_left(pair: Pair) -> ChatOver:
+    """To the seeker's node: the listener is gone; the seeker goes first in line."""
+    return ChatOver(pair.room, "listener_left", listener=pair.listener, requeue=pair)
+
+
+def ended_by(session: Session, pair: Pair) -> str:
+    return "ended_by_seeker" if session.id == pair.seeker else "ended_by_listener"
+
+
+class EtaEstimator:
+    """Expected wait from the pace of recent matches on a topic: position x interval."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._matches: dict[str, deque[float]] = {}
+        self._clock = clock
+
+    def matched(self, topic: str) -> None:
+        self._matches.setdefault(topic, deque(maxlen=ETA_WINDOW)).append(self._clock())
+
+    def eta(self, topic: str, position: int) -> int | None:
+        times = self._matches.get(topic)
+        if times is None or len(times) < 2:
+            return None
+        interval = (times[-1] - times[0]) / (len(times) - 1)
+        return max(1, round(interval * position))
+
+
+@dataclass(slots=True)
+class SupportState:
+    eta: EtaEstimator
+    #: local seekers waiting: session id -> (topic, last position sent)
+    waiting: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: local listeners who sent `listen`: session id -> session
+    listeners: dict[str, Session] = field(default_factory=dict)
+    #: private rooms held by local sessions: room -> Pair
+    pairs: dict[str, Pair] = field(default_factory=dict)
+    status_due: bool = False
+
+    def is_busy(self, session: Session) -> bool:
+        return session.id in self.waiting or session.id in self.listeners
+
+    def forget(self, session_id: str) -> None:
+        """The session moved to another node: drop local bookkeeping, keep the store."""
+        self.waiting.pop(session_id, None)
+        self.listeners.pop(session_id, None)
+        for room in [r for r, p in self.pairs.items() if session_id in (p.seeker, p.listener)]:
+            del self.pairs[room]

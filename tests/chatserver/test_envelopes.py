@@ -1,0 +1,89 @@
+"""The typed envelopes between nodes: every control message survives encode -> decode,
+room payloads keep their private keys away from clients, member records are tolerant."""
+
+from __future__ import annotations
+
+import msgpack
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatserver.envelopes import (
+    ChatOver,
+    Control,
+    MemberRecord,
+    Moved,
+    PairListener,
+    PairSeeker,
+    QueueChanged,
+    RemoveMember,
+    RoomEnded,
+    Suspend,
+    decode_control,
+    encode_control,
+    marker_bytes,
+    pack,
+    sender_of,
+    unpack,
+    unpack_raw,
+)
+from chatserver.pairing.base import Pair
+from protocol.messages import Message
+
+ids = st.text(min_size=1, max_size=12)
+maybe = st.none() | ids
+times = st.floats(min_value=0, max_value=1e10, allow_nan=False)
+pairs = st.builds(
+    Pair,
+    room=ids, topic=ids, seeker=ids, seeker_node=ids, seeker_handle=ids, listener=ids,
+    listener_node=ids, listener_name=ids, at_risk=st.booleans(), waited=times,
+)  # fmt: skip
+controls: st.SearchStrategy[Control] = st.one_of(
+    st.builds(PairSeeker, pairs, maybe),
+    st.builds(PairListener, pairs, maybe),
+    st.builds(ChatOver, ids, ids, maybe, maybe, maybe, st.none() | pairs),
+    st.builds(Moved, ids),
+    st.builds(RemoveMember, ids, ids, times),
+    st.builds(Suspend, ids, times),
+    st.builds(QueueChanged, ids, st.integers(min_value=0, max_value=1000)),
+    st.builds(RoomEnded, ids),
+)
+
+
+@given(controls)
+def test_every_control_message_round_trips(message: Control) -> None:
+    assert decode_control(encode_control(message)) == message
+
+
+def test_an_unknown_control_kind_is_ignored() -> None:
+    assert decode_control(msgpack.packb({"k": "from_the_future", "x": 1})) is None
+
+
+def test_a_requeue_keeps_the_room_that_ended() -> None:
+    pair = Pair("p-1", "grief", "s", "n1", "Kim", "l", "n2", "Sam", False, 3.0)
+    over = ChatOver("p-1", "listener_left", listener="l", requeue=pair)
+    assert decode_control(encode_control(over)) == over
+    assert over.lane() == "s:l"
+
+
+@given(st.text(max_size=50), maybe, maybe, st.integers(min_value=0, max_value=2**40))
+def test_room_payload_hides_sender_and_marker_from_clients(
+    text: str, sender: str | None, marker: str | None, seq: int
+) -> None:
+    message = Message("r", "id", 0, "H", "seeker", text, 1)
+    payload = pack(message, sender, marker)
+    frame, got_sender = unpack(payload, seq)
+    assert got_sender == sender
+    assert frame["text"] == text and frame["type"] == "message"
+    assert all(not key.startswith("_") for key in frame)
+    if seq:
+        assert frame["seq"] == seq
+    raw = unpack_raw(payload)
+    assert sender_of(raw) == sender
+    if marker is not None:
+        assert marker_bytes(marker) in payload
+
+
+def test_member_record_round_trips_and_tolerates_garbage() -> None:
+    record = MemberRecord("listener", "node-1", "abc")
+    assert MemberRecord.decode(record.encode()) == record
+    assert MemberRecord.decode(b"\xc1 not msgpack") == MemberRecord("seeker", "")

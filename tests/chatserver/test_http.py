@@ -1,0 +1,66 @@
+"""Plain HTTP beside the websocket: the index page, the local demo sign-in, /metrics apart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import urllib.error
+import urllib.request
+
+from chatserver.tokens import verify
+from tests.conftest import running
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def fetch(url: str) -> tuple[int, bytes]:
+    return await asyncio.to_thread(get, url)
+
+
+async def test_index_links_the_demo_and_the_console() -> None:
+    async with running() as server:
+        status, body = await fetch(f"http://127.0.0.1:{server.port}/")
+    assert status == 200
+    assert b'href="/demo"' in body and b'href="/listener"' in body
+
+
+async def test_local_demo_hands_a_listener_token_to_this_machine() -> None:
+    async with running(host="127.0.0.1") as server:
+        assert server.settings.local_demo
+        status, body = await fetch(f"http://127.0.0.1:{server.port}/listener/local-token")
+        assert status == 200
+        claims = verify(json.loads(body)["token"], server.settings.listener_secret)
+    assert claims.role == "listener" and set(claims.topics) == set(server.settings.topics)
+
+
+async def test_no_local_sign_in_when_a_secret_is_set() -> None:
+    async with running(host="127.0.0.1", listener_secret="s3cret") as server:
+        assert not server.settings.local_demo
+        status, _ = await fetch(f"http://127.0.0.1:{server.port}/listener/local-token")
+    assert status == 404
+
+
+async def test_metrics_on_their_own_address() -> None:
+    port = free_port()
+    async with running(metrics_address=f"127.0.0.1:{port}") as server:
+        status, _ = await fetch(f"http://127.0.0.1:{server.port}/metrics")
+        assert status == 404
+        status, body = await fetch(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200 and b"chatserver_connections" in body
+        status, _ = await fetch(f"http://127.0.0.1:{port}/readyz")
+        assert status == 200
+        status, _ = await fetch(f"http://127.0.0.1:{port}/demo")
+        assert status == 404
