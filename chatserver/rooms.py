@@ -19,11 +19,12 @@ from chatserver.handles import candidates
 from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
+from chatserver.presence import listing
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
 from protocol import ErrorCode, ServerFrame
-from protocol.messages import Join, Joined, Leave, Left, Member, Presence, RoomMode
+from protocol.messages import Join, Joined, Leave, Left, Presence, RoomMode
 
 log = structlog.get_logger("chatserver.rooms")
 
@@ -149,8 +150,8 @@ class Rooms:
             await self.hub.detach(room, session)
             await self.broker.release(room, handle)
             raise
-        listed = tuple(Member(h, role_of(m)) for h, m in sorted(members.items()))
-        session.send(Joined(room, handle, session.role, listed, seq, ref=ref))
+        listed = listing(members, handle)
+        session.send(Joined(room, handle, session.role, listed, seq, ref=ref, count=len(members)))
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from clients.client import ChatClient, ChatClosed, ChatError
 from protocol import ServerFrame
-from protocol.messages import Error, Message, Notice, Presence, TypingEvent
+from protocol.messages import Error, Message, Notice, Presence, PresenceBatch, TypingEvent
 
 
 def render(frame: ServerFrame) -> str | None:
@@ -29,6 +29,8 @@ def render(frame: ServerFrame) -> str | None:
     if isinstance(frame, Presence):
         verb = "joined" if frame.event == "join" else "left"
         return f"  · {frame.handle} {verb} #{frame.room}"
+    if isinstance(frame, PresenceBatch):
+        return _batch_line(frame)
     if isinstance(frame, Notice):
         return f"  ! {frame.text}"
     if isinstance(frame, Error):
@@ -36,6 +38,22 @@ def render(frame: ServerFrame) -> str | None:
     if isinstance(frame, TypingEvent):
         return None
     return None
+
+
+def _batch_line(frame: PresenceBatch) -> str:
+    """Several people came and went at once: their names, and how many more."""
+    parts = []
+    for verb, named, count in (
+        ("joined", frame.joins, frame.joined),
+        ("left", frame.leaves, frame.left),
+    ):
+        if count:
+            names = ", ".join(m.handle for m in named)
+            more = count - len(named)
+            if names and more:
+                names += f" and {more} more"
+            parts.append(f"{names or f'{count} people'} {verb}")
+    return f"  · {'; '.join(parts)} #{frame.room}"
 
 
 async def _printer(client: ChatClient, me: set[str]) -> None:

@@ -137,7 +137,7 @@
 
   // chat view parts, built once per room
   let log, typingLine, composer, input, heldBox, crisisBox, leaveBtn;
-  function viewChat(members) {
+  function viewChat(members, count) {
     log = h("ol", { class: "log" });
     const logBox = h("div", { class: "logbox", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" }, log);
     typingLine = h("p", { class: "typing", "aria-hidden": "true" });
@@ -156,7 +156,7 @@
       h("p", { class: "muted small", text: "You are " + S.handle + ". Please don't share your name, address or phone number." }),
       crisisBox, logBox, typingLine, heldBox, composer);
     if (members) system(private1 ? "You're connected. Say hello whenever you're ready." :
-      (members.length > 1 ? members.length - 1 + " other" + (members.length > 2 ? "s" : "") + " here." : "You're the first one here. Others may join soon."));
+      ((count = count || members.length) > 1 ? count - 1 + " other" + (count > 2 ? "s" : "") + " here." : "You're the first one here. Others may join soon."));
     if (S.carryNote) { system(S.carryNote, "back"); S.carryNote = null; }
     input.focus();
   }
@@ -459,7 +459,7 @@
       S.kind = f.room === S.pairedRoom || f.room.startsWith("p-") ? "private" : "group";
       if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = f.seq;
       store.save();
-      viewChat(f.members || []);
+      viewChat(f.members || [], f.count);
     },
     left(f) { forgetRoom(f.room); },
     message(f) {
@@ -483,6 +483,14 @@
     presence(f) {
       if (f.room !== S.room || f.handle === S.handle) return;
       system(f.event === "join" ? f.handle + (f.role === "listener" ? " (listener)" : "") + " joined." : f.handle + " left.");
+    },
+    presence_batch(f) { // several came and went at once: names (not yours), then how many more
+      if (f.room !== S.room) return;
+      for (const [named, count, verb] of [[f.joins, f.joined, " joined."], [f.leaves, f.left, " left."]]) {
+        const names = named.filter((m) => m.handle !== S.handle).map((m) => m.handle + (m.role === "listener" ? " (listener)" : ""));
+        const more = count - named.length;
+        if (names.length || more > 0) system((names.length ? names.join(", ") + (more > 0 ? " and " + more + " more" : "") : more + (more === 1 ? " person" : " people")) + verb);
+      }
     },
     pong() { clearTimeout(S.pongTimer); },
     queue_position(f) {
