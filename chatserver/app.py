@@ -34,6 +34,7 @@ from chatserver.features.support import Support
 from chatserver.features.verdicts import Verdicts
 from chatserver.http import HttpRoutes, MetricsRoutes
 from chatserver.hub import Hub
+from chatserver.keepalive import keep_alive
 from chatserver.limits import AddressCounter
 from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.node import ChatConfig
@@ -305,8 +306,7 @@ class ChatServer:
             "max_size": s.max_frame_bytes,
             "compression": "deflate" if s.compression else None,
             "backlog": s.listen_backlog,
-            "ping_interval": s.ping_interval or None,
-            "ping_timeout": s.ping_interval or None,
+            "ping_interval": None,  # one node-level pinger instead (chatserver/keepalive.py)
             # browsers always send Origin; other clients (no header) are not at risk of
             # cross-site hijacking, so None is allowed alongside the list
             "origins": [*s.allowed_origins, None] if s.allowed_origins else None,
@@ -337,9 +337,11 @@ class ChatServer:
                     self._tg = tg
                     sweeper = tg.create_task(self._sweep())
                     inbox = tg.create_task(self.ctx.control.run())
+                    pinger = tg.create_task(keep_alive(lambda: server.connections, s.ping_interval))
                     await self._stop.wait()
                     sweeper.cancel()
                     inbox.cancel()
+                    pinger.cancel()
                     await self._shutdown(server)
                     self._tg = None
         finally:
