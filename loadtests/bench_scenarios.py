@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+import redis
+
 from loadtests import fanout_worker
 from loadtests.bench_nodes import cpu_seconds, machine, nodes, percentile, redis_process, rss_kib
 
@@ -182,11 +184,29 @@ def open_members(w: Workers, t: Target, eps: list[fanout_worker.Endpoint]) -> No
     t.memory["rss_base_kib"] = t.rss_base
 
 
+def redis_counts(url: str) -> tuple[int, int]:
+    """Publishes Redis ran (scripts and plain) and the reads it processed: their ratio
+    over a trial is the publishes per write a node sends (other commands are few)."""
+    client = redis.Redis.from_url(url)
+    try:
+        stats = client.info("commandstats")
+        reads = int(client.info("stats")["total_reads_processed"])
+    finally:
+        client.close()
+    calls = sum(
+        int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+        for name in ("evalsha", "eval", "publish", "spublish")
+    )
+    return calls, reads
+
+
 def offer(
-    w: Workers, t: Target, redis_pid: int, per_room: int, rate: float, seconds: float
-) -> dict[str, Any]:
+    w: Workers, t: Target, redis_url: str, redis_pid: int, per_room: int, rate: float,
+    seconds: float,
+) -> dict[str, Any]:  # fmt: skip
     warm = 1.0
     at = time.monotonic_ns() + 200_000_000
+    calls0, reads0 = redis_counts(redis_url)
     node0, redis0, wall0 = cpu_seconds(t.pids), cpu_seconds([redis_pid]), time.monotonic()
     me0 = fanout_worker.cpu_self()
     n = len(w.pipes)
@@ -194,6 +214,7 @@ def offer(
     wall = time.monotonic() - wall0
     node_cpu = cpu_seconds(t.pids) - node0
     redis_cpu = cpu_seconds([redis_pid]) - redis0
+    calls, reads = (b - a for a, b in zip((calls0, reads0), redis_counts(redis_url), strict=True))
     gen_cpu = sum(r["cpu_s"] for r in replies) + fanout_worker.cpu_self() - me0
     total = sum(r["messages"] for r in replies)
     sent = sum(r["sent"] for r in replies)
@@ -218,6 +239,7 @@ def offer(
         "node_cpu_us_per_delivery": round(node_cpu * 1e6 / max(total, 1), 2),
         "node_cores": round(node_cpu / wall, 3),
         "redis_cores": round(redis_cpu / wall, 3),
+        "redis_publishes_per_read": round(calls / max(reads, 1), 2),
         "gen_cpu_us_per_delivery": round(gen_cpu * 1e6 / max(total, 1), 2),
         "gen_cores": round(gen_cpu / wall, 3),
         "gen_lag_p99_ms": lag,
@@ -246,7 +268,7 @@ def run_shape(
             for _ in range(args.repeat):
                 for t in ts:
                     if misses[t.name] < MAX_MISSES:
-                        r = offer(w, t, redis.proc.pid, per_room, rate, args.seconds)
+                        r = offer(w, t, redis.url, redis.proc.pid, per_room, rate, args.seconds)
                         log(f"  {shape} {json.dumps(r)}")
                         trials[t.name].append(r)
             for name, runs in trials.items():
