@@ -55,12 +55,23 @@ def listing(members: Mapping[str, bytes], you: str) -> tuple[Member, ...]:
     """The ``members`` of a ``joined``: everyone by handle in a room of up to
     :data:`LISTED`; in a bigger one you, then listeners and moderators, then others.
     (Every ``joined`` of a room filling up listing everyone was the other half of the
-    n² of a fill: 62 KB per member at 500.)"""
-    everyone = [Member(h, MemberRecord.decode(m).role) for h, m in sorted(members.items())]
-    if len(everyone) <= LISTED:
-        return tuple(everyone)
-    everyone.sort(key=lambda m: (m.handle != you, m.role not in STAFF))
-    return tuple(everyone[:LISTED])
+    n² of a fill: 62 KB per member at 500.) A big room's seekers are not decoded: their
+    records are told apart by their first bytes."""
+    if len(members) <= LISTED:
+        return tuple(Member(h, MemberRecord.decode(m).role) for h, m in sorted(members.items()))
+    staff = [
+        Member(h, MemberRecord.decode(m).role)
+        for h, m in members.items()
+        if h != you and not MemberRecord.is_seeker(m)
+    ]
+    first = [Member(you, MemberRecord.decode(members[you]).role)] if you in members else []
+    listed = first + sorted(staff, key=lambda m: m.handle)[: LISTED - len(first)]
+    for handle, record in members.items():
+        if len(listed) >= LISTED:
+            break
+        if handle != you and MemberRecord.is_seeker(record):
+            listed.append(Member(handle, "seeker"))
+    return tuple(listed)
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ class Rooms:
         #: topic -> index of the group room where this node last found a seat: joins
         #: start there instead of knocking on every full room (reset when a seat frees)
         self._first_open: dict[str, int] = {}
+        self._group_names: dict[str, list[str]] = {}
 
     def member_record(self, session: Session) -> bytes:
         return MemberRecord(session.role, self.config.node_id, session.id).encode()
@@ -81,7 +82,11 @@ class Rooms:
         if match["n"] is not None or role != "seeker":
             return [requested]
         topic = match["topic"]
-        return [topic] + [f"{topic}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+        names = self._group_names.get(topic)
+        if names is None:  # built once per topic: a join must not build a thousand names
+            names = [topic] + [f"{topic}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+            self._group_names[topic] = names
+        return names
 
     async def join(self, session: Session, frame: Join) -> None:
         if frame.room in session.rooms:

@@ -151,3 +151,4 @@ def test_joined_lists_everyone_in_a_small_room_and_you_and_staff_first_in_a_big_
     listed = listing(big, "h150")
     assert len(listed) == LISTED
     assert listed[:2] == (Member("h150", "seeker"), Member("zz staff", "moderator"))
+    assert len({m.handle for m in listed}) == LISTED and all(m.role == "seeker" for m in listed[2:])
