@@ -61,6 +61,10 @@ LOCAL_TOKEN_SECONDS = 8 * 3600
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
+#: Allocations between young collections (CPython: 700). Each promotes what is in flight;
+#: the promotions trigger full ones (every connection's objects: 15-60 ms, the p99 stall
+#: with the default filters, whose garbage tripled them: BENCHMARKS.md, issue 17).
+GC_YOUNG = 20_000
 
 
 def make_broker(settings: Settings) -> Broker:
@@ -394,4 +398,5 @@ async def serve_forever(settings: Settings) -> None:
     # Start-up objects (modules, safety lexicons, settings) live as long as the process:
     # keep them out of every later full collection, whose pauses otherwise show in p99.
     gc.freeze()
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
     await server.run()

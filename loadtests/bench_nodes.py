@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 class Proc:
     """A child process that logs ``{"event": "listening", "port": P}`` on stderr."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], cwd: Path = ROOT) -> None:
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self.port = 0
         self.ready = threading.Event()
@@ -81,9 +81,11 @@ def nodes(
     filters: str,
     capacity: int = 64,
     node_prefix: str = "bench",
+    tree: Path = ROOT,
 ) -> Iterator[list[Proc]]:
     """Two nodes of ``target`` (``bare`` or ``chatserver``); chatserver's limits raised so
-    that none binds, ``capacity`` members per room."""
+    that none binds, ``capacity`` members per room. ``tree``: the source tree the nodes
+    run from (another commit's, unpacked, for a before-and-after in one run)."""
     py = sys.executable
     procs: list[Proc] = []
     try:
@@ -100,7 +102,7 @@ def nodes(
                 ]  # fmt: skip
                 if filters != "default":
                     args += ["--filters", ","]
-            procs.append(Proc(args))
+            procs.append(Proc(args, tree))
         yield procs
     finally:
         for p in procs:

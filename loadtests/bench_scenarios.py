@@ -16,15 +16,17 @@ of a room is on node ``i % 2``; every target in rooms of its own):
   received until the room went quiet (presence to everyone already in: O(n^2)).
 
 Targets: ``bare`` (:mod:`loadtests.bare_relay`), ``default`` (chatserver, default safety
-filters), ``none`` (chatserver, ``--filters ,``). Each rate runs on each target in turn,
-``--repeat`` times (interleaved, so the machine's other work hits them alike); per rate and
-target the least disturbed trial counts. Every trial reports the nodes' CPU per delivery
-(both nodes' user+system time over the trial, warm-up and drain included, divided by the
-deliveries), Redis' CPU, and RSS; every scenario reports RSS per connection of both nodes:
-connected (``welcome`` only), joined and idle, and after each trial (active). A trial
-waits for late deliveries (until none came for 1 s, at most 15 s), so ``lost`` (acked
-messages times members, less deliveries) is loss, not lateness; ``refused`` counts says
-answered with an error frame, ``unanswered`` says with neither ack nor error by then.
+filters), ``none`` (chatserver, ``--filters ,``), ``before`` (chatserver with default
+filters from another source tree, ``--before-tree``: a before-and-after in one run). Each
+rate runs on each target in turn, ``--repeat`` times (interleaved, so the machine's other
+work hits them alike); per rate and target the least disturbed trial counts. Every trial
+reports the nodes' CPU per delivery (both nodes' user+system time over the trial, warm-up
+and drain included, divided by the deliveries), Redis' CPU, and RSS; every scenario
+reports RSS per connection of both nodes: connected (``welcome`` only), joined and idle,
+and after each trial (active). A trial waits for late deliveries (until none came for 1 s,
+at most 15 s), so ``lost`` (acked messages times members, less deliveries) is loss, not
+lateness; ``refused`` counts says answered with an error frame, ``unanswered`` says with
+neither ack nor error by then.
 Output: a line per trial on stderr; on stdout a JSON line for the machine, then one per
 scenario as it ends.
 
@@ -54,6 +56,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -69,7 +72,10 @@ TARGETS = {
     "bare": ("bare", ""),
     "default": ("chatserver", "default"),
     "none": ("chatserver", "none"),
+    "before": ("chatserver", "default"),  # from --before-tree
 }
+#: where the ``before`` target's nodes run from (``--before-tree``)
+BEFORE_TREE: list[Path] = []
 
 
 @dataclass
@@ -138,7 +144,10 @@ def targets(
             topics = [f"t{index}r{r}" for r in range(rooms)]
             topics += [f"t{index}fill{r}" for r in range(fills)]
             procs = stack.enter_context(
-                nodes(kind, redis_url, topics, filters, capacity, node_prefix=f"t{index}n")
+                nodes(
+                    kind, redis_url, topics, filters, capacity, node_prefix=f"t{index}n",
+                    **({"tree": BEFORE_TREE[0]} if name == "before" else {}),
+                )  # fmt: skip
             )
             pids = [p.proc.pid for p in procs]
             out.append(Target(name, index, pids, [p.port for p in procs]))
@@ -356,8 +365,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=10, help="1 member in N times")
     parser.add_argument("--fill-members", type=int, default=500)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default=default_loop())
+    parser.add_argument(
+        "--before-tree", type=Path, help="target 'before': chatserver from this source tree "
+        "(e.g. `git archive <commit> | tar -x -C DIR`), default filters",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     names = args.targets.split(",")
+    if "before" in names:
+        if args.before_tree is None:
+            parser.error("target 'before' needs --before-tree")
+        BEFORE_TREE[:] = [args.before_tree.resolve()]
     unknown = [n for n in names if n not in TARGETS] + [
         s for s in args.scenario.split(",") if s not in SHAPES and s != "fill"
     ]
