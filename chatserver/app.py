@@ -61,9 +61,7 @@ LOCAL_TOKEN_SECONDS = 8 * 3600
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
-#: Allocations between young collections (CPython: 700). Each promotes what is in flight;
-#: the promotions trigger full ones (every connection's objects: 15-60 ms, the p99 stall
-#: with the default filters, whose garbage tripled them: BENCHMARKS.md, issue 17).
+#: Allocations between young GCs (CPython: 700): fewer full ones, the filters' p99 (issue 17)
 GC_YOUNG = 20_000
 
 
