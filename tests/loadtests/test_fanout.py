@@ -88,13 +88,14 @@ def message(text: str) -> bytes:
 async def test_counting_client_counts_deliveries_on_both_paths() -> None:
     client, _ = await open_client(sampled=False)
     client.data_received(server_frame(message("hello")))  # one frame: the fast path
+    client.data_received(server_frame(message("b")) + server_frame(message("c")))  # fast too
     two = server_frame(message("a")) + server_frame(b'{"type":"presence"}')
     client.data_received(two[:7])  # split across reads: the general path
     client.data_received(two[7:])
     client.data_received(server_frame(b'{"type":"ack","seq":1}'))
     client.data_received(server_frame(b'{"type":"error","code":"rate_limited"}'))
     tally = client.tally
-    assert (tally.messages, tally.frames) == (2, 6)  # and the welcome
+    assert (tally.messages, tally.frames) == (4, 8)  # and the welcome
     assert (tally.acks, tally.errors) == (1, 1)
     assert tally.latencies_us == []
 
