@@ -9,9 +9,9 @@ land in one loop turn), pings each, and aborts a connection whose previous ping 
 unanswered for ``timeout`` seconds (a dead phone network: the session then waits for a
 resume, as for any dropped socket).
 
-A ping is written at once (websockets' sans-I/O ``send_ping``, then ``send_data``), and
-its pong is recognised by its payload in websockets' ``pending_pings``, the table its own
-``ping()`` fills: only the pings of one round are waiting at any time.
+A ping is written at once (websockets' sans-I/O ``send_ping``, then ``send_data``) and
+recorded in websockets' own ``pending_pings``, the table its ``ping()`` fills and a pong
+empties: the pinger keeps nothing per connection.
 """
 
 from __future__ import annotations
@@ -55,9 +55,14 @@ def ping(ws: Any) -> bytes | None:
     return data
 
 
-def answered(ws: Any, data: bytes) -> bool:
-    """Whether the pong of the ping ``data`` came (websockets drops it from the table)."""
-    return data not in ws.pending_pings
+def late(ws: Any, now: float, timeout: float) -> bool | None:
+    """None when no ping of ``ws`` waits for its pong; else whether the oldest waiting
+    one was sent ``timeout`` or more seconds before ``now`` (loop time)."""
+    pending = ws.pending_pings
+    if not pending:
+        return None
+    _, sent = next(iter(pending.values()))
+    return bool(now - sent >= timeout)
 
 
 async def keep_alive(connections: Callable[[], Collection[Any]], interval: float) -> None:
@@ -76,8 +81,6 @@ class Pinger:
         self._connections = connections
         self._interval = interval
         self._timeout = timeout
-        #: connection -> (payload, loop time) of its ping still waiting for a pong
-        self._waiting: dict[Any, tuple[bytes, float]] = {}
         self.pings = 0
         self.aborted = 0
 
@@ -94,28 +97,22 @@ class Pinger:
         for start in range(0, max(len(todo), 1), SLICE):
             self._slice(todo[start : start + SLICE])
             await asyncio.sleep(pause)
-        live = set(todo)
-        for ws in [ws for ws in self._waiting if ws not in live]:
-            del self._waiting[ws]  # closed meanwhile
 
     def _slice(self, connections: list[Any]) -> None:
         now = asyncio.get_running_loop().time()
         for ws in connections:
-            waiting = self._waiting.pop(ws, None)
-            if waiting is not None and not answered(ws, waiting[0]):
-                if now - waiting[1] >= self._timeout:
-                    self._abort(ws)
-                    continue
-                self._waiting[ws] = waiting  # not late yet: no second ping meanwhile
+            overdue = late(ws, now, self._timeout)
+            if overdue:
+                self._abort(ws)
                 continue
+            if overdue is False:
+                continue  # its pong may still come: no second ping meanwhile
             try:
-                data = ping(ws)
+                sent = ping(ws)
             except Exception as exc:  # one broken socket spares the rest
                 log.warning("keepalive_ping_failed", error=type(exc).__name__)
                 continue
-            if data is not None:
-                self.pings += 1
-                self._waiting[ws] = (data, now)
+            self.pings += sent is not None
 
     def _abort(self, ws: Any) -> None:
         self.aborted += 1
