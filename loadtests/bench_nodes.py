@@ -9,10 +9,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from loadtests.targets import RedisProcess
+import redis
+
+from loadtests.targets import RedisClusterProcess, RedisProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,6 +76,51 @@ def redis_process() -> Iterator[RedisProcess]:
         redis.cleanup()
 
 
+@dataclass
+class Relay:
+    """The Redis under test: one server, or the masters of a cluster (one per shard)."""
+
+    url: str  # what the nodes are given
+    servers: list[RedisProcess]
+
+    @property
+    def pids(self) -> list[int]:
+        return [s.proc.pid for s in self.servers if s.proc is not None]
+
+    def counts(self) -> list[tuple[int, int]]:
+        """Per server: publishes it ran (scripts and plain) and the reads it processed.
+        Their ratio over a trial is the publishes per write the nodes sent (other
+        commands are few then)."""
+        out = []
+        for server in self.servers:
+            client = redis.Redis.from_url(server.url)
+            try:
+                stats = client.info("commandstats")
+                reads = int(client.info("stats")["total_reads_processed"])
+            finally:
+                client.close()
+            calls = sum(
+                int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+                for name in ("evalsha", "eval", "publish", "spublish")
+            )
+            out.append((calls, reads))
+        return out
+
+
+@contextlib.contextmanager
+def relay(shards: int = 1) -> Iterator[Relay]:
+    """A throwaway Redis: one server, or a cluster of ``shards`` masters (no replicas)."""
+    if shards <= 1:
+        with redis_process() as server:
+            yield Relay(server.url, [server])
+        return
+    cluster = RedisClusterProcess(shards).start()
+    try:
+        yield Relay(cluster.url, cluster.nodes)
+    finally:
+        cluster.cleanup()
+
+
 @contextlib.contextmanager
 def nodes(
     target: str,
@@ -82,14 +130,15 @@ def nodes(
     capacity: int = 64,
     node_prefix: str = "bench",
     tree: Path = ROOT,
+    count: int = 2,
 ) -> Iterator[list[Proc]]:
-    """Two nodes of ``target`` (``bare`` or ``chatserver``); chatserver's limits raised so
-    that none binds, ``capacity`` members per room. ``tree``: the source tree the nodes
+    """``count`` nodes of ``target`` (``bare`` or ``chatserver``); chatserver's limits
+    raised so that none binds, ``capacity`` members per room. ``tree``: the source tree the nodes
     run from (another commit's, unpacked, for a before-and-after in one run)."""
     py = sys.executable
     procs: list[Proc] = []
     try:
-        for index in range(2):
+        for index in range(count):
             if target == "bare":
                 args = [py, "-m", "loadtests.bare_relay", "--port", "0", "--redis-url", redis_url]
             else:

@@ -3,9 +3,11 @@
     python -m loadtests.bench_relay --scenario rooms,spread,big,fill
         [--targets bare,default,none] [--rates 1000,2000,4000,6000,8000,10000]
         [--seconds 5] [--repeat 2] [--workers 2] [--sample 10] [--fill-members 500]
+        [--nodes 2] [--shards 1] [--before-tree DIR]
 
-Scenarios (each starts fresh nodes, two per target, on one throwaway Redis; member ``i``
-of a room is on node ``i % 2``; every target in rooms of its own):
+Scenarios (each starts fresh nodes, ``--nodes`` per target (2), on one throwaway Redis,
+or a cluster of ``--shards`` masters; member ``i`` of a room is on node ``i % nodes``;
+every target in rooms of its own):
 
 * ``rooms``: 100 rooms x 10 members, a ramp: the highest rate with p99 <= 50 ms and no
   loss (every message reaches every member of its room by the end of the trial);
@@ -59,10 +61,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from loadtests import fanout_worker
-from loadtests.bench_nodes import cpu_seconds, machine, nodes, percentile, redis_process, rss_kib
+from loadtests.bench_nodes import Relay, cpu_seconds, machine, nodes, percentile, relay, rss_kib
 
 P99_OK_MS = 50.0
 GEN_LAG_MS = 10.0
@@ -133,8 +133,9 @@ def log(line: str) -> None:
 
 @contextlib.contextmanager
 def targets(
-    names: Sequence[str], redis_url: str, capacity: int, rooms: int, fills: int = 0
-) -> Iterator[list[Target]]:
+    names: Sequence[str], redis_url: str, capacity: int, rooms: int, fills: int = 0,
+    count: int = 2,
+) -> Iterator[list[Target]]:  # fmt: skip
     """Two nodes per target; target ``i``'s rooms are ``t<i>r<n>`` and ``t<i>fill<n>``
     (its topics: a chatserver room must be one)."""
     with contextlib.ExitStack() as stack:
@@ -146,6 +147,7 @@ def targets(
             procs = stack.enter_context(
                 nodes(
                     kind, redis_url, topics, filters, capacity, node_prefix=f"t{index}n",
+                    count=count,
                     **({"tree": BEFORE_TREE[0]} if name == "before" else {}),
                 )  # fmt: skip
             )
@@ -160,7 +162,7 @@ def targets(
 
 def endpoints(t: Target, rooms: int, per_room: int, sample: int) -> list[fanout_worker.Endpoint]:
     return [
-        (t.ports[i % 2], f"t{t.index}r{r}", (r + i) % sample == 0)
+        (t.ports[i % len(t.ports)], f"t{t.index}r{r}", (r + i) % sample == 0)
         for r in range(rooms)
         for i in range(per_room)
     ]
@@ -193,37 +195,22 @@ def open_members(w: Workers, t: Target, eps: list[fanout_worker.Endpoint]) -> No
     t.memory["rss_base_kib"] = t.rss_base
 
 
-def redis_counts(url: str) -> tuple[int, int]:
-    """Publishes Redis ran (scripts and plain) and the reads it processed: their ratio
-    over a trial is the publishes per write a node sends (other commands are few)."""
-    client = redis.Redis.from_url(url)
-    try:
-        stats = client.info("commandstats")
-        reads = int(client.info("stats")["total_reads_processed"])
-    finally:
-        client.close()
-    calls = sum(
-        int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
-        for name in ("evalsha", "eval", "publish", "spublish")
-    )
-    return calls, reads
-
-
 def offer(
-    w: Workers, t: Target, redis_url: str, redis_pid: int, per_room: int, rate: float,
-    seconds: float,
-) -> dict[str, Any]:  # fmt: skip
+    w: Workers, t: Target, redis: Relay, per_room: int, rate: float, seconds: float
+) -> dict[str, Any]:
     warm = 1.0
     at = time.monotonic_ns() + 200_000_000
-    calls0, reads0 = redis_counts(redis_url)
-    node0, redis0, wall0 = cpu_seconds(t.pids), cpu_seconds([redis_pid]), time.monotonic()
+    counts0, shards0 = redis.counts(), [cpu_seconds([p]) for p in redis.pids]
+    node0, wall0 = cpu_seconds(t.pids), time.monotonic()
     me0 = fanout_worker.cpu_self()
     n = len(w.pipes)
     replies = w.same("offer", t.name, rate / n, warm, seconds, at)
     wall = time.monotonic() - wall0
     node_cpu = cpu_seconds(t.pids) - node0
-    redis_cpu = cpu_seconds([redis_pid]) - redis0
-    calls, reads = (b - a for a, b in zip((calls0, reads0), redis_counts(redis_url), strict=True))
+    shards = [cpu_seconds([p]) - c for p, c in zip(redis.pids, shards0, strict=True)]
+    calls, reads = (
+        sum(b[i] - a[i] for a, b in zip(counts0, redis.counts(), strict=True)) for i in (0, 1)
+    )
     gen_cpu = sum(r["cpu_s"] for r in replies) + fanout_worker.cpu_self() - me0
     total = sum(r["messages"] for r in replies)
     sent = sum(r["sent"] for r in replies)
@@ -247,7 +234,9 @@ def offer(
         "p99_ms": round(p99, 2),
         "node_cpu_us_per_delivery": round(node_cpu * 1e6 / max(total, 1), 2),
         "node_cores": round(node_cpu / wall, 3),
-        "redis_cores": round(redis_cpu / wall, 3),
+        "redis_cores": round(sum(shards) / wall, 3),
+        "redis_cores_per_shard": [round(c / wall, 3) for c in shards],
+        "redis_publishes_s": round(calls / wall),
         "redis_publishes_per_read": round(calls / max(reads, 1), 2),
         "gen_cpu_us_per_delivery": round(gen_cpu * 1e6 / max(total, 1), 2),
         "gen_cores": round(gen_cpu / wall, 3),
@@ -266,8 +255,10 @@ def run_shape(
     rooms, per_room, fixed = SHAPES[shape]
     rates = [fixed] if fixed else rates
     out: dict[str, Any] = {"rooms": rooms, "per_room": per_room, "load_before": os.getloadavg()}
-    with redis_process() as redis, targets(names, redis.url, per_room + 8, rooms) as ts:
-        assert redis.proc is not None
+    with (
+        relay(args.shards) as redis,
+        targets(names, redis.url, per_room + 8, rooms, count=args.nodes) as ts,
+    ):
         for t in ts:
             open_members(w, t, endpoints(t, rooms, per_room, args.sample))
         results: dict[str, list[dict[str, Any]]] = {t.name: [] for t in ts}
@@ -277,7 +268,7 @@ def run_shape(
             for _ in range(args.repeat):
                 for t in ts:
                     if misses[t.name] < MAX_MISSES:
-                        r = offer(w, t, redis.url, redis.proc.pid, per_room, rate, args.seconds)
+                        r = offer(w, t, redis, per_room, rate, args.seconds)
                         log(f"  {shape} {json.dumps(r)}")
                         trials[t.name].append(r)
             for name, runs in trials.items():
@@ -298,7 +289,7 @@ def run_shape(
 
 
 def fill_once(w: Workers, t: Target, room: str, count: int) -> dict[str, Any]:
-    eps = [(t.ports[i % 2], room, False) for i in range(count)]
+    eps = [(t.ports[i % len(t.ports)], room, False) for i in range(count)]
     group = f"{t.name}:{room}"
     at = time.monotonic_ns() + 300_000_000
     cpu0 = cpu_seconds(t.pids)
@@ -330,8 +321,8 @@ def fill_once(w: Workers, t: Target, room: str, count: int) -> dict[str, Any]:
 def run_fill(w: Workers, names: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"members": args.fill_members, "load_before": os.getloadavg()}
     with (
-        redis_process() as redis,
-        targets(names, redis.url, args.fill_members + 8, 0, args.repeat) as ts,
+        relay(args.shards) as redis,
+        targets(names, redis.url, args.fill_members + 8, 0, args.repeat, args.nodes) as ts,
     ):
         runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in ts}
         for rep in range(args.repeat):
@@ -365,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=10, help="1 member in N times")
     parser.add_argument("--fill-members", type=int, default=500)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default=default_loop())
+    parser.add_argument("--nodes", type=int, default=2, help="nodes per target")
+    parser.add_argument("--shards", type=int, default=1, help="Redis: >1 is a cluster")
     parser.add_argument(
         "--before-tree", type=Path, help="target 'before': chatserver from this source tree "
         "(e.g. `git archive <commit> | tar -x -C DIR`), default filters",
