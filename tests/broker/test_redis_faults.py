@@ -145,6 +145,22 @@ async def test_a_queue_for_pool_slots_is_not_a_fault(
         await broker.close()
 
 
+async def test_first_subscribes_of_many_rooms_at_once_on_a_cluster(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """A join storm on a fresh node: each shard's subscriber connects on first use, while
+    other subscribes to the same shard arrive. None may use the half-open connection."""
+    health: list[bool] = []
+    broker = RedisBroker(redis_cluster.url, "a", prefix="t" + secrets.token_hex(4))
+    try:
+        await broker.start(Recorder(), health.append)
+        await asyncio.gather(*(broker.subscribe(f"room{i}") for i in range(200)))
+        assert broker.healthy and health == [True]
+        assert broker.statistics().subscriptions == 200
+    finally:
+        await broker.close()
+
+
 async def test_a_frozen_redis_breaks_the_broker_and_it_recovers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
