@@ -88,9 +88,10 @@ class Relay:
         return [s.proc.pid for s in self.servers if s.proc is not None]
 
     def counts(self) -> list[tuple[int, int]]:
-        """Per server: publishes it ran (scripts and plain) and the reads it processed.
-        Their ratio over a trial is the publishes per write the nodes sent (other
-        commands are few then)."""
+        """Per server: the messages it published and the reads it processed. Their ratio
+        over a trial is the publishes per write the nodes sent (other commands are few
+        then). A chatserver message is one script whose PUBLISH Redis counts too; the
+        bare relay's is a PUBLISH: either way one PUBLISH (SPUBLISH) per message."""
         out = []
         for server in self.servers:
             client = redis.Redis.from_url(server.url)
@@ -101,7 +102,7 @@ class Relay:
                 client.close()
             calls = sum(
                 int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
-                for name in ("evalsha", "eval", "publish", "spublish")
+                for name in ("publish", "spublish")
             )
             out.append((calls, reads))
         return out
