@@ -63,7 +63,7 @@ class Writer:
         count = 0
         for ws in sockets:
             protocol = ws.protocol
-            if protocol.state is not _OPEN or ws.send_in_progress is not None:
+            if protocol.state is not _OPEN or getattr(ws, "send_in_progress", None):
                 continue  # as broadcast(): closing, or a fragmented send under way
             if protocol.extensions:  # each connection's own encoding (deflate)
                 broadcast((ws,), data, text=text)
