@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chatserver.chat import Chat
 from chatserver.config import Settings
+from chatserver.keepalive import forget_handshake
 from chatserver.limits import AddressCounter, TokenBucket
 from chatserver.observability import Metrics
 from chatserver.routing import Router
@@ -93,6 +94,7 @@ class ConnectionHandler:
         self.metrics.connections.inc()
         self.metrics.connections_total.inc()
         session = self.chat.open(ws, codec, address)
+        forget_handshake(ws)  # the address and the locale are read
         reader = _Reader(self, ws, session, codec)
         self.last_rx[ws] = time.monotonic()
         try:

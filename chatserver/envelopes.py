@@ -94,6 +94,12 @@ class MemberRecord:
         data: bytes = msgpack.packb(record)
         return data
 
+    @staticmethod
+    def is_seeker(raw: bytes) -> bool:
+        """Whether ``raw`` is a seeker's record, read without decoding it (the role is its
+        first field): a big room's ``joined`` looks for its few staff among many."""
+        return raw.startswith(_SEEKER_RECORD)
+
     @classmethod
     def decode(cls, raw: bytes) -> MemberRecord:
         """Tolerant: a record this node cannot read is an anonymous seeker."""
@@ -108,6 +114,10 @@ class MemberRecord:
             )
         except Exception:
             return cls("seeker", "")
+
+
+#: How every seeker's record begins: a map of three entries, ``role`` first.
+_SEEKER_RECORD = b"\x83" + bytes(msgpack.packb({"role": "seeker"}))[1:]
 
 
 # ---------------------------------------------------------------------- control messages

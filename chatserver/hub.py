@@ -2,7 +2,9 @@
 
 The broker hands every room payload to :meth:`Hub.deliver` once per node. The hub decodes
 it once, encodes it once per wire encoding in use in the room, and writes the same bytes
-to every local member with :func:`websockets.broadcast`, which does not wait on any socket.
+to every local member with :func:`chatserver.fanout.send` (websockets' ``broadcast``
+with the frame built once and one write per connection per loop turn), which does not
+wait on any socket.
 A member whose socket buffer is over the limit is closed as a slow consumer instead of
 slowing the room (websockets' own docstring names this trade-off).
 """
@@ -13,10 +15,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import structlog
-from websockets.asyncio.connection import broadcast
 
+from chatserver import fanout as writes
 from chatserver.broker.base import Broker
-from chatserver.envelopes import unpack
+from chatserver.envelopes import pack, unpack
+from chatserver.presence import Gather
 from chatserver.session import Session
 from protocol import CODECS, CloseCode
 
@@ -39,7 +42,7 @@ class Hub:
         *,
         send_limit: int = 1_048_576,
         on_slow: SlowConsumer | None = None,
-        fanout: Fanout = broadcast,
+        fanout: Fanout = writes.send,
     ) -> None:
         self._broker = broker
         self._rooms: dict[str, dict[Session, None]] = {}
@@ -60,6 +63,8 @@ class Hub:
         self._control: dict[str, Control] = {}
         #: rooms being attached -> settings whose events arrived meanwhile
         self._heard: dict[str, set[str]] = {}
+        #: presence gathered per room and window (see chatserver/presence.py)
+        self.presence = Gather(self._presence_due)
 
     @property
     def room_count(self) -> int:
@@ -145,6 +150,7 @@ class Hub:
             self.seat_count -= 1
         if not members:
             del self._rooms[room]
+            self.presence.drop(room)
             self.consented.pop(room, None)
             self.slow.pop(room, None)
             await self._broker.unsubscribe(room)
@@ -157,7 +163,13 @@ class Hub:
             del members[session]
             self.seat_count -= 1
 
-    def deliver(self, room: str, seq: int, payload: bytes) -> None:
+    def _presence_due(self, room: str) -> None:
+        """Send ``room``'s gathered presence, if any (chatserver/presence.py)."""
+        frame = self.presence.flush(room)
+        if frame is not None:
+            self.deliver(room, 0, pack(frame), gather=False)
+
+    def deliver(self, room: str, seq: int, payload: bytes, *, gather: bool = True) -> None:
         """Broker callback: fan one room payload out to local members. Never blocks."""
         members = self._rooms.get(room)
         if not members:
@@ -182,6 +194,9 @@ class Hub:
             elif kind == "room_mode":
                 self.slow[room] = int(frame.get("slow") or 0)
                 self._hear(room, "slow")
+            if gather and kind == "presence" and self.presence.take(room, frame, len(members)):
+                return  # kept for the room's batch (``gather`` is False for the batch itself)
+        self._presence_due(room)  # nothing of a room overtakes its presence
         groups: dict[str, list[Any]] = {}
         for session in members:
             if staff_only and session.role not in STAFF:

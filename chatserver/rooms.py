@@ -29,12 +29,13 @@ from chatserver.handles import candidates
 from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
+from chatserver.presence import listing
 from chatserver.room_ids import GROUP_ROOM, group_topic
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
 from protocol import ErrorCode, ServerFrame
-from protocol.messages import Join, Joined, Leave, Left, Member, Presence, RoomMode
+from protocol.messages import Join, Joined, Leave, Left, Presence, RoomMode
 
 log = structlog.get_logger("chatserver.rooms")
 
@@ -76,6 +77,7 @@ class Rooms:
         #: topic -> index of the group room where this node last found a seat: joins
         #: start there instead of knocking on every full room (reset when a seat frees)
         self._first_open: dict[str, int] = {}
+        self._group_names: dict[str, list[str]] = {}
 
     def member_record(self, session: Session, *, held: bool = False) -> bytes:
         return MemberRecord(session.role, self.config.node_id, session.id, held).encode()
@@ -103,8 +105,12 @@ class Rooms:
         if match["n"] is not None or role != "seeker":
             return [requested]
         topic = match["topic"]
-        last = self.config.max_group_rooms
-        return [topic] + [f"{topic}-{n}" for n in range(2, last + 1)]
+        names = self._group_names.get(topic)
+        if names is None:  # built once per topic: a join must not build a thousand names
+            last = self.config.max_group_rooms
+            names = [topic] + [f"{topic}-{n}" for n in range(2, last + 1)]
+            self._group_names[topic] = names
+        return names
 
     async def join(self, session: Session, frame: Join) -> None:
         if frame.room in session.rooms:
@@ -210,8 +216,8 @@ class Rooms:
             await self.hub.detach(room, session)
             await self.broker.release(room, handle)
             raise
-        listed = tuple(Member(h, role_of(m)) for h, m in sorted(members.items()))
-        session.send(Joined(room, handle, session.role, listed, seq, ref=ref))
+        listed = listing(members, handle)
+        session.send(Joined(room, handle, session.role, listed, seq, ref=ref, count=len(members)))
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)

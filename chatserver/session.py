@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
-from websockets.asyncio.connection import broadcast
 
+from chatserver import fanout
 from chatserver.envelopes import unpack
 from chatserver.texts import localised
 from protocol import Codec, ServerFrame, encode
@@ -295,4 +295,4 @@ class Session:
         ws = self.ws
         if ws is None or self.closing:
             return
-        broadcast((ws,), data, text=self.codec.text)
+        fanout.send((ws,), data, text=self.codec.text)

@@ -22,6 +22,7 @@ from protocol.messages import (
     Message,
     Notice,
     Presence,
+    PresenceBatch,
     Resource,
     RoomMode,
 )
@@ -85,6 +86,22 @@ def _resource(res: Resource) -> str:
     return f"{line} ({res.hours})" if res.hours else line
 
 
+def _batch_line(frame: PresenceBatch) -> str:
+    """Several people came and went at once: their names, and how many more."""
+    parts = []
+    for verb, named, count in (
+        ("joined", frame.joins, frame.joined),
+        ("left", frame.leaves, frame.left),
+    ):
+        if count:
+            names = ", ".join(m.handle for m in named)
+            more = count - len(named)
+            if names and more:
+                names += f" and {more} more"
+            parts.append(f"{names or f'{count} people'} {verb}")
+    return f"  · {'; '.join(parts)} #{frame.room}"
+
+
 @dataclass
 class Screen:
     """Turns frames into lines; remembers the little it needs (hidden messages, a hold).
@@ -114,6 +131,8 @@ class Screen:
                 return []
             verb = "joined" if frame.event == "join" else "left"
             return [f"  · {frame.handle} {verb} #{frame.room}"]
+        if isinstance(frame, PresenceBatch):
+            return [_batch_line(frame)]
         if isinstance(frame, Crisis):
             return self._crisis(frame)
         if isinstance(frame, Held):

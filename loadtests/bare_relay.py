@@ -56,6 +56,9 @@ class BareRelay:
         self.queue: list[tuple[str, bytes]] = []
         self.wake = asyncio.Event()
         self.subscribed = asyncio.Event()
+        #: redis-py's PubSub connects on its first command: joins that arrive together must
+        #: not race to open (and half-use) several connections
+        self.sub_lock = asyncio.Lock()
 
     async def handler(self, ws: ServerConnection) -> None:
         handle = f"Guest {secrets.token_hex(2)}"
@@ -102,10 +105,12 @@ class BareRelay:
                 elif kind == "join" and room not in joined:
                     joined.add(room)
                     members = self.rooms.setdefault(room, set())
-                    if not members:
-                        await self.pubsub.subscribe(PREFIX + room)
-                        self.subscribed.set()
+                    first = not members
                     members.add(ws)
+                    if first:
+                        async with self.sub_lock:
+                            await self.pubsub.subscribe(PREFIX + room)
+                        self.subscribed.set()
                     reply: dict[str, Any] = {
                         "type": "joined",
                         "room": room,
@@ -128,7 +133,8 @@ class BareRelay:
                     if not self.rooms:
                         self.subscribed.clear()
                     with contextlib.suppress(Exception):
-                        await self.pubsub.unsubscribe(PREFIX + room)
+                        async with self.sub_lock:
+                            await self.pubsub.unsubscribe(PREFIX + room)
 
     async def publisher(self) -> None:
         """One task drains pending publishes into one pipeline per round trip."""
@@ -168,7 +174,11 @@ async def main(argv: Sequence[str] | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with (
-            serve(relay.handler, args.host, args.port, select_subprotocol=_select) as server,
+            # the backlog chatserver listens with (its --listen-backlog): a join storm must
+            # not wait out a dropped SYN on one side only
+            serve(
+                relay.handler, args.host, args.port, select_subprotocol=_select, backlog=1024
+            ) as server,
             asyncio.TaskGroup() as tg,
         ):
             port = server.sockets[0].getsockname()[1]

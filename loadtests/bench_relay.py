@@ -27,94 +27,25 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from loadtests.targets import RedisProcess
+from loadtests.bench_nodes import cpu_model, cpu_seconds, nodes, percentile, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RATES = "400,800,1200,1600,2000,2400,2800,3600,4400,5200,6000,6800"
 SUSTAINED = 0.95
 MAX_MISSES = 2
 P99_LIMIT_MS = 1000.0
-
-
-class Proc:
-    """A child process that logs ``{"event": "listening", "port": P}`` on stderr."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        self.port = 0
-        self.ready = threading.Event()
-        assert self.proc.stderr is not None
-        threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True).start()
-        if not self.ready.wait(20):
-            self.stop()
-            raise RuntimeError(f"{args[2]} did not start")
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with contextlib.suppress(ValueError):
-                event = json.loads(line)
-                if event.get("event") == "listening":
-                    self.port = int(event["port"])
-                    self.ready.set()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    redis = RedisProcess().start()
-    try:
-        yield redis.url
-    finally:
-        redis.cleanup()
-
-
-@contextlib.contextmanager
-def nodes(target: str, redis_url: str, rooms: list[str], filters: str) -> Iterator[list[Proc]]:
-    py = sys.executable
-    procs: list[Proc] = []
-    try:
-        for index in range(2):
-            if target == "bare":
-                args = [py, "-m", "loadtests.bare_relay", "--port", "0", "--redis-url", redis_url]
-            else:
-                args = [
-                    py, "-m", "chatserver", "--port", "0", "--redis-url", redis_url,
-                    "--node-id", f"bench{index}", "--log-format", "json",
-                    "--log-level", "info", "--topics", ",".join(rooms),
-                    "--rate-per-second", "100000", "--rate-burst", "100000",
-                    "--max-connections-per-address", "100000", "--room-capacity", "64",
-                ]  # fmt: skip
-                if filters != "default":
-                    args += ["--filters", ","]
-            procs.append(Proc(args))
-        yield procs
-    finally:
-        for p in procs:
-            p.stop()
 
 
 @dataclass
@@ -197,13 +128,6 @@ async def members(
                 await m.task
 
 
-def percentile(values: list[int], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
-
-
 def tag(n: int) -> str:
     """A message's tag in letters: digits could look like a phone number to the filters."""
     out = ""
@@ -212,14 +136,6 @@ def tag(n: int) -> str:
         out += chr(97 + r)
         if not n:
             return out
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 async def offer(
@@ -294,7 +210,9 @@ async def run_all(
             # rooms of their own: targets share one Redis (and chatserver variants one key
             # prefix), and an idle target must not relay the measured one's traffic
             own = [f"v{index}{room}" for room in rooms]
-            procs = stack.enter_context(nodes(target, redis_url, own, filters))
+            procs = stack.enter_context(
+                nodes(target, redis_url, own, filters, node_prefix=f"v{index}n")
+            )
             group, stats = await stack.enter_async_context(
                 members([p.port for p in procs], own, per_room)
             )
@@ -339,7 +257,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     rooms = [f"bench{i}" for i in range(args.rooms)]
     machine = {
         "nproc": os.cpu_count(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "load_before": os.getloadavg(),
     }
     print(f"machine: {json.dumps(machine)}", file=sys.stderr)
@@ -383,13 +301,20 @@ def verdict(bare: list[dict[str, Any]], cs: list[dict[str, Any]]) -> dict[str, A
     return out
 
 
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
+def entry(argv: Sequence[str] | None = None) -> int:
+    """``--scenario relay`` (the default) is the run above; any other names the fan-out
+    scenarios of issue 17 (:mod:`loadtests.bench_scenarios`), which take their own options."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    scenario = next((a.split("=", 1)[1] for a in args if a.startswith("--scenario=")), None)
+    if "--scenario" in args:
+        scenario = args[args.index("--scenario") + 1]
+    if scenario is None or scenario == "relay":
+        args = [a for a in args if not a.startswith("--scenario")]
+        return asyncio.run(main([a for a in args if a != "relay"]))
+    from loadtests import bench_scenarios  # only this path needs the worker processes
+
+    return bench_scenarios.main(args)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(entry())

@@ -185,6 +185,73 @@ class RedisProcess:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class RedisClusterProcess:
+    """A throwaway Redis Cluster: ``masters`` redis-servers with cluster mode on, free
+    loopback ports, slots spread by ``redis-cli --cluster create`` and no replicas."""
+
+    def __init__(self, masters: int = 3) -> None:
+        self.nodes = [
+            # the bus port is named: the default (port + 10000) may be taken or above 65535
+            RedisProcess(
+                None,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                str(free_port()),
+                "--cluster-node-timeout",
+                "2000",
+            )
+            for _ in range(masters)
+        ]
+
+    @property
+    def url(self) -> str:
+        """The URL a chatserver node takes: any node is a seed."""
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> RedisClusterProcess:
+        try:
+            for node in self.nodes:
+                node.start()
+            cli = shutil.which("redis-cli")
+            assert cli, "redis-cli is not installed (the test command installs it)"
+            addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+            subprocess.run(
+                [
+                    cli,
+                    "--cluster",
+                    "create",
+                    *addresses,
+                    "--cluster-replicas",
+                    "0",
+                    "--cluster-yes",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=START_TIMEOUT,
+            )
+            deadline = time.monotonic() + START_TIMEOUT
+            while not all(self._ok(cli, node.port) for node in self.nodes):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis cluster did not converge")
+                time.sleep(0.1)
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    @staticmethod
+    def _ok(cli: str, port: int) -> bool:
+        out = subprocess.run(
+            [cli, "-p", str(port), "cluster", "info"], capture_output=True, text=True, timeout=5
+        ).stdout
+        return "cluster_state:ok" in out
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
 def spawn_bare(redis_url: str) -> Spawned:
     if not (ROOT / "loadtests" / "bare_relay.py").exists():
         raise TargetError("loadtests/bare_relay.py is not there yet (the relay benchmark)")

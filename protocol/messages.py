@@ -280,7 +280,9 @@ class Welcome:
 
 @dataclass(frozen=True, slots=True)
 class Joined:
-    """Reply to ``join``: your handle in the room, who is here, and the room's last seq."""
+    """Reply to ``join``: your handle in the room, who is here, and the room's last seq.
+    In a big room ``members`` lists only some (you and the staff first) and ``count``
+    says how many are there."""
 
     TYPE: ClassVar[str] = "joined"
     room: str
@@ -290,6 +292,7 @@ class Joined:
     seq: int
     ref: str | None = None
     language: Language | None = None
+    count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +311,20 @@ class Presence:
     event: str
     handle: str
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceBatch:
+    """The joins and leaves of one room gathered over a short window, in one frame.
+    ``joined`` and ``left`` count everyone; ``joins`` and ``leaves`` name some of them
+    (staff first) when many came and went at once."""
+
+    TYPE: ClassVar[str] = "presence_batch"
+    room: str
+    joins: tuple[Member, ...]
+    leaves: tuple[Member, ...]
+    joined: int
+    left: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,6 +627,7 @@ ServerFrame = (
     | Joined
     | Left
     | Presence
+    | PresenceBatch
     | Message
     | TypingEvent
     | Ack
@@ -671,6 +689,7 @@ SERVER_FRAMES: dict[str, type[ServerFrame]] = {
         Joined,
         Left,
         Presence,
+        PresenceBatch,
         Message,
         TypingEvent,
         Ack,

@@ -58,8 +58,10 @@ POOL_SIZE = 32
 #: repair) and connections still being released after a timeout must never hit redis-py's
 #: MaxConnectionsError, which would read as a lost connection.
 POOL_HEADROOM = 32
-#: Deadline of one broker operation, waiting for a pool slot included (the default).
+#: Deadline of one broker operation (the default), once it has a pool slot.
 OP_TIMEOUT = 2.0
+#: The longest wait for a pool slot, in operation deadlines.
+SLOT_DEADLINES = 5
 CONNECT_TIMEOUT = 1.0
 #: Errors that mean "Redis cannot be reached or is reconfiguring": retry later.
 _FAULTS = (RedisError, RedisClusterException, OSError, TimeoutError)
@@ -245,10 +247,18 @@ class RedisCore:
     # ------------------------------------------------------------------ commands
 
     async def _op(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one command-client operation within its deadline; translate errors."""
+        """Run one command-client operation within its deadline; translate errors. The
+        wait for a pool slot has a deadline of its own: a queue of commands (a join storm)
+        is this node being busy, not Redis being lost, so it fails this call only, and
+        never eats the operation's own deadline."""
         self._check(what)
         try:
-            async with asyncio.timeout(self._deadline), self._slots:
+            async with asyncio.timeout(self._deadline * SLOT_DEADLINES):
+                await self._slots.acquire()
+        except TimeoutError as exc:
+            raise self._unavailable(f"{what} (busy)") from exc
+        try:
+            async with asyncio.timeout(self._deadline):
                 result = await call()
         except Exception as exc:
             if is_fault(exc):
@@ -257,6 +267,8 @@ class RedisCore:
             if isinstance(exc, RedisError | RedisClusterException):
                 raise BrokerError(f"redis: {what} failed") from exc
             raise
+        finally:
+            self._slots.release()
         self._answered = time.monotonic()
         return result
 

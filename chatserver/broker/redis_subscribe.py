@@ -31,6 +31,7 @@ class RedisSubscribe(RedisCore):
     def _init_subscribe(self) -> None:
         self._rooms: dict[bytes, str] = {}  # channel -> room, for every local room
         self._subscribers: dict[str, Subscriber] = {}
+        self._connecting = asyncio.Lock()
         self._last: dict[str, int] = {}  # room -> last sequence delivered
         self._fresh_flags: dict[str, dict[str, int]] = {}  # read by subscribe(), once
         self._recovering: dict[str, list[tuple[int, bytes]]] = {}
@@ -98,14 +99,27 @@ class RedisSubscribe(RedisCore):
         return flag_map(raw[1:])
 
     async def _subscriber(self, key: str) -> Subscriber:
+        """The shard's subscriber, connected. One connects at a time: a subscriber listed
+        while still connecting let a second subscribe write on the half-open connection
+        (two coroutines in its handshake; Redis closed it, the broker broke: a join storm
+        on a cluster, whose subscribers connect on first use)."""
         name, factory = self._raw(key)
         sub = self._subscribers.get(name)
-        if sub is None:
-            conn = factory()
-            sub = Subscriber(conn, self._cluster)
-            self._subscribers[name] = sub
-            await conn.connect()  # type: ignore[no-untyped-call]
-            sub.task = self._tasks.spawn("subscriber", self._read(sub))
+        if sub is not None:
+            return sub
+        async with self._connecting:
+            sub = self._subscribers.get(name)
+            if sub is None:
+                conn = factory()
+                try:
+                    await conn.connect()  # type: ignore[no-untyped-call]
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await conn.disconnect()
+                    raise
+                sub = Subscriber(conn, self._cluster)
+                self._subscribers[name] = sub
+                sub.task = self._tasks.spawn("subscriber", self._read(sub))
         return sub
 
     async def _subscribe_channels(self, channels: Sequence[tuple[bytes, str]]) -> None:

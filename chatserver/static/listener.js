@@ -157,6 +157,18 @@
       renderPeople(c);
       system(c, t(f.event === "join" ? "presence.join" : "presence.leave", { handle: f.handle }));
     },
+    presence_batch(f) { // several at once: the named ones update the people list, the rest are counted
+      const c = S.chats.get(f.room);
+      if (!c) return;
+      for (const m of f.joins) if (m.handle !== c.handle) c.members.set(m.handle, m.role);
+      for (const m of f.leaves) c.members.delete(m.handle);
+      renderPeople(c);
+      const names = (list) => list.filter((m) => m.handle !== c.handle).map((m) => m.handle);
+      for (const [named, count, verb] of [[f.joins, f.joined, " joined."], [f.leaves, f.left, " left."]]) {
+        const shown = names(named), more = count - named.length;
+        if (shown.length || more > 0) system(c, (shown.length ? shown.join(", ") + (more > 0 ? " and " + more + " more" : "") : more + " people") + verb);
+      }
+    },
     done(f) {
       const a = S.acts.get(f.ref);
       S.acts.delete(f.ref);

@@ -171,7 +171,7 @@
 
   // chat view parts, built once per room
   let log, logBox, marker, typingLine, input, heldBox, crisisBox, leaveBtn;
-  function viewChat(members) {
+  function viewChat(members, count) {
     log = h("ol", { class: "log" });
     marker = h("button", { type: "button", class: "marker", hidden: true, on: { click: () => toBottom(true) } });
     logBox = h("div", { class: "logbox", role: "log", "aria-live": "polite", "aria-label": t("log.label"), tabindex: "0", on: { scroll: () => { if (nearBottom()) hideMarker(); } } }, log);
@@ -192,7 +192,7 @@
       h("p", { class: "muted small you", text: t("chat.you", { handle: S.handle }) }),
       crisisBox, h("div", { class: "logwrap" }, logBox, marker), typingLine, heldBox, composer);
     body.classList.add("chatting");
-    if (members) system(one ? t("chat.connected") : (S.members.size ? t("chat.others", { n: S.members.size }) : t("chat.first")));
+    if (members) system(one ? t("chat.connected") : ((count ? count - 1 : S.members.size) ? t("chat.others", { n: count ? count - 1 : S.members.size }) : t("chat.first")));
     if (S.carryNote) { system(S.carryNote, "back"); S.carryNote = null; }
     input.focus();
   }
@@ -521,7 +521,7 @@
       // seated): start below it there; a group room starts after `joined.seq`
       if (!(f.room in S.lastSeq)) S.lastSeq[f.room] = S.kind === "private" ? 0 : f.seq;
       store.save();
-      viewChat(f.members || []);
+      viewChat(f.members || [], f.count);
     },
     left(f) { forgetRoom(f.room); },
     message(f) {
@@ -547,6 +547,12 @@
       if (f.room !== S.room || f.handle === S.handle) return;
       if (f.event === "join") { S.members.add(f.handle); S.aloneTold = false; } else S.members.delete(f.handle);
       system(t(f.event === "join" ? (f.role === "listener" ? "presence.join.listener" : "presence.join") : "presence.leave", { handle: f.handle }));
+    },
+    presence_batch(f) { // several came and went at once: the named ones, then how many are here
+      if (f.room !== S.room) return;
+      for (const m of f.joins) if (m.handle !== S.handle) { S.members.add(m.handle); S.aloneTold = false; system(t(m.role === "listener" ? "presence.join.listener" : "presence.join", { handle: m.handle })); }
+      for (const m of f.leaves) if (m.handle !== S.handle) { S.members.delete(m.handle); system(t("presence.leave", { handle: m.handle })); }
+      if (f.joined + f.left > f.joins.length + f.leaves.length) { system(t("chat.others", { n: Math.max(S.members.size, f.joined) })); }
     },
     pong() { clearTimeout(S.pongTimer); },
     queue_position(f) {

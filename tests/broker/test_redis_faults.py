@@ -13,9 +13,10 @@ from redis.asyncio import Redis
 from chatserver.broker import redis as redis_broker
 from chatserver.broker.base import BrokerUnavailable
 from chatserver.broker.redis import RedisBroker
+from chatserver.broker.redis_core import POOL_SIZE
 from chatserver.broker.redis_wire import parse_url
 from tests.contracts.test_broker_contract import Recorder
-from tests.helpers.procs import RedisProcess
+from tests.helpers.procs import RedisClusterProcess, RedisProcess
 
 
 def test_parse_url() -> None:
@@ -119,6 +120,43 @@ async def test_one_slow_operation_fails_alone_while_redis_answers(
         assert broker.healthy
         assert health == [True]
         assert await broker.publish("room", b"m", sequenced=True) == 7
+    finally:
+        await broker.close()
+
+
+async def test_a_queue_for_pool_slots_is_not_a_fault(
+    redis_cluster: RedisClusterProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A join storm queues commands for the pool's slots. Waiting for a slot is this node
+    being busy: each command still gets its whole deadline once it runs, and nothing
+    breaks the broker (on a cluster a missed deadline would: every room unavailable)."""
+    monkeypatch.setattr(redis_broker, "OP_TIMEOUT", 0.2)
+    health: list[bool] = []
+    broker = RedisBroker(redis_cluster.url, "a", prefix="t" + secrets.token_hex(4))
+    try:
+        await broker.start(Recorder(), health.append)
+        began = time.monotonic()
+        done = await asyncio.gather(
+            *(broker._op("members", lambda: asyncio.sleep(0.1)) for _ in range(4 * POOL_SIZE))
+        )
+        assert len(done) == 4 * POOL_SIZE and time.monotonic() - began > 0.2  # queued
+        assert broker.healthy and health == [True]
+    finally:
+        await broker.close()
+
+
+async def test_first_subscribes_of_many_rooms_at_once_on_a_cluster(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """A join storm on a fresh node: each shard's subscriber connects on first use, while
+    other subscribes to the same shard arrive. None may use the half-open connection."""
+    health: list[bool] = []
+    broker = RedisBroker(redis_cluster.url, "a", prefix="t" + secrets.token_hex(4))
+    try:
+        await broker.start(Recorder(), health.append)
+        await asyncio.gather(*(broker.subscribe(f"room{i}") for i in range(200)))
+        assert broker.healthy and health == [True]
+        assert broker.statistics().subscriptions == 200
     finally:
         await broker.close()
 

@@ -92,3 +92,13 @@ def test_parse_never_sends_a_command_to_the_room(line: str) -> None:
     cmd = parse(line)
     if cmd is not None and cmd.name == "say":
         assert not line.startswith("/") or line.startswith("//")
+
+
+def test_presence_batch_names_who_came_and_counts_the_rest() -> None:
+    from protocol.messages import Member, PresenceBatch
+
+    screen = Screen(me="Me")
+    named = PresenceBatch("general", (Member("Kind Otter", "listener"),), (), 37, 4)
+    assert screen.render(named) == ["  · Kind Otter and 36 more joined; 4 people left #general"]
+    both = PresenceBatch("r", (Member("A", "seeker"),), (Member("B", "seeker"),), 1, 1)
+    assert screen.render(both) == ["  · A joined; B left #r"]
