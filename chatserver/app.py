@@ -72,6 +72,7 @@ def make_broker(settings: Settings) -> Broker:
         history_size=settings.history_size,
         history_seconds=settings.history_seconds,
         presence_ttl=settings.presence_ttl,
+        hold=settings.resume_grace,
     )
 
 
