@@ -118,7 +118,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 async def until(done: Callable[[], Awaitable[bool]], timeout: float) -> None:
     """Poll ``done`` until it holds; TimeoutError after ``timeout`` seconds."""
     async with asyncio.timeout(timeout):
-        while not await done():
+        while True:
+            if await done():
+                return
             await asyncio.sleep(0.05)
 
 
