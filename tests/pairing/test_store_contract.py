@@ -1,6 +1,7 @@
-"""One stateful suite for every PairingStore twin: random arrivals, cancels, listeners
-offering, withdrawing and changing capacity, matches, accepts, ends and handovers; the
-invariants are checked after every step."""
+"""One stateful suite for every PairingStore twin: random arrivals, cancels, seekers
+stepping away and coming back, listeners offering, withdrawing and changing capacity,
+matches, accepts, confirmations and undos, ends and handovers; the invariants are checked
+after every step. Nodes dying and the store losing its data: tests/pairing/test_nodes.py."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.listeners: dict[str, int] = {}  # listener -> capacity
             self.offers: dict[str, tuple[tuple[str, ...], bool]] = {}  # -> (topics, auto)
             self.avoided: dict[str, tuple[str, ...]] = {}  # pair room -> seeker's avoid
+            self.away: set[str] = set()  # waiting seekers whose connection is down
+            self.offered: dict[str, Waiting] = {}  # unconfirmed pair room -> seeker's place
 
         def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
             return self.loop.run_until_complete(coro)
@@ -81,7 +84,18 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert removed is not None and removed.seeker == seeker
             assert removed.avoid == self.waiting[seeker].avoid
             del self.waiting[seeker]
+            self.away.discard(seeker)
             assert self.run(self.store.cancel(seeker)) is None
+            assert self.run(self.store.set_away(seeker, True)) is None  # not waiting
+
+        @precondition(lambda self: self.waiting)
+        @rule(data=st.data(), away=st.booleans())
+        def step_away(self, data: st.DataObject, away: bool) -> None:
+            """A waiting seeker's connection drops (or comes back): they keep their place
+            but are absent."""
+            seeker = data.draw(st.sampled_from(sorted(self.waiting)))
+            assert self.run(self.store.set_away(seeker, away)) == self.waiting[seeker].topic
+            (self.away.add if away else self.away.discard)(seeker)
 
         @precondition(lambda self: self.waiting)
         @rule(data=st.data())
@@ -118,6 +132,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             for pair in gone:
                 assert pair.listener == listener
                 del self.pairs[pair.room]
+                self.offered.pop(pair.room, None)
             assert not any(p.listener == listener for p in self.pairs.values())
             del self.listeners[listener]
             del self.offers[listener]
@@ -129,7 +144,9 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert pair.seeker not in self.paired_seekers, "seeker paired twice"
             assert pair.listener not in self.waiting[pair.seeker].avoid, "paired with avoided"
             assert pair.at_risk == (self.waiting[pair.seeker].tier == Tier.AT_RISK)
+            assert pair.seeker not in self.away, "paired an absent seeker"
             self.avoided[pair.room] = self.waiting[pair.seeker].avoid
+            self.offered[pair.room] = self.waiting[pair.seeker]
             del self.waiting[pair.seeker]
             self.paired_seekers.add(pair.seeker)
             self.pairs[pair.room] = pair
@@ -140,10 +157,14 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             held = sum(1 for p in self.pairs.values() if p.listener == listener)
             assert held <= self.listeners[listener], "listener pushed over capacity"
 
-        def line(self, topic: str) -> list[Waiting]:
-            """The first MATCH_SCAN seekers of ``topic``, first in line first."""
+        def queue(self, topic: str) -> list[Waiting]:
+            """Everyone waiting on ``topic``, absent ones included, first in line first."""
             waiting = [w for w in self.waiting.values() if w.topic == topic]
-            return sorted(waiting, key=lambda w: (w.tier, w.since))[:MATCH_SCAN]
+            return sorted(waiting, key=lambda w: (w.tier, w.since))
+
+        def line(self, topic: str) -> list[Waiting]:
+            """The first MATCH_SCAN present seekers of ``topic``, first in line first."""
+            return [w for w in self.queue(topic) if w.seeker not in self.away][:MATCH_SCAN]
 
         def free(self, listener: str, topic: str) -> bool:
             topics, auto = self.offers[listener]
@@ -191,7 +212,36 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             pair = self.run(self.store.end(room))
             assert pair is not None and pair.seeker == self.pairs[room].seeker
             del self.pairs[room]
+            self.offered.pop(room, None)
             assert self.run(self.store.end(room)) is None  # only the first caller gets it
+            assert self.run(self.store.confirm(room)) is False  # ended: never seated
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def confirm(self, data: st.DataObject) -> None:
+            """The seeker's node seated the seeker: the pair can no longer be undone."""
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            assert self.run(self.store.confirm(room)) is True
+            self.offered.pop(room, None)
+            assert self.run(self.store.undo(room)) is None
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def undo(self, data: st.DataObject) -> None:
+            """The seeker's connection was down when the pair reached their node: the
+            seat is free again and they are back at their place, absent."""
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            place = self.offered.pop(room, None)
+            back = self.run(self.store.undo(room))
+            if place is None:
+                assert back is None, "undid a confirmed pair"
+                return
+            assert back == place, "the seeker lost their place"
+            del self.pairs[room]
+            self.paired_seekers.discard(place.seeker)
+            self.waiting[place.seeker] = place
+            self.away.add(place.seeker)
+            assert self.run(self.store.pair_of(room)) is None
 
         @precondition(lambda self: self.pairs)
         @rule(data=st.data())
@@ -200,6 +250,8 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             before = self.pairs[room]
             moved = self.run(self.store.handover(room))
             if moved is not None:
+                self.offered.pop(room, None)  # only a seated listener hands over
+                self.run(self.store.confirm(room))
                 assert moved.listener != before.listener and moved.seeker == before.seeker
                 assert moved.listener not in self.avoided[room], "handed to an avoided one"
                 self.pairs[room] = moved
@@ -218,13 +270,17 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def no_seeker_lost_and_order_kept(self) -> None:
             for topic in TOPICS:
                 queue = self.run(self.store.waiting(topic))
-                expected = sorted(
-                    (w for w in self.waiting.values() if w.topic == topic),
-                    key=lambda w: (w.tier, w.since),
-                )
+                expected = self.queue(topic)
                 assert [w.seeker for w in queue] == [w.seeker for w in expected]
-                for index, w in enumerate(queue, 1):
-                    assert self.run(self.store.position(w.seeker)) == (topic, index)
+                present = [w.seeker for w in expected if w.seeker not in self.away]
+                assert self.run(self.store.order(topic)) == present
+                for w in queue:  # 1 + the present seekers ahead
+                    ahead = sum(1 for x in expected[: expected.index(w)] if x.seeker in present)
+                    assert self.run(self.store.position(w.seeker)) == (topic, ahead + 1)
+                (info,) = self.run(self.store.queues([topic]))
+                assert (info.waiting, info.away) == (len(present), len(queue) - len(present))
+                oldest = min((w.since for w in expected if w.seeker in present), default=None)
+                assert info.oldest_since == oldest
 
         @invariant()
         def pairs_visible(self) -> None:
