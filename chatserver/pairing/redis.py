@@ -49,6 +49,12 @@ from chatserver.redis_store import RedisStore
 POOL_SIZE = 20
 #: Ids per heartbeat script call (a node with many sessions sends several).
 TOUCH_CHUNK = 500
+#: Scripts whose second run changes nothing more than the first: tried again once on a
+#: lost connection (a Redis restart), see :mod:`chatserver.redis_store`.
+SAFE_TO_REPEAT = frozenset(
+    {"touch", "restore", "position", "order", "queue_info", "pair_of", "confirm",
+     "set_away", "relocate", "offer", "mark"}
+)  # fmt: skip
 
 
 def _pair(values: Sequence[Any] | None) -> Pair | None:
@@ -123,10 +129,13 @@ class RedisPairingStore(RedisStore):
 
     async def _run(self, name: str, *args: Any) -> Any:
         script = self._scripts[name]
-        return await self._guarded(lambda: script(keys=[P + ":route"], args=list(args)))
+        retry = name in SAFE_TO_REPEAT
+        return await self._guarded(
+            lambda: script(keys=[P + ":route"], args=list(args)), retry=retry
+        )
 
     async def _call(self, *command: Any) -> Any:
-        return await self._do(*command)
+        return await self._do(*command, retry=True)  # reads
 
     async def enqueue(self, waiting: Waiting) -> int:
         position = int(
