@@ -230,7 +230,9 @@ class Support(Feature):
     # ------------------------------------------------------------------ session events
 
     async def mark_at_risk(self, session: Session) -> None:
-        """A waiting seeker at risk moves ahead of the rest."""
+        """A seeker at risk: the mark is saved at once (if their node dies next, they are
+        still first in line on another), and a waiting one moves ahead of the rest."""
+        await self.ctx.sessions.persist(session)
         waiting = self.state.waiting
         if session.id in waiting and await self.store.mark_at_risk(session.id):
             self.state.at_risk(session.id)
