@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.faults.kit import Frame, Peer, close_all, listener, nodes, resume
-from tests.helpers.procs import RedisProcess, ServerProcess
+from tests.helpers.procs import RedisProcess
 
 
 def _grief(frame: Frame, waiting: int, reconnecting: int | None) -> bool:
@@ -31,7 +31,7 @@ def two_urls(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         return
     redis: RedisProcess = request.getfixturevalue("redis")
     with nodes(2, redis=redis) as started:
-        a, b = started  # type: ServerProcess, ServerProcess
+        a, b = started
         yield a.url, b.url
 
 
