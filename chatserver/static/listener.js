@@ -209,7 +209,7 @@
   function renderQueues(queues) {
     $("queue-rows").replaceChildren(...queues.map((q) => h("tr", { class: q.at_risk ? "risk" : "" },
       h("th", { scope: "row", text: words(q.topic) }),
-      h("td", { text: String(q.waiting) }),
+      h("td", { text: String(q.waiting) + (q.reconnecting ? " (+" + q.reconnecting + " reconnecting)" : "") }),
       h("td", { text: q.waiting ? minutes(q.longest_wait) : "\u2014" }),
       h("td", {}, q.at_risk ? h("span", { class: "risk-mark", text: "\u26a0 " + q.at_risk + " at risk" }) : "0"),
       h("td", {}, h("button", { type: "button", class: "secondary", disabled: !q.waiting, "aria-label": "Accept next seeker in " + words(q.topic), text: "Accept", on: { click: () => send({ type: "accept", topic: q.topic }) } })))));
