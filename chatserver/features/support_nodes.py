@@ -13,6 +13,8 @@ that could not complete (the seeker is back at their place).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from chatserver.context import NodeContext
@@ -20,7 +22,7 @@ from chatserver.control import QUEUES_CHANNEL
 from chatserver.envelopes import ChatOver, QueueChanged
 from chatserver.features.support_flow import SupportFlow
 from chatserver.features.support_state import SupportState, listener_left
-from chatserver.pairing.base import PairingStore
+from chatserver.pairing.base import Pair, PairingStore, Touched
 
 log = structlog.get_logger("chatserver.support")
 
@@ -43,22 +45,38 @@ class SupportNodes:
             await self.keep_alive()
 
     async def keep_alive(self) -> None:
-        """Beat, and keep every record of this node's sessions; when the store had lost
-        them (Redis restarted empty), they were written back: announce the queues."""
+        """Beat, and keep every record of this node's sessions. When the store had lost
+        them (Redis restarted empty) they were written back: announce the queues. When
+        this node had been taken for dead (cut off for longer than the grace), its queue
+        places and seats are back, but its chats were ended for the other side: end them
+        here too."""
         held = self.state.holdings()
-        restored = await self.store.touch(self.node, held)
+        touched = await self.store.touch(self.node, held)
         self._touched = True
-        if not restored:
+        if touched is Touched.OK:
             return
         log.warning(
-            "pairing_restored",
+            "pairing_restored" if touched is Touched.RESTORED else "pairing_revived",
             waiting=len(held.waiting),
             seats=len(held.seats),
             pairs=len(held.pairs),
         )
         self.state.status_due = True
+        if touched is Touched.REVIVED:
+            await self._end_lost_chats(held.pairs)
         for topic in sorted({w.topic for w in held.waiting}):
             await self.ctx.control.announce(QUEUES_CHANNEL, QueueChanged(topic))
+
+    async def _end_lost_chats(self, pairs: Sequence[Pair]) -> None:
+        """The chats the store no longer has end here as they ended for the other side:
+        a local seeker is told their listener had to go, and is first in line again."""
+        for pair in pairs:
+            if await self.store.pair_of(pair.room) is not None:
+                continue
+            if self.ctx.sessions.get(pair.seeker) is not None:
+                self.ctx.control.enqueue(listener_left(pair))
+            else:
+                self.ctx.control.enqueue(ChatOver(pair.room, "seeker_left", pair.listener))
 
     async def reap(self) -> None:
         """Run the store's reaper and tell whoever is concerned. Each change is reaped by

@@ -144,6 +144,16 @@ class Holdings:
     pairs: tuple[Pair, ...] = ()
 
 
+class Touched(enum.Enum):
+    """What :meth:`PairingStore.touch` found."""
+
+    OK = "ok"
+    #: the store had lost its data: everything the node holds was written back
+    RESTORED = "restored"
+    #: the node had been reaped as dead: its places and seats are back, its pairs gone
+    REVIVED = "revived"
+
+
 @dataclass(frozen=True, slots=True)
 class Reaped:
     """What :meth:`PairingStore.reap` changed, for its caller to announce."""
@@ -238,11 +248,13 @@ class PairingStore(Protocol):
         is down): the seat is free again and the seeker back at their place, away. None
         when the pair was confirmed or is gone."""
 
-    async def touch(self, node: str, holdings: Holdings) -> bool:
+    async def touch(self, node: str, holdings: Holdings) -> Touched:
         """``node`` is alive: refresh the lease of what it holds. When the store lost its
         data since this node's last touch, write ``holdings`` back (what others removed
-        meanwhile is not resurrected: only a store that lost everything is refilled);
-        True then."""
+        meanwhile is not resurrected: only a store that lost everything is refilled):
+        RESTORED. When the node had been taken for dead meanwhile (cut off from the store
+        for longer than its grace, and reaped), write back its queue places and seats
+        but not its pairs, which were ended for the other side: REVIVED."""
 
     async def reap(self, topics: Sequence[str]) -> Reaped:
         """Undo offered pairs that cannot complete, and end what nodes dead for longer

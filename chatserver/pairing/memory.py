@@ -24,6 +24,7 @@ from chatserver.pairing.base import (
     Seat,
     Tier,
     TopicQueue,
+    Touched,
     Waiting,
 )
 
@@ -323,9 +324,9 @@ class MemoryPairingStore:
         self._insert(waiting)
         return waiting
 
-    async def touch(self, node: str, holdings: Holdings) -> bool:
+    async def touch(self, node: str, holdings: Holdings) -> Touched:
         self._beat(node)
-        return False  # memory is never lost while the process lives
+        return Touched.OK  # memory is never lost, and one process is never taken for dead
 
     async def reap(self, topics: Sequence[str]) -> Reaped:
         live = self._liveness

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import msgpack
@@ -40,6 +41,7 @@ from chatserver.pairing.base import (
     Seat,
     Tier,
     TopicQueue,
+    Touched,
     Waiting,
 )
 from chatserver.pairing.redis_lua import COMMON, SCRIPTS, P, prelude
@@ -261,22 +263,30 @@ class RedisPairingStore(RedisStore):
         w = await self._run("undo", room)
         return _waiting(_text(w[0]), w[1:]) if w else None
 
-    async def touch(self, node: str, holdings: Holdings) -> bool:
+    async def touch(self, node: str, holdings: Holdings) -> Touched:
         seekers = [w.seeker for w in holdings.waiting]
         listeners = [s.listener for s in holdings.seats]
         rooms = [p.room for p in holdings.pairs]
         fresh = secrets.token_hex(8)
-        epoch = ""
+        epoch, known = "", 1
         for start in range(0, max(len(seekers), len(listeners), len(rooms), 1), TOUCH_CHUNK):
             part = slice(start, start + TOUCH_CHUNK)
             some_s, some_l = seekers[part], listeners[part]
             args = [node, fresh, len(some_s), *some_s, len(some_l), *some_l, *rooms[part]]
-            epoch = _text(await self._run("touch", *args))
-        known, self._epoch = self._epoch, epoch
-        if known is None or known == epoch:
-            return False
-        await self._run("restore", node, _holdings_blob(holdings))
-        return True
+            reply = await self._run("touch", *args)
+            epoch, known = _text(reply[0]), min(known, int(reply[1]))
+        before, self._epoch = self._epoch, epoch
+        if before is None:  # the first look: nothing of ours can be missing yet
+            return Touched.OK
+        if before != epoch:
+            await self._run("restore", node, _holdings_blob(holdings))
+            return Touched.RESTORED
+        if not known:  # reaped: its seats were withdrawn, so their chats ended with them
+            seats = tuple(replace(seat, active=0) for seat in holdings.seats)
+            revived = replace(holdings, seats=seats, pairs=())
+            await self._run("restore", node, _holdings_blob(revived))
+            return Touched.REVIVED
+        return Touched.OK
 
     async def reap(self, topics: Sequence[str]) -> Reaped:
         undone, listener_gone, seeker_gone, emptied = await self._run("reap", *topics)

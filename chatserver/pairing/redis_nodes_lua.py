@@ -9,8 +9,10 @@ from __future__ import annotations
 #: ARGV: node, a fresh epoch (kept if the store has none), then the count and ids of the
 #: node's waiting seekers, the count and ids of its listeners, then its pairs' rooms.
 #: Beats for the node, refreshes the lease of each record it holds, and returns the
-#: store's epoch: a new one means the store lost its data since the node last looked.
+#: store's epoch (a new one means the store lost its data since the node last looked)
+#: and 1 if the node was still known alive (0: it was reaped as dead meanwhile).
 TOUCH = """
+local known = redis.call('HEXISTS', P .. ':alive', ARGV[1])
 beat(ARGV[1])
 local epoch = redis.call('GET', P .. ':epoch')
 if not epoch then
@@ -43,7 +45,7 @@ for j = i + n + 1, #ARGV do
   end
 end
 keep(P .. ':offered')
-return epoch
+return {epoch, known}
 """
 
 #: ARGV: node, a MessagePack array {waiting, seats, pairs} of string arrays:

@@ -10,11 +10,20 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
 
-from chatserver.pairing.base import Holdings, Liveness, PairingStore, Seat, Tier, Waiting
+from chatserver.pairing.base import (
+    Holdings,
+    Liveness,
+    PairingStore,
+    Seat,
+    Tier,
+    Touched,
+    Waiting,
+)
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.pairing.redis import RedisPairingStore
 from tests.helpers.procs import RedisProcess
@@ -152,17 +161,17 @@ async def test_a_store_that_lost_its_data_is_refilled_by_touch(redis_server: Red
         seat = await store.seat("l1")
         assert seat is not None
         held = Holdings((w1, w2), frozenset({"s2"}), (seat,), (pair,))
-        assert await store.touch("A", held) is False  # the first look: nothing to restore
-        assert await store.touch("A", held) is False
+        assert await store.touch("A", held) is Touched.OK  # the first look: nothing to restore
+        assert await store.touch("A", held) is Touched.OK
         await _wipe(redis_server.url)  # Redis restarted without persistence
-        assert await store.touch("A", held) is True
+        assert await store.touch("A", held) is Touched.RESTORED
         assert [w.seeker for w in await store.waiting("grief")] == ["s1", "s2"]
         assert await store.order("grief") == ["s1"]  # s2 is still away
         assert await store.pair_of("room1") == pair
         assert await store.seat("l1") == seat
         assert await store.end("room1") == pair
         assert await store.cancel("s2") == w2
-        assert await store.touch("A", held) is False  # nothing resurrected
+        assert await store.touch("A", held) is Touched.OK  # nothing resurrected
         assert await store.pair_of("room1") is None
         client = Redis.from_url(redis_server.url)
         try:
@@ -172,6 +181,42 @@ async def test_a_store_that_lost_its_data_is_refilled_by_touch(redis_server: Red
             await client.aclose()
     finally:
         await store.aclose()
+
+
+async def test_a_node_taken_for_dead_gets_its_places_back_but_not_its_pairs(
+    redis_server: RedisProcess,
+) -> None:
+    """A was cut off from the store for longer than its grace: B reaped it (and told the
+    other side of its chats). When A touches again, its waiting seekers and seats are
+    back (in their order), its ended pairs are not."""
+    await _wipe(redis_server.url)
+    a = RedisPairingStore(redis_server.url, LIVE)
+    b = RedisPairingStore(redis_server.url, LIVE)
+    try:
+        now = time.time()
+        seat = await listen(a, "l1", "A")
+        await b.enqueue(waiting("s0", "B", now - 1))
+        pair = await b.match("grief", "room1", now)
+        assert pair is not None and await b.confirm("room1")
+        w1, w2 = waiting("s1", "A", now), waiting("s2", "B", now + 1)
+        await a.enqueue(w1)
+        await b.enqueue(w2)
+        seat = replace(seat, active=1)
+        held = Holdings((w1,), frozenset(), (seat,), (pair,))
+        assert await a.touch("A", held) is Touched.OK
+        await asyncio.sleep(GONE)
+        await b.touch("B", Holdings((w2,)))
+        reaped = await b.reap(["grief"])
+        assert [p.room for p in reaped.listener_gone] == ["room1"]
+        assert await b.order("grief") == ["s2"]
+        assert await a.touch("A", held) is Touched.REVIVED
+        assert await b.order("grief") == ["s1", "s2"]  # s1 keeps their place
+        assert await b.pair_of("room1") is None  # ended for s0: not resurrected
+        back = await b.seat("l1")
+        assert back is not None and (back.capacity, back.active) == (1, 0)
+    finally:
+        await a.aclose()
+        await b.aclose()
 
 
 async def test_every_key_has_a_ttl_and_the_living_keep_theirs(redis_server: RedisProcess) -> None:
