@@ -63,7 +63,7 @@ class SupportNodes:
         )
         self.state.status_due = True
         if touched is Touched.REVIVED:
-            await self._end_lost_chats(held.pairs)
+            await self._end_lost_chats(list(self.state.pairs.values()))
         for topic in sorted({w.topic for w in held.waiting}):
             await self.ctx.control.announce(QUEUES_CHANNEL, QueueChanged(topic))
 

@@ -129,12 +129,24 @@ class SupportState:
             del self.pairs[room]
 
     def holdings(self) -> Holdings:
-        """Every record of this node's sessions, each seat counting its local pairs."""
+        """Every record of this node's sessions. Chats are written back by their
+        listener's node (its view is current, also after a handover), each seat counting
+        the chats its listener is still in."""
+        current = [
+            pair
+            for pair in self.pairs.values()
+            if (listener := self.listeners.get(pair.listener)) is not None
+            and pair.room in listener.rooms
+        ]
         seats = tuple(
-            replace(seat, active=sum(1 for p in self.pairs.values() if p.listener == lid))
+            replace(seat, active=sum(1 for p in current if p.listener == lid))
             for lid, seat in self.seats.items()
             if lid in self.listeners
         )
         return Holdings(
-            tuple(self.places.values()), frozenset(self.away), seats, tuple(self.pairs.values())
+            tuple(self.places.values()),
+            frozenset(self.away),
+            seats,
+            tuple(current),
+            tuple(self.pairs),
         )

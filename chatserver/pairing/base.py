@@ -141,7 +141,12 @@ class Holdings:
     #: waiting seekers of this node whose connection is down
     away: frozenset[str] = frozenset()
     seats: tuple[Seat, ...] = ()
+    #: chats this node writes back: those of its listeners (the listener's node always
+    #: knows the current pair, a handover included); kept alive too
     pairs: tuple[Pair, ...] = ()
+    #: every other private room of a local session, kept alive (a chat lives on while
+    #: either side's node does)
+    rooms: tuple[str, ...] = ()
 
 
 class Touched(enum.Enum):

@@ -266,7 +266,7 @@ class RedisPairingStore(RedisStore):
     async def touch(self, node: str, holdings: Holdings) -> Touched:
         seekers = [w.seeker for w in holdings.waiting]
         listeners = [s.listener for s in holdings.seats]
-        rooms = [p.room for p in holdings.pairs]
+        rooms = sorted({p.room for p in holdings.pairs} | set(holdings.rooms))
         fresh = secrets.token_hex(8)
         epoch, known = "", 1
         for start in range(0, max(len(seekers), len(listeners), len(rooms), 1), TOUCH_CHUNK):
