@@ -147,6 +147,8 @@ class Chat(Feature):
         keep = session.rooms or self.events.is_busy(session)
         if not clean and keep and self.config.resume_grace > 0 and not session.closing:
             session.detach(self.ctx.clock())
+            for dropped in self.events.dropped:
+                await dropped(session)
             await self.sessions.persist(session)
             await self.rooms.hold(session)
             return

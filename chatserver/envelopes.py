@@ -156,6 +156,19 @@ class ChatOver:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptFailed:
+    """To a listener's node: the seeker they accepted lost their connection as the pair
+    was made (they keep their place), and nobody else waits: answer the ``accept``."""
+
+    KIND: ClassVar[str] = "accept_failed"
+    listener: str
+    ref: str
+
+    def lane(self) -> str:
+        return "s:" + self.listener
+
+
+@dataclass(frozen=True, slots=True)
 class Moved:
     """Another node resumed this session: forget it here, keep its seats."""
 
@@ -232,6 +245,7 @@ Control = (
     PairSeeker
     | PairListener
     | ChatOver
+    | AcceptFailed
     | Moved
     | RemoveMember
     | Suspend
@@ -273,6 +287,8 @@ def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per
                 "listener": message.listener, "by": message.by, "ref": message.ref,
                 "requeue": requeue,
             }  # fmt: skip
+        case AcceptFailed(listener, ref):
+            return {"k": "accept_failed", "l": listener, "ref": ref}
         case Moved(session):
             return {"k": "moved", "s": session}
         case RemoveMember(session, room, cooldown):
@@ -308,6 +324,8 @@ def _from_map(data: dict[str, Any]) -> Control | None:  # noqa: PLR0911 - one ca
             data["room"], data["reason"], data.get("listener"), data.get("by"),
             data.get("ref"), requeue,
         )  # fmt: skip
+    if kind == "accept_failed":
+        return AcceptFailed(str(data["l"]), str(data["ref"]))
     if kind == "moved":
         return Moved(str(data["s"]))
     if kind == "mod" and data.get("a") == "remove":

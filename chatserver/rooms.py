@@ -211,11 +211,12 @@ class Rooms:
             await self.broker.release(room, handle)
             raise
         listed = tuple(Member(h, role_of(m)) for h, m in sorted(members.items()))
+        # saved before `joined`: whoever has it can resume the seat on any node at once
+        await self.sessions.persist(session)
         session.send(Joined(room, handle, session.role, listed, seq, ref=ref))
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)
-        await self.sessions.persist(session)
         log.debug("joined", session=session.id, room=room)
         return True
 

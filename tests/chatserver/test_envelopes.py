@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserver.envelopes import (
+    AcceptFailed,
     ChatOver,
     Control,
     MemberRecord,
@@ -42,6 +43,7 @@ controls: st.SearchStrategy[Control] = st.one_of(
     st.builds(PairSeeker, pairs, maybe),
     st.builds(PairListener, pairs, maybe),
     st.builds(ChatOver, ids, ids, maybe, maybe, maybe, st.none() | pairs),
+    st.builds(AcceptFailed, ids, ids),
     st.builds(Moved, ids),
     st.builds(RemoveMember, ids, ids, times),
     st.builds(Suspend, ids, times),
