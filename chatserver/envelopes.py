@@ -78,19 +78,15 @@ def marker_bytes(marker: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
-    """A room member as the broker's member table stores it. ``held``: the member's
-    connection dropped and the seat is kept for the resume grace (it does not count
-    against the room's capacity for a newcomer who names the room)."""
+    """A room member as the broker's member table stores it. Whether the seat is held
+    for a dropped connection is the broker's own record (``Broker.hold``), not this."""
 
     role: str
     node: str
     session: str | None = None
-    held: bool = False
 
     def encode(self) -> bytes:
-        record: dict[str, Any] = {"role": self.role, "node": self.node, "s": self.session}
-        if self.held:
-            record["h"] = 1
+        record = {"role": self.role, "node": self.node, "s": self.session}
         data: bytes = msgpack.packb(record)
         return data
 
@@ -104,7 +100,6 @@ class MemberRecord:
                 str(data.get("role", "seeker")),
                 str(data.get("node", "")),
                 str(session) if session is not None else None,
-                bool(data.get("h")),
             )
         except Exception:
             return cls("seeker", "")
@@ -266,14 +261,18 @@ _PAIR_KEYS = (
     "at_risk",
     "waited",
 )
+#: the pair's language, need and shared: absent from an older node's message (the
+#: one-language defaults then)
+_PAIR_OPTIONAL = ("language", "need", "shared")
 
 
 def _pair_fields(pair: Pair) -> dict[str, Any]:
-    return {k: getattr(pair, k) for k in _PAIR_KEYS}
+    return {k: getattr(pair, k) for k in (*_PAIR_KEYS, *_PAIR_OPTIONAL)}
 
 
 def _pair_from(data: dict[str, Any]) -> Pair:
-    return Pair(**{k: data[k] for k in _PAIR_KEYS})
+    optional = {k: data[k] for k in _PAIR_OPTIONAL if k in data}
+    return Pair(**{k: data[k] for k in _PAIR_KEYS}, **optional)
 
 
 def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per kind

@@ -213,7 +213,8 @@ class SupportFlow:
             return
         waiting = Waiting(
             pair.seeker, pair.topic, self.node, session.handle, self._clock() - pair.waited,
-            Tier.REQUEUED, avoid=avoided(session),
+            Tier.REQUEUED, avoid=avoided(session), language=pair.language, need=pair.need,
+            any_language=not pair.shared,  # a chat with "any listener": that line again
         )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)
