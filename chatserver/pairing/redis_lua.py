@@ -110,8 +110,9 @@ end
 -- record expired (a crashed node's leftover) is dropped on the way
 local function each_present(topic, line, limit, visit)
   local key, from, seen = qkey(topic, line), 0, 0
+  local size = limit or 64  -- usually the first page is all it takes
   while limit == nil or seen < limit do
-    local page = redis.call('ZRANGE', key, from, from + 63, 'WITHSCORES')
+    local page = redis.call('ZRANGE', key, from, from + size - 1, 'WITHSCORES')
     if #page == 0 then return end
     local dropped = 0
     for i = 1, #page, 2 do

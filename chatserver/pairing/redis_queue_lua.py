@@ -135,6 +135,7 @@ local function add(lang, n, risky, oldest)
   if oldest and (not r[3] or oldest < r[3]) then r[3] = oldest end
   here = here + n
 end
+-- each seeker read: the "any" line (its seekers' languages differ), or some node is silent
 local function one_by_one(key, line)
   local m = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
   for i = 1, #m, 2 do
@@ -147,28 +148,41 @@ local function one_by_one(key, line)
     end
   end
 end
-local function at_once(key, line)  -- nobody in this line is absent: counts and heads only
+-- counts and tier heads only, minus the away seekers of this line ({seeker = score})
+local function at_once(key, line, gone)
+  local n, skip = redis.call('ZCARD', key), 0
+  local risky = redis.call('ZCOUNT', key, 1e14, 2e14 - 1)
+  for _, sc in pairs(gone) do
+    n, skip = n - 1, skip + 1
+    if math.floor(sc / 1e14) == 1 then risky = risky - 1 end
+  end
   local oldest = false
   for tier = 0, 2 do
     local head = redis.call('ZRANGEBYSCORE', key, tier * 1e14, (tier + 1) * 1e14 - 1,
-                            'WITHSCORES', 'LIMIT', 0, 1)
-    if head[1] then
-      local since = tonumber(head[2]) - tier * 1e14
-      if not oldest or since < oldest then oldest = since end
+                            'WITHSCORES', 'LIMIT', 0, skip + 1)
+    for i = 1, #head, 2 do
+      if not gone[head[i]] then
+        local since = tonumber(head[i + 1]) - tier * 1e14
+        if not oldest or since < oldest then oldest = since end
+        break
+      end
     end
   end
-  add(line, redis.call('ZCARD', key), redis.call('ZCOUNT', key, 1e14, 2e14 - 1), oldest)
+  if n > 0 then add(line, n, risky, oldest) end
 end
 for _, line in ipairs(lines(topic)) do
   local key = qkey(topic, line)
   total = total + redis.call('ZCARD', key)
-  local slow = careful or line == ANY
-  if not slow then
+  if careful or line == ANY then
+    one_by_one(key, line)
+  else
+    local gone = {}
     for s in pairs(away_set()) do
-      if redis.call('ZSCORE', key, s) then slow = true; break end
+      local sc = redis.call('ZSCORE', key, s)
+      if sc then gone[s] = tonumber(sc) end
     end
+    at_once(key, line, gone)
   end
-  if slow then one_by_one(key, line) else at_once(key, line) end
 end
 table.sort(langs)
 local out = {}
