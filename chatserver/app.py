@@ -173,6 +173,7 @@ class ChatServer:
             log.warning("broker_health", healthy=healthy)
             if healthy:
                 self._spawn(self._refresh_settings())
+                self._spawn(self._save_snapshots())
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         """Run a short job under the node's TaskGroup (its parent); outside ``run`` (start-up
@@ -197,6 +198,19 @@ class ChatServer:
                 await self.hub.refresh_settings()
         except (BrokerError, TimeoutError) as exc:  # the next reconnect refreshes them
             log.warning("settings_refresh_failed", error=type(exc).__name__)
+
+    async def _save_snapshots(self) -> None:
+        """After the broker reconnected: save again the snapshot of every session with
+        something to resume. Redis may have restarted empty, and if this node dies next
+        its people must still resume elsewhere."""
+        sessions, busy = self.ctx.sessions, self.ctx.events.is_busy
+        try:
+            async with asyncio.timeout(REFRESH_DEADLINE):
+                for session in sessions:
+                    if session.rooms or busy(session):
+                        await sessions.persist(session)
+        except TimeoutError:  # the periodic refresh catches up
+            log.warning("snapshots_save_late")
 
     def _slow(self, session: Session) -> None:
         ws = session.ws

@@ -30,6 +30,7 @@ from typing import Any
 
 import structlog
 
+from chatserver.broker.base import BrokerUnavailable
 from chatserver.context import NodeContext
 from chatserver.envelopes import Moved, RoomEnded
 from chatserver.handles import random_handle
@@ -147,6 +148,8 @@ class Chat(Feature):
         keep = session.rooms or self.events.is_busy(session)
         if not clean and keep and self.config.resume_grace > 0 and not session.closing:
             session.detach(self.ctx.clock())
+            for dropped in self.events.dropped:
+                await dropped(session)
             await self.sessions.persist(session)
             await self.rooms.hold(session)
             return
@@ -250,6 +253,10 @@ class Chat(Feature):
         """
         if not self._fresh(fresh, frame.token):
             raise RequestFailed(ErrorCode.RESUME_FAILED, RESUME_BUSY_TEXT)
+        if not self.ctx.broker.healthy and self.sessions.by_token(frame.token) is None:
+            # a session from another node moves its seats through the relay: while it is
+            # down, taking the snapshot would use it up for a resume that cannot finish
+            raise BrokerUnavailable("relay down: nothing taken, try again")
         claimed = await self.sessions.claim(frame.token)
         old = claimed.local
         if old is None and claimed.snapshot is not None:

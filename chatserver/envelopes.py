@@ -78,19 +78,15 @@ def marker_bytes(marker: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
-    """A room member as the broker's member table stores it. ``held``: the member's
-    connection dropped and the seat is kept for the resume grace (it does not count
-    against the room's capacity for a newcomer who names the room)."""
+    """A room member as the broker's member table stores it. Whether the seat is held
+    for a dropped connection is the broker's own record (``Broker.hold``), not this."""
 
     role: str
     node: str
     session: str | None = None
-    held: bool = False
 
     def encode(self) -> bytes:
-        record: dict[str, Any] = {"role": self.role, "node": self.node, "s": self.session}
-        if self.held:
-            record["h"] = 1
+        record = {"role": self.role, "node": self.node, "s": self.session}
         data: bytes = msgpack.packb(record)
         return data
 
@@ -110,7 +106,6 @@ class MemberRecord:
                 str(data.get("role", "seeker")),
                 str(data.get("node", "")),
                 str(session) if session is not None else None,
-                bool(data.get("h")),
             )
         except Exception:
             return cls("seeker", "")
@@ -163,6 +158,19 @@ class ChatOver:
     def lane(self) -> str:
         # after the listener's pairings: a seat freed here may already be taken again
         return "s:" + self.listener if self.listener else "r:" + self.room
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptFailed:
+    """To a listener's node: the seeker they accepted lost their connection as the pair
+    was made (they keep their place), and nobody else waits: answer the ``accept``."""
+
+    KIND: ClassVar[str] = "accept_failed"
+    listener: str
+    ref: str
+
+    def lane(self) -> str:
+        return "s:" + self.listener
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,7 @@ Control = (
     PairSeeker
     | PairListener
     | ChatOver
+    | AcceptFailed
     | Moved
     | RemoveMember
     | Suspend
@@ -262,14 +271,18 @@ _PAIR_KEYS = (
     "at_risk",
     "waited",
 )
+#: the pair's language, need and shared: absent from an older node's message (the
+#: one-language defaults then)
+_PAIR_OPTIONAL = ("language", "need", "shared")
 
 
 def _pair_fields(pair: Pair) -> dict[str, Any]:
-    return {k: getattr(pair, k) for k in _PAIR_KEYS}
+    return {k: getattr(pair, k) for k in (*_PAIR_KEYS, *_PAIR_OPTIONAL)}
 
 
 def _pair_from(data: dict[str, Any]) -> Pair:
-    return Pair(**{k: data[k] for k in _PAIR_KEYS})
+    optional = {k: data[k] for k in _PAIR_OPTIONAL if k in data}
+    return Pair(**{k: data[k] for k in _PAIR_KEYS}, **optional)
 
 
 def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per kind
@@ -283,6 +296,8 @@ def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per
                 "listener": message.listener, "by": message.by, "ref": message.ref,
                 "requeue": requeue,
             }  # fmt: skip
+        case AcceptFailed(listener, ref):
+            return {"k": "accept_failed", "l": listener, "ref": ref}
         case Moved(session):
             return {"k": "moved", "s": session}
         case RemoveMember(session, room, cooldown):
@@ -318,6 +333,8 @@ def _from_map(data: dict[str, Any]) -> Control | None:  # noqa: PLR0911 - one ca
             data["room"], data["reason"], data.get("listener"), data.get("by"),
             data.get("ref"), requeue,
         )  # fmt: skip
+    if kind == "accept_failed":
+        return AcceptFailed(str(data["l"]), str(data["ref"]))
     if kind == "moved":
         return Moved(str(data["s"]))
     if kind == "mod" and data.get("a") == "remove":

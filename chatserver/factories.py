@@ -12,7 +12,7 @@ from chatserver.broker.base import Broker
 from chatserver.broker.memory import MemoryBroker
 from chatserver.config import Settings
 from chatserver.moderation.store import MemoryReportStore, ReportStore
-from chatserver.pairing.base import PairingStore
+from chatserver.pairing.base import Liveness, PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
 from chatserver.resume.base import SessionStore
 from chatserver.resume.memory import MemorySessionStore
@@ -41,8 +41,8 @@ def make_broker(settings: Settings) -> Broker:
         history_size=settings.history_size,
         history_seconds=settings.history_seconds,
         presence_ttl=settings.presence_ttl,
+        hold=settings.resume_grace,
     )
-
 
 
 def make_session_store(settings: Settings) -> SessionStore:
@@ -66,11 +66,12 @@ def make_report_store(settings: Settings) -> ReportStore:
 
 
 def make_pairing_store(settings: Settings) -> PairingStore:
+    liveness = Liveness(dead_after=settings.presence_ttl, grace=settings.resume_grace)
     if not settings.redis_url:
-        return MemoryPairingStore()
+        return MemoryPairingStore(liveness)
     from chatserver.pairing.redis import RedisPairingStore
 
-    return RedisPairingStore(settings.redis_url)
+    return RedisPairingStore(settings.redis_url, liveness)
 
 
 def make_pipeline(settings: Settings) -> Pipeline | None:

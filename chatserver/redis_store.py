@@ -5,7 +5,13 @@ Redis errors translated at this edge into :class:`BrokerUnavailable`, chained.
 
 Every call has a deadline (:data:`OP_TIMEOUT`, the wait for a connection included): a
 store sits on paths a person waits on (a join, a resume, a report), and a Redis that
-stopped answering must turn into a clear "try again", never a hang."""
+stopped answering must turn into a clear "try again", never a hang.
+
+After Redis restarts, each pooled connection fails once (the old server closed it).
+Calls that are safe to repeat say ``retry=True`` and are tried once more on a fresh
+connection when the connection was lost, so a person's first resume after a restart is
+not refused for nothing; others (a report's LPOP) fail as before and their caller retries.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 
 from chatserver.broker.base import BrokerUnavailable
@@ -46,16 +53,34 @@ class RedisStore:
             else Redis.from_url(address, **common)
         )
         self._slots = asyncio.Semaphore(pool_size)
+        #: a cluster client learns the slot map once, before the first command: many
+        #: first commands at once each began learning it over half-open connections
+        self._ready = not cluster
+        self._learning = asyncio.Lock()
 
-    async def _guarded(self, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def _learn_slots(self) -> None:
+        async with self._learning:
+            if not self._ready:
+                await self._redis.initialize()
+                self._ready = True
+
+    async def _guarded(self, call: Callable[[], Awaitable[Any]], *, retry: bool = False) -> Any:
+        """Run ``call`` within the deadline (both tries together, with ``retry``)."""
         try:
             async with asyncio.timeout(self._timeout), self._slots:
-                return await call()
+                if not self._ready:
+                    await self._learn_slots()
+                try:
+                    return await call()
+                except RedisConnectionError:
+                    if not retry:
+                        raise
+                    return await call()  # the pool hands out a new connection
         except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(f"{self.what}: {type(exc).__name__}") from exc
 
-    async def _do(self, *command: Any) -> Any:
-        return await self._guarded(lambda: self._redis.execute_command(*command))
+    async def _do(self, *command: Any, retry: bool = False) -> Any:
+        return await self._guarded(lambda: self._redis.execute_command(*command), retry=retry)
 
     async def aclose(self) -> None:
         # closing: nothing is lost if it fails, the sockets go with the process

@@ -12,9 +12,11 @@ Fair seats, for seekers in group rooms (staff serve rooms and are exempt):
   node (counted in memory from the sessions' addresses, never stored or logged; across N
   nodes an address can hold N times its share);
 - a node gives out at most ``max_seats`` seats in all, when set;
-- a seat kept for a dropped connection's grace is marked held in its member record, and
-  does not count against a room's capacity for a newcomer who names that room; the
-  returning member always gets the seat back, even if the room is briefly over capacity.
+- a seat kept for a dropped connection's grace is marked held in the broker
+  (:meth:`~chatserver.broker.base.Broker.hold`, as the broker itself holds a dead node's
+  seats), and does not count against a room's capacity for a newcomer; the returning
+  member's reclaim clears the mark and always gets the seat back, even if the room is
+  then briefly over capacity.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ class Rooms:
         self._first_open: dict[str, int] = {}
         self._group_names: dict[str, list[str]] = {}
 
-    def member_record(self, session: Session, *, held: bool = False) -> bytes:
-        return MemberRecord(session.role, self.config.node_id, session.id, held).encode()
+    def member_record(self, session: Session) -> bytes:
+        return MemberRecord(session.role, self.config.node_id, session.id).encode()
 
     def topic_of(self, room: str) -> str | None:
         """The topic of a group room (``anxiety-2`` -> ``anxiety``); None for others."""
@@ -122,14 +124,14 @@ class Rooms:
         if seeker:
             self._check_fair(session, rooms[0])
         capacity = self.config.room_capacity if seeker else 0
-        named = len(rooms) == 1  # a room id, not a topic: held seats make way
+        named = len(rooms) == 1  # a room id, not a topic
         topic = rooms[0]
         start = self._first_open.get(topic, 0) if not named else 0
         for index in range(start, len(rooms)):
             room = rooms[index]
             if room in session.rooms:
                 continue
-            if await self.seat(session, room, capacity=capacity, ref=frame.ref, past_held=named):
+            if await self.seat(session, room, capacity=capacity, ref=frame.ref):
                 if not named:
                     self._first_open[topic] = index
                 return
@@ -154,24 +156,15 @@ class Rooms:
         if config.max_seats and self.hub.seat_count >= config.max_seats:
             raise RequestFailed(ErrorCode.ROOM_FULL, BUSY_TEXT, BUSY_RETRY_MS)
 
-    async def _claim(
-        self, session: Session, room: str, capacity: int, past_held: bool = False
-    ) -> str | None:
-        """A handle in ``room`` for ``session``, its own if free; None when full. With
-        ``past_held``, seats held for dropped members don't count against ``capacity``."""
+    async def _claim(self, session: Session, room: str, capacity: int) -> str | None:
+        """A handle in ``room`` for ``session``, its own if free; None when full (seats
+        held for dropped members don't count against ``capacity``)."""
         member = self.member_record(session)
         for candidate in candidates(session.handle):
             claim = await self.broker.claim(
                 room, candidate, member, capacity=capacity, owner=session.id,
                 flags=(CONSENT + candidate,),  # a member's consent leaves with them
             )  # fmt: skip
-            if claim is Claim.FULL and past_held and capacity:
-                held = await self._held(room)
-                if held:
-                    claim = await self.broker.claim(
-                        room, candidate, member, capacity=capacity + held, owner=session.id,
-                        flags=(CONSENT + candidate,),
-                    )  # fmt: skip
             if claim is Claim.FULL:
                 return None
             if claim is Claim.OK:
@@ -179,10 +172,6 @@ class Rooms:
         raise RequestFailed(  # pragma: no cover - candidates() ends in unique numbered handles
             ErrorCode.INTERNAL, "We couldn't find you a seat. Please try again."
         )
-
-    async def _held(self, room: str) -> int:
-        members = await self.broker.members(room)
-        return sum(1 for raw in members.values() if MemberRecord.decode(raw).held)
 
     async def seat(
         self,
@@ -192,12 +181,11 @@ class Rooms:
         capacity: int = 0,
         ref: str | None = None,
         replay: bool = False,
-        past_held: bool = False,
     ) -> bool:
         """Give ``session`` a seat in ``room`` and send it ``joined``; False when full.
         With ``replay``, the room's history follows ``joined`` (a listener taking a
         one-to-one chat sees what the seeker already wrote), exactly once."""
-        handle = await self._claim(session, room, capacity, past_held)
+        handle = await self._claim(session, room, capacity)
         if handle is None:
             return False
         self.sessions.seated(session, room, handle)
@@ -217,11 +205,12 @@ class Rooms:
             await self.broker.release(room, handle)
             raise
         listed = listing(members, handle)
+        # saved before `joined`: whoever has it can resume the seat on any node at once
+        await self.sessions.persist(session)
         session.send(Joined(room, handle, session.role, listed, seq, ref=ref, count=len(members)))
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)
-        await self.sessions.persist(session)
         log.debug("joined", session=session.id, room=room)
         return True
 
@@ -287,14 +276,21 @@ class Rooms:
                 self.sessions.unseated(session, room)
 
     async def hold(self, session: Session, held: bool = True) -> None:
-        """Mark the group seats of a seeker whose connection dropped as held (``held``
-        False: it came back). Best effort: a seat left unmarked just counts as taken."""
+        """Mark the group seats of a seeker whose connection dropped as held in the
+        broker: still theirs, no longer counted against the rooms' capacity. ``held``
+        False: they came back on this node, and a reclaim clears the marks (a resume on
+        another node reclaims every seat anyway). Best effort: a seat left unmarked just
+        counts as taken, and one left marked is cleared by the next reclaim."""
         if session.role != "seeker":
             return
-        member = self.member_record(session, held=held)
+        member = self.member_record(session)
         try:
             for room, handle in list(session.rooms.items()):
-                if self.topic_of(room) is not None:
+                if self.topic_of(room) is None:
+                    continue
+                if held:
+                    await self.broker.hold(room, handle)
+                else:
                     await self.broker.reclaim(
                         room, handle, member, session.id, flags=(CONSENT + handle,)
                     )

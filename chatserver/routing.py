@@ -66,6 +66,8 @@ class Events:
     resent: list[Callable[[Session, str], None]] = field(default_factory=list)
     #: a person was found at risk
     at_risk: list[Callable[[Session], Awaitable[None]]] = field(default_factory=list)
+    #: the session's connection dropped; it waits for a resume within the grace
+    dropped: list[Callable[[Session], Awaitable[None]]] = field(default_factory=list)
     #: a ``leave`` of a room, before the seat is freed: (session, room)
     leaving: list[Callable[[Session, str], Awaitable[None]]] = field(default_factory=list)
     #: the session is gone for good

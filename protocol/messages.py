@@ -476,10 +476,14 @@ class LanguageInfo:
 @dataclass(frozen=True, slots=True)
 class QueueInfo:
     topic: str
+    #: seekers waiting now (not counting those reconnecting)
     waiting: int
     longest_wait: int
     at_risk: int
     languages: tuple[LanguageInfo, ...] | None = None
+    #: seekers whose connection dropped while waiting: they keep their place, but are
+    #: not counted in ``waiting`` nor paired until they are back (absent when none)
+    reconnecting: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,9 @@ from typing import Protocol
 Deliver = Callable[[str, int, bytes], None]
 #: Called when the broker becomes reachable (True) or unreachable (False).
 HealthChanged = Callable[[bool], None]
-#: Called once per member removed because its node died: (room, handle, member bytes).
-#: Exactly one surviving node gets each eviction, so it publishes the ``leave`` event.
+#: Called once per member removed because its node died and its person did not resume
+#: elsewhere within the hold (the resume grace): (room, handle, member bytes). Exactly one
+#: surviving node gets each eviction, so it publishes the ``leave`` event.
 Evicted = Callable[[str, str, bytes], Awaitable[None]]
 
 
@@ -121,7 +122,8 @@ class Broker(Protocol):
         flags: Sequence[str] = (),
     ) -> Claim:
         """Atomically record ``handle`` as present in ``room``: TAKEN if another member
-        holds it, FULL if ``capacity`` > 0 and the room already has that many members.
+        holds it, FULL if ``capacity`` > 0 and the room already has that many members
+        whose seats are not held (see :meth:`hold`).
 
         The broker never reads ``member`` (the caller's encoding). Beside it, it keeps the
         seat's ``owner`` (an opaque string: only :meth:`reclaim` with the same non-empty
@@ -136,6 +138,13 @@ class Broker(Protocol):
         strings; an empty owner never matches), so the seat moves here without a
         leave/join. ``flags`` replace the seat's flags. TAKEN if someone else holds the
         handle, GONE if the room has no members any more (it was closed)."""
+
+    async def hold(self, room: str, handle: str) -> None:
+        """Mark ``handle``'s seat held: its person is away (a dropped connection within
+        the resume grace), so the seat no longer counts against the room's capacity, yet
+        stays theirs: a :meth:`reclaim` by its owner clears the mark, even if the room
+        is then briefly over capacity. The Redis twin also holds every seat of a dead
+        node this way until its hold runs out. Nothing happens for an absent seat."""
 
     async def release(self, room: str, handle: str) -> bool:
         """Remove ``handle`` from ``room`` with the flags its seat named; when the room is

@@ -21,7 +21,7 @@ from chatserver.broker.base import (
 
 
 class _Room:
-    __slots__ = ("flags", "history", "members", "seats", "seq")
+    __slots__ = ("flags", "held", "history", "members", "seats", "seq")
 
     def __init__(self) -> None:
         self.seq = 0
@@ -29,6 +29,8 @@ class _Room:
         self.members: dict[str, bytes] = {}
         #: handle -> (owner, flags that leave with the member): the broker's own record
         self.seats: dict[str, tuple[str, tuple[str, ...]]] = {}
+        #: handles whose seat is held (kept for a resume, not counted against capacity)
+        self.held: set[str] = set()
         self.flags: dict[str, int] = {}
 
 
@@ -138,7 +140,7 @@ class MemoryBroker:
         members = state.members
         if handle in members:
             return Claim.TAKEN
-        if capacity and len(members) >= capacity:
+        if capacity and len(members) - len(state.held) >= capacity:
             if not members:
                 del self._rooms[room]
             return Claim.FULL
@@ -158,13 +160,20 @@ class MemoryBroker:
                 return Claim.TAKEN
         state.members[handle] = member
         state.seats[handle] = (owner, tuple(flags))
+        state.held.discard(handle)
         return Claim.OK
+
+    async def hold(self, room: str, handle: str) -> None:
+        state = self._rooms.get(room)
+        if state is not None and handle in state.members:
+            state.held.add(handle)
 
     async def release(self, room: str, handle: str) -> bool:
         state = self._rooms.get(room)
         if state is None:
             return False
         state.members.pop(handle, None)
+        state.held.discard(handle)
         _, drop = state.seats.pop(handle, ("", ()))
         if state.members:
             for name in drop:  # the flags that leave with the member

@@ -75,18 +75,23 @@ class RedisBroker(RedisPublish, RedisSubscribe, RedisRooms):
         history_size: int = 100,
         history_seconds: float = 600.0,
         presence_ttl: float = 15.0,
+        hold: float = 60.0,
         prefix: str = "cs",
         clock: Callable[[], float] = time.time,
         restart_min: float = RESTART_MIN,
         restart_max: float = RESTART_MAX,
     ) -> None:
-        """``restart_min``/``restart_max``: the first and the longest wait before a
-        crashed background task starts again (doubling for each crash in a row)."""
+        """``hold``: how long the seats of a dead node stay for its people to resume on
+        another node (the resume grace). ``restart_min``/``restart_max``: the first and
+        the longest wait before a crashed background task starts again (doubling for
+        each crash in a row)."""
         self._init_core(
             url,
             node_id,
             history_size=history_size,
             history_seconds=history_seconds,
+            presence_ttl=presence_ttl,
+            hold=hold,
             prefix=prefix,
             clock=clock,
             op_timeout=OP_TIMEOUT,
@@ -94,7 +99,7 @@ class RedisBroker(RedisPublish, RedisSubscribe, RedisRooms):
         )
         self._init_publish()
         self._init_subscribe()
-        self._init_rooms(presence_ttl)
+        self._init_rooms()
 
     async def start(
         self,

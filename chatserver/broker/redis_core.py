@@ -94,6 +94,8 @@ class RedisCore:
         *,
         history_size: int,
         history_seconds: float,
+        presence_ttl: float,
+        hold: float,
         prefix: str,
         clock: Callable[[], float],
         op_timeout: float,
@@ -103,6 +105,15 @@ class RedisCore:
         self._url, self._cluster = parse_url(url)
         self._history_size = history_size
         self._history_ms = int(history_seconds * 1000)
+        self._ttl = presence_ttl
+        #: how long a dead node's seats are held for its people to resume elsewhere
+        self._hold_ms = int(hold * 1000)
+        #: TTL of everything this node writes, refreshed while it lives: long enough for
+        #: a dead node's rooms to outlast their hold, and many heartbeats long
+        self._lease_ms = max(2 * self._hold_ms, int(presence_ttl * 4000), 1000)
+        #: a room's sequence outlives its history, so a room name used again never
+        #: numbers a message like one still in the history
+        self._seq_ms = max(self._lease_ms, self._history_ms)
         self._prefix = prefix
         self._clock = clock
         self._deadline = op_timeout

@@ -65,8 +65,12 @@ class RedisPublish(RedisCore):
         self._eval_heads: dict[tuple[str, bool], bytes] = {}
         publish = b"SPUBLISH" if self._cluster else b"PUBLISH"
         self._tail = b"".join(
-            map(bulk, (b"%d" % self._history_size, b"%d" % self._history_ms, publish))
-        )
+            map(
+                bulk,
+                (b"%d" % self._history_size, b"%d" % self._history_ms, publish,
+                 b"%d" % self._seq_ms),
+            )
+        )  # fmt: skip
 
     async def publish(self, room: str, payload: bytes, *, sequenced: bool) -> int:
         if not self._healthy:
@@ -91,7 +95,7 @@ class RedisPublish(RedisCore):
         publish = "SPUBLISH" if self._cluster else "PUBLISH"
         args = [
             self._channel(room), payload, int(self._clock() * 1000),
-            self._history_size, self._history_ms, publish, marker,
+            self._history_size, self._history_ms, publish, self._seq_ms, marker,
         ]  # fmt: skip
         keys = [self._key(room, "seq"), self._key(room, "hist")]
         reply = await self._op("publish", lambda: self._eval(lua.PUBLISH_ONCE, keys, args))
@@ -237,7 +241,7 @@ class RedisPublish(RedisCore):
             else (b"EVALSHA", lua.PUBLISH.sha.encode())
         )
         keys = (self._key(room, "seq").encode(), self._key(room, "hist").encode())
-        return b"*11\r\n" + b"".join(map(bulk, (*script, b"2", *keys, channel)))
+        return b"*12\r\n" + b"".join(map(bulk, (*script, b"2", *keys, channel)))
 
     def _link(self, room: str) -> Link:
         name = self._link_of.get(room)

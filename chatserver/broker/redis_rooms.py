@@ -7,8 +7,18 @@ holds the seat, who owns it and which flags leave with it. So eviction and relea
 nothing from the caller's encoding.
 
 Presence across nodes: each node refreshes ``node:{id}`` with a TTL and lists the rooms it
-has members in; survivors find a node whose key expired and evict its members with an
-atomic script, so each eviction (and its ``leave`` event) happens exactly once.
+has members in; survivors find a node whose key expired. They do not evict its members at
+once: the people of a dead node reconnect to another node and resume there within the
+resume grace, so the first survivor to notice records a deadline (``node:{id}:dead`` =
+now + ``hold``) and marks the dead node's seats held (not counted against capacity,
+taken back by a reclaim). Once the deadline passes, a survivor evicts what is still the
+dead node's with an atomic script, so each eviction (and its ``leave`` event) happens
+exactly once.
+
+Leases: every key written here has a TTL. The living refresh what they hold on each
+heartbeat (their node's keys, the node list, and the state of every room they have
+members in, whose old history is trimmed at the same time), so after every node is gone
+nothing stays beyond ``max(lease, history_seconds)``.
 """
 
 from __future__ import annotations
@@ -29,8 +39,7 @@ CLAIMS = (Claim.OK, Claim.TAKEN, Claim.FULL, Claim.GONE)
 class RedisRooms(RedisCore):
     """Seats, members, flags and presence (see the module docstring)."""
 
-    def _init_rooms(self, presence_ttl: float) -> None:
-        self._ttl = presence_ttl
+    def _init_rooms(self) -> None:
         # seats this node holds, to put back after Redis lost them: room -> handle ->
         # (member, seat record)
         self._claims: dict[str, dict[str, tuple[bytes, bytes]]] = {}
@@ -52,6 +61,10 @@ class RedisRooms(RedisCore):
     ) -> Claim:
         seat = self._seat_record(owner, flags)
         return await self._seat("claim", lua.CLAIM, room, handle, member, capacity, seat)
+
+    async def hold(self, room: str, handle: str) -> None:
+        keys = [self._key(room, "members"), self._key(room, "seats")]
+        await self._op("hold", lambda: self._eval(lua.HOLD, keys, [self.node_id, handle]))
 
     async def reclaim(
         self, room: str, handle: str, member: bytes, owner: str, *, flags: Sequence[str] = ()
@@ -76,8 +89,10 @@ class RedisRooms(RedisCore):
 
         async def call() -> Any:
             # the room is listed first, so the list is a superset of where our members are
-            await client.execute_command("SADD", self._node_key(self.node_id, "rooms"), room)
-            return await self._eval(script, keys, [handle, member, extra, seat])
+            listed = self._node_key(self.node_id, "rooms")
+            if await client.execute_command("SADD", listed, room):
+                await client.execute_command("PEXPIRE", listed, self._lease_ms)
+            return await self._eval(script, keys, [handle, member, extra, seat, self._lease_ms])
 
         outcome = CLAIMS[int(await self._op(what, call))]
         if outcome is Claim.OK:
@@ -111,7 +126,8 @@ class RedisRooms(RedisCore):
 
     async def set_flag(self, room: str, name: str, value: int) -> bool:
         keys = [self._key(room, "members"), self._key(room, "flags")]
-        done = await self._op("set_flag", lambda: self._eval(lua.SET_FLAG, keys, [name, value]))
+        args = [name, value, self._lease_ms]
+        done = await self._op("set_flag", lambda: self._eval(lua.SET_FLAG, keys, args))
         return bool(done)
 
     # ------------------------------------------------------------------ presence
@@ -138,17 +154,31 @@ class RedisRooms(RedisCore):
                 self._tasks.ran_well("presence")
 
     async def _heartbeat(self, *, repair: bool) -> None:
-        """Refresh ``node:{id}``. When it had expired (or Redis lost it), put back what
-        this node knows. Callers bound the wait."""
+        """Refresh ``node:{id}`` and the lease of everything this node holds. When the
+        key had expired (or Redis lost it), put back what this node knows. Callers bound
+        the wait."""
         client = self._client
         assert client is not None
         key = self._node_key(self.node_id)
         ms = max(int(self._ttl * 500), 100)
         previous = await client.execute_command("SET", key, b"1", "PX", ms, "GET")
-        await client.execute_command("SADD", f"{self._prefix}:nodes", self.node_id)
-        if previous is not None and not repair:
-            return
-        await self._restore()
+        nodes = f"{self._prefix}:nodes"
+        await client.execute_command("SADD", nodes, self.node_id)
+        for kept in (nodes, self._node_key(self.node_id, "rooms")):
+            await client.execute_command("PEXPIRE", kept, self._lease_ms)
+        if previous is None or repair:
+            # alive again (or Redis restarted): no survivor may evict us on an old deadline
+            await client.execute_command("DEL", self._node_key(self.node_id, "dead"))
+            await self._restore()
+        await self._keep_rooms()
+
+    async def _keep_rooms(self) -> None:
+        """Refresh the lease of every room this node has members in, and trim the
+        history older than ``history_seconds`` (a silent room's texts go on the clock)."""
+        horizon = int(self._clock() * 1000) - self._history_ms
+        args = [self._lease_ms, self._seq_ms, horizon]
+        for room in list(self._claims):
+            await self._eval(lua.KEEP_ROOM, self._room_keys(room), args)
 
     async def _reseat(self) -> None:
         """Put back this node's seats, and finish releases that failed while down."""
@@ -160,7 +190,9 @@ class RedisRooms(RedisCore):
                 continue
             await client.execute_command("SADD", self._node_key(self.node_id, "rooms"), room)
             keys = [self._key(room, "members"), self._key(room, "seats")]
-            await self._eval(lua.RESEAT, keys, args)
+            await self._eval(lua.RESEAT, keys, [self._lease_ms, *args])
+        listed = self._node_key(self.node_id, "rooms")
+        await client.execute_command("PEXPIRE", listed, self._lease_ms)
         for room, handle in list(self._unreleased):
             await self._eval(lua.RELEASE, self._room_keys(room), [handle])
             self._unreleased.discard((room, handle))
@@ -175,9 +207,32 @@ class RedisRooms(RedisCore):
                 continue
             if await client.execute_command("EXISTS", self._node_key(node)):
                 continue
+            if await self._holding(node):
+                continue
             await self._evict_node(node)
             await client.execute_command("DEL", self._node_key(node, "rooms"))
             await client.execute_command("SREM", nodes_key, node)
+            await client.execute_command("DEL", self._node_key(node, "dead"))
+
+    async def _holding(self, node: str) -> bool:
+        """Whether the seats of dead ``node`` are still held for its people to resume
+        elsewhere. The first survivor to notice the death records the deadline and marks
+        the seats held; every survivor reads the same deadline."""
+        if self._hold_ms <= 0:
+            return False
+        client = self._client
+        assert client is not None
+        now = int(self._clock() * 1000)
+        dead = self._node_key(node, "dead")
+        deadline = now + self._hold_ms
+        if await client.execute_command("SET", dead, deadline, "NX", "PX", self._lease_ms):
+            rooms = await client.execute_command("SMEMBERS", self._node_key(node, "rooms"))
+            for raw in rooms:
+                keys = [self._key(raw.decode(), "members"), self._key(raw.decode(), "seats")]
+                await self._eval(lua.HOLD, keys, [node, ""])
+            log.info("node_lost", node=node, rooms=len(rooms), hold_ms=self._hold_ms)
+        recorded = await client.execute_command("GET", dead)
+        return recorded is not None and now < int(recorded)
 
     async def _evict_node(self, node: str) -> None:
         client = self._client

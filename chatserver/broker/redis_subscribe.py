@@ -244,7 +244,7 @@ class RedisSubscribe(RedisCore):
         """After Redis lost its data: no room's sequence goes backwards. Called by the
         reconnector and the heartbeat, whose deadlines bound it."""
         for room, last in list(self._last.items()):
-            await self._eval(lua.RESTORE_SEQ, [self._key(room, "seq")], [last])
+            await self._eval(lua.RESTORE_SEQ, [self._key(room, "seq")], [last, self._seq_ms])
 
 
 def _left(sub: Subscriber, channel: bytes, rooms: Mapping[bytes, str]) -> None:

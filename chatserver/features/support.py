@@ -16,6 +16,7 @@ import structlog
 from chatserver.context import NodeContext
 from chatserver.envelopes import ChatOver, PairListener, QueueChanged
 from chatserver.features.support_flow import SupportFlow
+from chatserver.features.support_nodes import SupportNodes
 from chatserver.features.support_state import (
     BLOCKED_TEXT,
     HANDOVER_TEXT,
@@ -60,6 +61,7 @@ class Support(Feature):
         self._clock = clock
         self.state = SupportState(EtaEstimator(clock))
         self.flow = SupportFlow(ctx, store, self.state, clock)
+        self.nodes = SupportNodes(ctx, store, self.state, self.flow)
 
     def register(self, router: Router) -> None:
         router.frame(RequestSupport, self.request)
@@ -72,6 +74,7 @@ class Support(Feature):
         self.flow.register(router)
         events = router.events
         events.at_risk.append(self.mark_at_risk)
+        events.dropped.append(self.flow.dropped)
         events.leaving.append(self.leaving)
         events.ended.append(self.session_ended)
         events.signed_out.append(self.session_ended)  # no longer a listener: as if gone
@@ -81,7 +84,12 @@ class Support(Feature):
         events.busy.append(self.state.is_busy)
 
     async def sweep(self) -> None:
-        """Periodic: retry matches (a missed wake-up costs one sweep) and push queue views."""
+        """Periodic: beat and keep this node's records (writing them back if the store
+        lost them), reap what dead nodes held, mark absent seekers, retry matches (a
+        missed wake-up costs one sweep) and push queue views."""
+        await self.nodes.keep_alive()
+        await self.nodes.reap()
+        await self.flow.sync_presence(self.ctx.config.topics)
         await self.flow.match_all(self.ctx.config.topics)
         if self.state.status_due:
             await self.flow.push_status()
@@ -98,6 +106,7 @@ class Support(Feature):
             raise RequestFailed(ErrorCode.FORBIDDEN, "Only seekers can ask for a listener.")
         if frame.topic not in self.ctx.config.topics:
             raise RequestFailed(ErrorCode.UNKNOWN_ROOM, "Please pick a topic from the list.")
+        await self.nodes.first_touch()
         tier = Tier.AT_RISK if session.at_risk else Tier.NORMAL
         waiting = Waiting(
             session.id, frame.topic, self.node, session.handle, self._clock(), tier,
@@ -109,7 +118,7 @@ class Support(Feature):
             raise RequestFailed(
                 ErrorCode.ALREADY_WAITING, "You're already waiting for a listener."
             ) from exc
-        self.state.waiting[session.id] = (frame.topic, position)
+        self.state.wait(waiting, position)
         eta = self.state.eta.eta(frame.topic, position)
         session.send(QueuePosition(frame.topic, position, eta, ref=frame.ref))
         log.info("queued", session=session.id, topic=frame.topic)
@@ -118,7 +127,7 @@ class Support(Feature):
 
     async def cancel(self, session: Session, frame: CancelSupport) -> None:
         waiting = await self.store.cancel(session.id)
-        self.state.waiting.pop(session.id, None)
+        self.state.unwait(session.id)
         if waiting is None:
             raise RequestFailed(ErrorCode.NOT_WAITING, "You're not waiting for a listener.")
         session.send(QueueLeft(topic=waiting.topic, reason="cancelled", ref=frame.ref))
@@ -134,6 +143,7 @@ class Support(Feature):
         if session.role not in ("listener", "moderator"):
             raise RequestFailed(ErrorCode.FORBIDDEN, "Please sign in as a listener first.")
         topics = self._listener_topics(session, frame.topics)
+        await self.nodes.first_touch()
         seat = await self.store.offer(
             session.id,
             node=self.node,
@@ -142,7 +152,7 @@ class Support(Feature):
             capacity=min(frame.capacity, 50),
             auto=True if frame.auto is None else frame.auto,
         )
-        self.state.listeners[session.id] = session
+        self.state.listening(session, seat)
         session.send(Listening(seat.capacity, seat.topics, seat.active, seat.auto, ref=frame.ref))
         await self.flow.send_status(session)
         await self.ctx.sessions.persist(session)
@@ -221,9 +231,12 @@ class Support(Feature):
     # ------------------------------------------------------------------ session events
 
     async def mark_at_risk(self, session: Session) -> None:
-        """A waiting seeker at risk moves ahead of the rest."""
+        """A seeker at risk: the mark is saved at once (if their node dies next, they are
+        still first in line on another), and a waiting one moves ahead of the rest."""
+        await self.ctx.sessions.persist(session)
         waiting = self.state.waiting
         if session.id in waiting and await self.store.mark_at_risk(session.id):
+            self.state.at_risk(session.id)
             await self.flow.queue_changed(waiting[session.id][0])
 
     async def leaving(self, session: Session, room: str) -> None:
@@ -244,13 +257,18 @@ class Support(Feature):
 
     async def adopt(self, session: Session) -> None:
         """A session resumed here from another node: re-point the store, rebuild our view."""
+        await self.nodes.first_touch()
         await self.store.relocate(session.id, self.node)
         where = await self.store.position(session.id)
         if where is not None:
-            self.state.waiting[session.id] = (where[0], 0)
+            line = await self.store.waiting(where[0])
+            place = next((w for w in line if w.seeker == session.id), None)
+            if place is not None:
+                self.state.wait(place, 0)
             self.ctx.control.enqueue(QueueChanged(where[0]))
-        if await self.store.seat(session.id) is not None:
-            self.state.listeners[session.id] = session
+        seat = await self.store.seat(session.id)
+        if seat is not None:
+            self.state.listening(session, seat)
         for room in session.rooms:
             pair = await self.store.pair_of(room)
             if pair is not None:
@@ -259,11 +277,13 @@ class Support(Feature):
     async def session_ended(self, session: Session) -> None:
         """A session is gone for good: leave the queue, free seats, end or requeue chats."""
         state = self.state
-        if state.waiting.pop(session.id, None) is not None:
+        if session.id in state.waiting:
+            state.unwait(session.id)
             waiting = await self.store.cancel(session.id)
             if waiting is not None:
                 await self.flow.queue_changed(waiting.topic)
-        if state.listeners.pop(session.id, None) is not None:
+        if session.id in state.listeners:
+            state.unlisten(session.id)
             for pair in await self.store.withdraw(session.id):
                 state.pairs.pop(pair.room, None)
                 await self.flow.tell(pair.seeker_node, listener_left(pair))

@@ -6,9 +6,15 @@ holds the session, so a seeker on node A and a listener on node B get the same p
 Queue changes go to every node so each updates its own waiting seekers and listeners.
 
 Pairing handshake, in order: the deciding node tells the seeker's node (``PairSeeker``);
-that node seats the seeker in the private room and tells the listener's node
-(``PairListener``), which seats the listener. A seeker who is gone by then frees the
-listener's seat again.
+that node confirms the pair in the store, seats the seeker in the private room and tells
+the listener's node (``PairListener``), which seats the listener. A seeker who is gone by
+then frees the listener's seat again; one whose connection is down keeps their place in
+line (absent) and the seat is offered to the next. A pair undone meanwhile (its node was
+taken for dead, or nobody confirmed it in time) is not seated: the seeker is in line.
+
+Absent seekers: this node tells the store which of its waiting seekers have no
+connection (:meth:`SupportFlow.sync_presence`, on every drop, return and sweep), so they
+are neither paired nor counted until they are back.
 """
 
 from __future__ import annotations
@@ -20,8 +26,16 @@ import structlog
 
 from chatserver.context import NodeContext
 from chatserver.control import QUEUES_CHANNEL
-from chatserver.envelopes import ChatOver, Control, PairListener, PairSeeker, QueueChanged
+from chatserver.envelopes import (
+    AcceptFailed,
+    ChatOver,
+    Control,
+    PairListener,
+    PairSeeker,
+    QueueChanged,
+)
 from chatserver.features.support_state import (
+    ACCEPT_GONE_TEXT,
     ENDED_TEXT,
     REQUEUED_TEXT,
     SupportState,
@@ -32,8 +46,10 @@ from chatserver.features.support_state import (
 from chatserver.pairing.base import AlreadyWaiting, Pair, PairingStore, Tier, TopicQueue, Waiting
 from chatserver.routing import Router
 from chatserver.session import Session
+from protocol import ErrorCode
 from protocol.messages import (
     ChatEnded,
+    Error,
     Member,
     Notice,
     Paired,
@@ -64,6 +80,7 @@ class SupportFlow:
         router.control(PairListener, self._seat_listener)
         router.control(ChatOver, self._ended)
         router.control(QueueChanged, self._queue_update)
+        router.control(AcceptFailed, self._accept_failed)
 
     async def tell(self, node: str, message: Control) -> None:
         await self.ctx.control.tell(node, message)
@@ -105,11 +122,18 @@ class SupportFlow:
     async def _seat_seeker(self, message: PairSeeker) -> None:
         pair = message.pair
         session = self.ctx.sessions.get(pair.seeker)
-        self.state.waiting.pop(pair.seeker, None)
         if session is None:  # gone meanwhile: give the listener's seat back
+            self.state.unwait(pair.seeker)
             if await self.store.end(pair.room) is not None:
                 await self.freed(pair)
             return
+        if session.ws is None:  # dropped while waiting: keeps their place, absent
+            await self._not_now(pair, message.ref)
+            return
+        if not await self.store.confirm(pair.room):  # undone meanwhile: still in line
+            self.ctx.control.enqueue(QueueChanged(pair.topic))
+            return
+        self.state.unwait(pair.seeker)
         self.state.pairs[pair.room] = pair
         # the listener's node starts seating at once; both sides get the room's history
         # when seated, so whoever speaks first is heard
@@ -118,6 +142,29 @@ class SupportFlow:
             Paired(room=pair.room, topic=pair.topic, peer=Member(pair.listener_name, "listener"))
         )
         await self.ctx.rooms.seat(session, pair.room, replay=True)
+
+    async def _not_now(self, pair: Pair, ref: str | None) -> None:
+        """The seeker of ``pair`` has no connection right now: undo the pair (they keep
+        their place, absent) and offer the seat again. A listener who accepted them by
+        hand gets the next present seeker, or an answer saying why not."""
+        if await self.store.undo(pair.room) is None:
+            return  # undone or ended by someone else already
+        self.state.away.add(pair.seeker)
+        if ref is not None:
+            again = await self.store.accept(
+                pair.listener, pair.topic, private_room(), self._clock()
+            )
+            if again is not None:
+                await self.paired(again, listener_ref=ref)
+            else:
+                await self.tell(pair.listener_node, AcceptFailed(pair.listener, ref))
+        await self.queue_changed(pair.topic)
+
+    async def _accept_failed(self, message: AcceptFailed) -> None:
+        session = self.ctx.sessions.get(message.listener)
+        if session is not None:
+            code = ErrorCode.QUEUE_EMPTY.value
+            session.send(Error(code=code, message=ACCEPT_GONE_TEXT, ref=message.ref))
 
     async def _seat_listener(self, message: PairListener) -> None:
         pair = message.pair
@@ -166,21 +213,47 @@ class SupportFlow:
             return
         waiting = Waiting(
             pair.seeker, pair.topic, self.node, session.handle, self._clock() - pair.waited,
-            Tier.REQUEUED, avoid=avoided(session),
+            Tier.REQUEUED, avoid=avoided(session), language=pair.language, need=pair.need,
+            any_language=not pair.shared,  # a chat with "any listener": that line again
         )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)
         except AlreadyWaiting:
             return
-        self.state.waiting[session.id] = (pair.topic, position)
+        self.state.wait(waiting, position)
         session.send(Notice(code="requeued", text=REQUEUED_TEXT))
         session.send(QueuePosition(topic=pair.topic, position=position, eta=None))
         await self.queue_changed(pair.topic)
 
     # ------------------------------------------------------------------ queue views
 
+    async def dropped(self, session: Session) -> None:
+        """A connection dropped (the session waits for a resume): absent at once."""
+        if session.id in self.state.waiting:
+            await self.sync_presence([self.state.waiting[session.id][0]])
+
+    async def sync_presence(self, topics: Sequence[str]) -> None:
+        """Tell the store which local seekers waiting on ``topics`` are away (no
+        connection) or back, where it does not know yet; queues that changed are
+        announced (positions, consoles) and matched again."""
+        state, changed = self.state, set()
+        for seeker, (topic, _) in list(state.waiting.items()):
+            if topic not in topics:
+                continue
+            session = self.ctx.sessions.get(seeker)
+            away = session is None or session.ws is None
+            if away == (seeker in state.away):
+                continue
+            if await self.store.set_away(seeker, away) is None:
+                continue  # not in line in the store (being paired)
+            (state.away.add if away else state.away.discard)(seeker)
+            changed.add(topic)
+        for topic in changed:
+            await self.queue_changed(topic)
+
     async def _queue_update(self, message: QueueChanged) -> None:
         topic = message.topic
+        await self.sync_presence([topic])
         for _ in range(message.matches):
             self.state.eta.matched(topic)
         await self._positions(topic)
@@ -227,6 +300,7 @@ class SupportFlow:
                 waiting=q.waiting,
                 longest_wait=int(now - q.oldest_since) if q.oldest_since else 0,
                 at_risk=q.at_risk,
+                reconnecting=q.away or None,
             )
             for q in queues
             if q.topic in topics

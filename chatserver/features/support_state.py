@@ -10,10 +10,10 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chatserver.envelopes import ChatOver
-from chatserver.pairing.base import MAX_AVOID, Pair
+from chatserver.pairing.base import MAX_AVOID, Holdings, Pair, Seat, Tier, Waiting
 from chatserver.session import Session
 
 #: Recent matches per topic used to estimate waits.
@@ -31,6 +31,10 @@ ENDED_TEXT = {
 HANDOVER_TEXT = "{name} has handed your chat to {new}, who is here for you now."
 BLOCKED_TEXT = "You've left this chat, and you won't hear from that person again. Take care."
 REQUEUED_TEXT = "You're first in line for the next listener. Thank you for waiting."
+ACCEPT_GONE_TEXT = (
+    "That person's connection dropped just now, so they keep their place in line. "
+    "Nobody else is waiting on your topics right now."
+)
 
 
 def avoided(session: Session) -> tuple[str, ...]:
@@ -72,11 +76,20 @@ class EtaEstimator:
 
 @dataclass(slots=True)
 class SupportState:
+    """This node's view, and what it writes back when the store lost its data: so every
+    record a local session has in the store is also here (see :meth:`holdings`)."""
+
     eta: EtaEstimator
     #: local seekers waiting: session id -> (topic, last position sent)
     waiting: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: their places in line as the store holds them (tier, arrival, avoid list)
+    places: dict[str, Waiting] = field(default_factory=dict)
+    #: local waiting seekers the store holds as away (their connection is down)
+    away: set[str] = field(default_factory=set)
     #: local listeners who sent `listen`: session id -> session
     listeners: dict[str, Session] = field(default_factory=dict)
+    #: their seats' offers (capacity, topics, auto)
+    seats: dict[str, Seat] = field(default_factory=dict)
     #: private rooms held by local sessions: room -> Pair
     pairs: dict[str, Pair] = field(default_factory=dict)
     status_due: bool = False
@@ -84,9 +97,56 @@ class SupportState:
     def is_busy(self, session: Session) -> bool:
         return session.id in self.waiting or session.id in self.listeners
 
+    def wait(self, place: Waiting, position: int) -> None:
+        """A local seeker is in line at ``place`` (last told ``position``)."""
+        self.waiting[place.seeker] = (place.topic, position)
+        self.places[place.seeker] = place
+
+    def unwait(self, seeker: str) -> Waiting | None:
+        """A local seeker is no longer in line (paired, cancelled, gone)."""
+        self.waiting.pop(seeker, None)
+        self.away.discard(seeker)
+        return self.places.pop(seeker, None)
+
+    def at_risk(self, seeker: str) -> None:
+        place = self.places.get(seeker)
+        if place is not None:
+            self.places[seeker] = replace(place, tier=Tier(min(place.tier, Tier.AT_RISK)))
+
+    def listening(self, session: Session, seat: Seat) -> None:
+        self.listeners[session.id] = session
+        self.seats[session.id] = seat
+
+    def unlisten(self, listener: str) -> None:
+        self.listeners.pop(listener, None)
+        self.seats.pop(listener, None)
+
     def forget(self, session_id: str) -> None:
         """The session moved to another node: drop local bookkeeping, keep the store."""
-        self.waiting.pop(session_id, None)
-        self.listeners.pop(session_id, None)
+        self.unwait(session_id)
+        self.unlisten(session_id)
         for room in [r for r, p in self.pairs.items() if session_id in (p.seeker, p.listener)]:
             del self.pairs[room]
+
+    def holdings(self) -> Holdings:
+        """Every record of this node's sessions. Chats are written back by their
+        listener's node (its view is current, also after a handover), each seat counting
+        the chats its listener is still in."""
+        current = [
+            pair
+            for pair in self.pairs.values()
+            if (listener := self.listeners.get(pair.listener)) is not None
+            and pair.room in listener.rooms
+        ]
+        seats = tuple(
+            replace(seat, active=sum(1 for p in current if p.listener == lid))
+            for lid, seat in self.seats.items()
+            if lid in self.listeners
+        )
+        return Holdings(
+            tuple(self.places.values()),
+            frozenset(self.away),
+            seats,
+            tuple(current),
+            tuple(self.pairs),
+        )

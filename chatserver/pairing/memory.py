@@ -1,15 +1,18 @@
 """The in-process pairing store (embedded broker). Each method runs without awaiting
 anything, so on one event loop every operation is atomic.
 
-A topic's queue is kept as lines (see :mod:`.base`): ``(topic, line) -> sorted list``;
-topic-wide order is the merge of its lines by ``(tier, since, arrival)``."""
+A topic's queue is kept as lines (see :mod:`.base` and :mod:`.memory_lines`); topic-wide
+order is the merge of its lines by ``(tier, since, arrival)``.
+
+One process is one node, yet the twin keeps the shared store's rules about nodes (who
+beat when, absent seekers, offered pairs, reaping) so the contract suites hold both to
+the same behaviour; it never loses its data, so ``touch`` never writes back."""
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import itertools
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from fractions import Fraction
 
@@ -18,21 +21,20 @@ from chatserver.pairing.base import (
     MATCH_SCAN,
     MAX_AVOID,
     AlreadyWaiting,
+    Holdings,
     LanguageQueue,
+    Liveness,
     Pair,
+    Reaped,
     Seat,
     Tier,
     TopicQueue,
+    Touched,
     Waiting,
     can_take,
     speaks,
 )
-
-Entry = tuple[int, float, int, Waiting]  # tier, since, arrival, who
-
-
-def _key(item: Entry) -> tuple[int, float, int]:
-    return item[0], item[1], item[2]
+from chatserver.pairing.memory_lines import Entry, Lines, queue_key
 
 
 def seat_rank(seat: Seat, waiting: Waiting) -> tuple[bool, Fraction, str]:
@@ -42,126 +44,127 @@ def seat_rank(seat: Seat, waiting: Waiting) -> tuple[bool, Fraction, str]:
     return (not speaks(seat, waiting), Fraction(seat.active, seat.capacity), seat.listener)
 
 
+def _language_counts(present: Sequence[Waiting]) -> tuple[LanguageQueue, ...]:
+    out = []
+    for language in sorted({w.language for w in present}):
+        some = [w for w in present if w.language == language]
+        risky = sum(1 for w in some if w.tier == Tier.AT_RISK)
+        out.append(LanguageQueue(language, len(some), min(w.since for w in some), risky))
+    return tuple(out)
+
+
 class MemoryPairingStore:
-    def __init__(self) -> None:
-        self._lines: dict[tuple[str, str], list[Entry]] = {}
-        self._where: dict[str, tuple[str, str]] = {}  # seeker -> (topic, line)
+    def __init__(
+        self, liveness: Liveness | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._liveness = liveness or Liveness()
+        self._clock = clock
+        self._queue = Lines()
         self._seats: dict[str, Seat] = {}
         self._pairs: dict[str, Pair] = {}
         self._avoid: dict[str, tuple[str, ...]] = {}  # room -> its seeker's avoid list
-        self._order = itertools.count()
+        self._away: set[str] = set()
+        self._alive: dict[str, float] = {}  # node -> when it last beat
+        #: pairs not yet confirmed: room -> (the seeker's place, when offered)
+        self._offered: dict[str, tuple[Waiting, float]] = {}
+
+    # ------------------------------------------------------------------ nodes
+
+    def _beat(self, node: str) -> None:
+        self._alive[node] = self._clock()
+
+    def _silent_for(self, node: str) -> float:
+        """Seconds since ``node`` last beat (0 for a node never heard of: not dead)."""
+        seen = self._alive.get(node)
+        return 0.0 if seen is None else self._clock() - seen
+
+    def _stale(self, node: str) -> bool:
+        return self._silent_for(node) > self._liveness.dead_after
+
+    def _absent(self, waiting: Waiting) -> bool:
+        return waiting.seeker in self._away or self._stale(waiting.node)
+
+    def _present(self, entries: Iterable[Entry]) -> Iterator[Entry]:
+        return (e for e in entries if not self._absent(e[3]))
 
     # ------------------------------------------------------------------ queue
 
-    def _insert(self, waiting: Waiting) -> None:
-        where = (waiting.topic, waiting.line)
-        line = self._lines.setdefault(where, [])
-        bisect.insort(
-            line, (int(waiting.tier), waiting.since, next(self._order), waiting), key=_key
-        )
-        self._where[waiting.seeker] = where
-
-    def _entry(self, seeker: str) -> Entry | None:
-        where = self._where.get(seeker)
-        if where is None:
-            return None
-        return next(item for item in self._lines[where] if item[3].seeker == seeker)
-
-    def _remove(self, seeker: str) -> Waiting | None:
-        where = self._where.pop(seeker, None)
-        if where is None:
-            return None
-        line = self._lines[where]
-        index = next(i for i, item in enumerate(line) if item[3].seeker == seeker)
-        item = line.pop(index)
-        if not line:
-            del self._lines[where]
-        return item[3]
-
-    def _topic_lines(self, topic: str) -> list[tuple[str, list[Entry]]]:
-        return sorted((line, q) for (t, line), q in self._lines.items() if t == topic)
-
-    def _merged(self, topic: str) -> list[Entry]:
-        return list(heapq.merge(*(q for _, q in self._topic_lines(topic)), key=_key))
-
     async def enqueue(self, waiting: Waiting) -> int:
-        if waiting.seeker in self._where:
+        if waiting.seeker in self._queue:
             raise AlreadyWaiting(waiting.seeker)
         if len(waiting.avoid) > MAX_AVOID:
             waiting = replace(waiting, avoid=waiting.avoid[-MAX_AVOID:])
-        self._insert(waiting)
-        return await self._rank(waiting.seeker)
-
-    async def _rank(self, seeker: str) -> int:
-        topic, _ = self._where[seeker]
-        return next(i for i, e in enumerate(self._merged(topic), 1) if e[3].seeker == seeker)
+        self._beat(waiting.node)
+        self._queue.insert(waiting)
+        where = await self.position(waiting.seeker)
+        assert where is not None
+        return where[1]
 
     async def cancel(self, seeker: str) -> Waiting | None:
-        return self._remove(seeker)
+        self._away.discard(seeker)
+        return self._queue.remove(seeker)
 
     async def position(self, seeker: str) -> tuple[str, int] | None:
-        where = self._where.get(seeker)
-        return None if where is None else (where[0], await self._rank(seeker))
-
-    def _move(self, entry: Entry, moved: Waiting) -> None:
-        """Re-file a waiting seeker (new tier or line), keeping its place in arrivals."""
-        self._remove(moved.seeker)
-        where = (moved.topic, moved.line)
-        line = self._lines.setdefault(where, [])
-        bisect.insort(line, (int(moved.tier), moved.since, entry[2], moved), key=_key)
-        self._where[moved.seeker] = where
+        """1 + the present seekers ahead, across the topic's lines."""
+        topic = self._queue.topic_of(seeker)
+        if topic is None:
+            return None
+        ahead = 0
+        for item in self._queue.merged(topic):
+            if item[3].seeker == seeker:
+                return topic, ahead + 1
+            ahead += not self._absent(item[3])
+        return None  # pragma: no cover - the lines and the index always agree
 
     async def mark_at_risk(self, seeker: str) -> bool:
-        entry = self._entry(seeker)
+        entry = self._queue.entry(seeker)
         if entry is None or entry[3].tier <= Tier.AT_RISK:
             return False
-        self._move(entry, replace(entry[3], tier=Tier.AT_RISK))
+        self._queue.refile(replace(entry[3], tier=Tier.AT_RISK))
         return True
 
     async def choose_any(self, seeker: str) -> bool:
-        entry = self._entry(seeker)
+        entry = self._queue.entry(seeker)
         if entry is None or entry[3].any_language:
             return False
-        self._move(entry, replace(entry[3], any_language=True))
+        self._queue.refile(replace(entry[3], any_language=True))
         return True
 
     async def order(self, topic: str) -> list[str]:
-        return [item[3].seeker for item in self._merged(topic)]
+        return [item[3].seeker for item in self._present(self._queue.merged(topic))]
 
     async def waiting(self, topic: str) -> list[Waiting]:
-        return [item[3] for item in self._merged(topic)]
+        return [item[3] for item in self._queue.merged(topic)]
 
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
         out = []
         for topic in topics:
-            everyone = [item[3] for item in self._merged(topic)]
-            by_language = {}
-            for language in sorted({w.language for w in everyone}):
-                some = [w for w in everyone if w.language == language]
-                by_language[language] = LanguageQueue(
-                    language,
-                    len(some),
-                    min(w.since for w in some),
-                    sum(1 for w in some if w.tier == Tier.AT_RISK),
-                )
+            everyone = self._queue.merged(topic)
+            present = [item[3] for item in self._present(everyone)]
             out.append(
                 TopicQueue(
                     topic=topic,
-                    waiting=len(everyone),
-                    oldest_since=min((w.since for w in everyone), default=None),
-                    at_risk=sum(1 for w in everyone if w.tier == Tier.AT_RISK),
-                    languages=tuple(by_language.values()),
+                    waiting=len(present),
+                    oldest_since=min((w.since for w in present), default=None),
+                    at_risk=sum(1 for w in present if w.tier == Tier.AT_RISK),
+                    languages=_language_counts(present),
+                    away=len(everyone) - len(present),
                 )
             )
         return out
 
+    async def set_away(self, seeker: str, away: bool) -> str | None:
+        topic = self._queue.topic_of(seeker)
+        if topic is not None:
+            (self._away.add if away else self._away.discard)(seeker)
+        return topic
+
     async def relocate(self, session: str, node: str) -> None:
-        where = self._where.get(session)
-        if where is not None:
-            line = self._lines[where]
-            for index, item in enumerate(line):
-                if item[3].seeker == session:
-                    line[index] = (*item[:3], replace(item[3], node=node))
+        self._beat(node)
+        self._away.discard(session)
+        entry = self._queue.entry(session)
+        if entry is not None:
+            self._queue.refile(replace(entry[3], node=node))
         seat = self._seats.get(session)
         if seat is not None:
             self._seats[session] = replace(seat, node=node)
@@ -184,17 +187,10 @@ class MemoryPairingStore:
         auto: bool,
         languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> Seat:
+        self._beat(node)
         old = self._seats.get(listener)
-        seat = Seat(
-            listener,
-            node,
-            name,
-            tuple(topics),
-            capacity,
-            old.active if old else 0,
-            auto,
-            tuple(languages),
-        )
+        active = old.active if old else 0
+        seat = Seat(listener, node, name, tuple(topics), capacity, active, auto, tuple(languages))
         self._seats[listener] = seat
         return seat
 
@@ -203,6 +199,7 @@ class MemoryPairingStore:
         rooms = [room for room, pair in self._pairs.items() if pair.listener == listener]
         for room in rooms:
             self._avoid.pop(room, None)
+            self._offered.pop(room, None)
         return [self._pairs.pop(room) for room in rooms]
 
     async def seat(self, listener: str) -> Seat | None:
@@ -212,12 +209,13 @@ class MemoryPairingStore:
         spoken = {
             language
             for seat in self._seats.values()
-            if seat.capacity > 0 and topic in seat.topics
+            if seat.capacity > 0 and topic in seat.topics and not self._stale(seat.node)
             for language in seat.languages
         }
         return tuple(sorted(spoken))
 
     def _free_seats(self, topic: str, exclude: str | None = None) -> list[Seat]:
+        """Auto seats of ``topic`` with room for one more chat, on a node that is alive."""
         return [
             seat
             for seat in self._seats.values()
@@ -225,6 +223,7 @@ class MemoryPairingStore:
             and seat.listener != exclude
             and topic in seat.topics
             and seat.active < seat.capacity
+            and not self._stale(seat.node)
         ]
 
     def _take(self, seat: Seat, delta: int) -> Seat:
@@ -233,7 +232,7 @@ class MemoryPairingStore:
         return updated
 
     def _pair(self, waiting: Waiting, seat: Seat, room: str, now: float) -> Pair:
-        self._remove(waiting.seeker)
+        self._queue.remove(waiting.seeker)
         self._take(seat, +1)
         pair = Pair(
             room=room,
@@ -252,19 +251,20 @@ class MemoryPairingStore:
         )
         self._pairs[room] = pair
         self._avoid[room] = waiting.avoid
+        self._offered[room] = (waiting, self._clock())
         return pair
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        lines = self._topic_lines(topic)
+        lines = self._queue.lines(topic)
         free = self._free_seats(topic) if lines else []
         if not free:
             return None
         best: tuple[Entry, Seat] | None = None
         for _, line in lines:
-            for entry in line[:MATCH_SCAN]:
+            for entry in itertools.islice(self._present(line), MATCH_SCAN):
                 able = [s for s in free if can_take(s, entry[3])]
                 if able:
-                    if best is None or _key(entry) < _key(best[0]):
+                    if best is None or queue_key(entry) < queue_key(best[0]):
                         best = (entry, min(able, key=lambda s: seat_rank(s, entry[3])))
                     break
                 if not entry[3].avoid:
@@ -278,13 +278,14 @@ class MemoryPairingStore:
         topics = [topic] if topic is not None and topic in seat.topics else list(seat.topics)
         heads: list[Entry] = []
         for t in topics:
-            for _, line in self._topic_lines(t):
-                head = next((e for e in line[:MATCH_SCAN] if can_take(seat, e[3])), None)
+            for _, line in self._queue.lines(t):
+                scanned = itertools.islice(self._present(line), MATCH_SCAN)
+                head = next((e for e in scanned if can_take(seat, e[3])), None)
                 if head is not None:
                     heads.append(head)
         if not heads:
             return None
-        return self._pair(min(heads, key=_key)[3], seat, room, now)
+        return self._pair(min(heads, key=queue_key)[3], seat, room, now)
 
     async def pair_of(self, room: str) -> Pair | None:
         return self._pairs.get(room)
@@ -292,6 +293,7 @@ class MemoryPairingStore:
     async def end(self, room: str) -> Pair | None:
         pair = self._pairs.pop(room, None)
         self._avoid.pop(room, None)
+        self._offered.pop(room, None)
         if pair is not None:
             seat = self._seats.get(pair.listener)
             if seat is not None:
@@ -325,3 +327,59 @@ class MemoryPairingStore:
         )
         self._pairs[room] = moved
         return moved
+
+    # ------------------------------------------------------------------ handshake, nodes
+
+    async def confirm(self, room: str) -> bool:
+        self._offered.pop(room, None)
+        return room in self._pairs
+
+    async def undo(self, room: str) -> Waiting | None:
+        if room not in self._offered:
+            return None
+        waiting = self._take_back(room)
+        self._away.add(waiting.seeker)
+        return waiting
+
+    def _take_back(self, room: str) -> Waiting:
+        """An offered pair undone: the seat is free, the seeker back at their place (in
+        their line: language or "any", as they were)."""
+        waiting, _ = self._offered.pop(room)
+        self._avoid.pop(room, None)
+        pair = self._pairs.pop(room)
+        seat = self._seats.get(pair.listener)
+        if seat is not None:
+            self._take(seat, -1)
+        self._queue.insert(waiting)
+        return waiting
+
+    async def touch(self, node: str, holdings: Holdings) -> Touched:
+        self._beat(node)
+        return Touched.OK  # memory is never lost, and one process is never taken for dead
+
+    async def reap(self, topics: Sequence[str]) -> Reaped:
+        live = self._liveness
+        undone = []
+        for room, (_, since) in list(self._offered.items()):
+            pair = self._pairs[room]
+            late = self._clock() - since > live.dead_after
+            if late or self._stale(pair.seeker_node) or self._stale(pair.listener_node):
+                self._take_back(room)
+                undone.append(pair)
+        gone = {n for n in self._alive if self._silent_for(n) > live.dead_after + live.grace}
+        listener_gone: list[Pair] = []
+        for seat in [s for s in self._seats.values() if s.node in gone]:
+            listener_gone += await self.withdraw(seat.listener)
+        seeker_gone = []
+        for room in [r for r, p in self._pairs.items() if p.seeker_node in gone]:
+            ended = await self.end(room)
+            if ended is not None:
+                seeker_gone.append(ended)
+        emptied = set()
+        for waiting in [w for w in self._queue.everyone() if w.node in gone]:
+            self._queue.remove(waiting.seeker)
+            self._away.discard(waiting.seeker)
+            emptied.add(waiting.topic)
+        for node in gone:
+            del self._alive[node]
+        return Reaped(tuple(undone), tuple(listener_gone), tuple(seeker_gone), frozenset(emptied))

@@ -9,13 +9,17 @@ cluster: pairing is a few operations per chat, not the message hot path):
 * ``{pairing}:ql:<topic>`` set of the topic's non-empty lines
 * ``{pairing}:w:<seeker>`` hash of a waiting seeker (topic, node, handle, since, tier, avoid,
   lang, need, any)
+* ``{pairing}:away``       set of waiting seekers whose connection is down
 * ``{pairing}:seats``      set of listener ids with a seat
 * ``{pairing}:s:<lid>``    hash of a seat (node, name, topics, capacity, active, auto, langs)
-* ``{pairing}:p:<room>``   hash of a pair; ``{pairing}:lp:<lid>`` / ``{pairing}:sp:<sid>``
-  sets of a listener's / seeker's rooms
+* ``{pairing}:p:<room>``   hash of a pair (with its seeker's place and its ``state``:
+  offered, then seated); ``{pairing}:lp:<lid>`` / ``{pairing}:sp:<seeker>`` sets of rooms
+* ``{pairing}:offered``    sorted set of pairs not yet confirmed, by when they were made
+* ``{pairing}:alive``      hash node -> when it last beat (Redis time, ms)
+* ``{pairing}:epoch``      a random id: a new one means the store lost its data
 
-Every key has a TTL (:data:`~.redis_lua.KEY_TTL_MS`, renewed by each write); readers skip
-and drop what a crashed node left to expire.
+Every key has a TTL of one lease (:attr:`~.base.Liveness.lease`), set when written and
+refreshed by the node holding the record (:meth:`RedisPairingStore.touch`).
 
 Only this module (and the broker adapter) import ``redis``; errors become
 :class:`~chatserver.broker.base.BrokerUnavailable`, chained.
@@ -24,90 +28,70 @@ Only this module (and the broker adapter) import ``redis``; errors become
 from __future__ import annotations
 
 import heapq
+import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from chatserver.pairing import redis_rows as rows
 from chatserver.pairing.base import (
     DEFAULT_LANGUAGE,
     MATCH_SCAN,
     MAX_AVOID,
     AlreadyWaiting,
+    Holdings,
     LanguageQueue,
+    Liveness,
     Pair,
+    Reaped,
     Seat,
-    Tier,
     TopicQueue,
+    Touched,
     Waiting,
 )
-from chatserver.pairing.redis_lua import COMMON, P
+from chatserver.pairing.redis_lua import COMMON, P, prelude
 from chatserver.pairing.redis_match import SCRIPTS
+from chatserver.pairing.redis_nodes_lua import NODE_SCRIPTS
 from chatserver.redis_store import RedisStore
 
 POOL_SIZE = 20
+#: Ids per heartbeat script call (a node with many sessions sends several).
+TOUCH_CHUNK = 500
+#: Scripts whose second run changes nothing more than the first: tried again once on a
+#: lost connection (a Redis restart), see :mod:`chatserver.redis_store`.
+SAFE_TO_REPEAT = frozenset(
+    {"touch", "restore", "position", "line_up", "queue_info", "pair_of", "confirm",
+     "set_away", "relocate", "offer", "mark", "choose_any", "on_duty"}
+)  # fmt: skip
 
-
-def _pair(values: Sequence[Any] | None) -> Pair | None:
-    if not values:
-        return None
-    v = [x.decode() if isinstance(x, bytes) else x for x in values]
-    return Pair(
-        room=v[0],
-        topic=v[1],
-        seeker=v[2],
-        seeker_node=v[3],
-        seeker_handle=v[4],
-        listener=v[5],
-        listener_node=v[6],
-        listener_name=v[7],
-        at_risk=v[8] == "1",
-        waited=float(v[9]),
-        language=v[10] or DEFAULT_LANGUAGE,
-        need=v[11] or None,
-        shared=v[12] != "0",
-    )
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _split(joined: str) -> tuple[str, ...]:
-    return tuple(x for x in joined.split(",") if x)
-
-
-def _waiting(seeker: str, fields: Sequence[Any]) -> Waiting:
-    """A Waiting from the hash fields (topic, node, handle, since, tier, avoid, lang, need,
-    any), in that order."""
-    topic, node, handle, since, tier, avoid, lang, need, any_ = (
-        _text(x) if x else "" for x in fields
-    )
-    return Waiting(
-        seeker,
-        topic,
-        node,
-        handle,
-        float(since),
-        Tier(int(tier)),
-        _split(avoid),
-        language=lang or DEFAULT_LANGUAGE,
-        need=need or None,
-        any_language=any_ == "1",
-    )
+Row = tuple[float, str, Any]  # score, seeker, record (or None)
 
 
 class RedisPairingStore(RedisStore):
     what = "pairing store"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, liveness: Liveness | None = None) -> None:
         super().__init__(url, POOL_SIZE)
-        self._scripts = {name: self._redis.register_script(COMMON + body) for name, body in SCRIPTS}
+        live = liveness or Liveness()
+        head = prelude(int(live.lease * 1000), int(live.dead_after * 1000), int(live.grace * 1000))
+        self._scripts = {
+            name: self._redis.register_script(head + COMMON + body)
+            for name, body in (*SCRIPTS, *NODE_SCRIPTS)
+        }
+        #: the store's epoch when this node last touched it (None: not yet)
+        self._epoch: str | None = None
 
     async def _run(self, name: str, *args: Any) -> Any:
         script = self._scripts[name]
-        return await self._guarded(lambda: script(keys=[P + ":route"], args=list(args)))
+        retry = name in SAFE_TO_REPEAT
+        return await self._guarded(
+            lambda: script(keys=[P + ":route"], args=list(args)), retry=retry
+        )
 
     async def _call(self, *command: Any) -> Any:
-        return await self._do(*command)
+        return await self._do(*command, retry=True)  # reads
+
+    # ------------------------------------------------------------------ queue
 
     async def enqueue(self, waiting: Waiting) -> int:
         position = int(
@@ -131,11 +115,11 @@ class RedisPairingStore(RedisStore):
 
     async def cancel(self, seeker: str) -> Waiting | None:
         w = await self._run("cancel", seeker)
-        return _waiting(seeker, w) if w else None
+        return rows.waiting(seeker, w) if w else None
 
     async def position(self, seeker: str) -> tuple[str, int] | None:
         found = await self._run("position", seeker)
-        return None if not found else (_text(found[0]), int(found[1]))
+        return None if not found else (rows.text(found[0]), int(found[1]))
 
     async def mark_at_risk(self, seeker: str) -> bool:
         return bool(await self._run("mark", seeker))
@@ -143,49 +127,66 @@ class RedisPairingStore(RedisStore):
     async def choose_any(self, seeker: str) -> bool:
         return bool(await self._run("choose_any", seeker))
 
-    async def languages_on_duty(self, topic: str) -> tuple[str, ...]:
-        return tuple(_text(x) for x in await self._run("on_duty", topic))
+    async def set_away(self, seeker: str, away: bool) -> str | None:
+        topic = await self._run("set_away", seeker, "1" if away else "0")
+        return rows.text(topic) if topic else None
 
-    async def _line_up(self, topic: str, full: bool) -> list[tuple[float, str, Any]]:
+    async def languages_on_duty(self, topic: str) -> tuple[str, ...]:
+        return tuple(rows.text(x) for x in await self._run("on_duty", topic))
+
+    async def _line_up(self, topic: str, full: bool) -> tuple[list[Row], set[str]]:
         """The topic's seekers merged across lines by (score, id), as the scripts rank
-        them; merged here, so Redis only reads (sorting there blocked it: measured)."""
-        lines = await self._run("line_up", topic, "1" if full else "0")
+        them, and the absent ones among them; merged here, so Redis only reads (sorting
+        there blocked it: measured)."""
+        lines, gone = await self._run("line_up", topic, "1" if full else "0")
         runs = []
-        for flat, rows in lines:
+        for flat, records in lines:
             if full:
-                runs.append([(float(_text(sc)), _text(m), w) for m, sc, w in rows])
+                runs.append([(float(rows.text(sc)), rows.text(m), w) for m, sc, w in records])
             else:
                 pairs = zip(flat[::2], flat[1::2], strict=True)
-                runs.append([(float(_text(sc)), _text(m), None) for m, sc in pairs])
-        return list(heapq.merge(*runs, key=lambda row: (row[0], row[1])))
+                runs.append([(float(rows.text(sc)), rows.text(m), None) for m, sc in pairs])
+        merged = list(heapq.merge(*runs, key=lambda row: (row[0], row[1])))
+        return merged, {rows.text(s) for s in gone}
 
     async def waiting(self, topic: str) -> list[Waiting]:
-        rows = await self._line_up(topic, True)
-        return [_waiting(seeker, w) for _, seeker, w in rows if w[0] is not None]
+        line, _ = await self._line_up(topic, True)
+        return [rows.waiting(seeker, w) for _, seeker, w in line if w[0] is not None]
 
     async def order(self, topic: str) -> list[str]:
-        return [seeker for _, seeker, _ in await self._line_up(topic, False)]
+        line, gone = await self._line_up(topic, False)
+        return [seeker for _, seeker, _ in line if seeker not in gone]
 
     async def queues(self, topics: Sequence[str]) -> list[TopicQueue]:
         out = []
         for topic in topics:
-            rows = [
+            found, away = await self._run("queue_info", topic)
+            langs = tuple(
                 LanguageQueue(
-                    _text(lang), int(n), float(_text(oldest)) if oldest else None, int(risky)
+                    rows.text(lang),
+                    int(n),
+                    float(rows.text(oldest)) if oldest else None,
+                    int(risky),
                 )
-                for lang, n, risky, oldest in await self._run("queue_info", topic)
-            ]
-            olds = [r.oldest_since for r in rows if r.oldest_since is not None]
+                for lang, n, risky, oldest in found
+            )
+            olds = [q.oldest_since for q in langs if q.oldest_since is not None]
             out.append(
                 TopicQueue(
-                    topic,
-                    sum(r.waiting for r in rows),
-                    min(olds, default=None),
-                    sum(r.at_risk for r in rows),
-                    tuple(rows),
+                    topic=topic,
+                    waiting=sum(q.waiting for q in langs),
+                    oldest_since=min(olds, default=None),
+                    at_risk=sum(q.at_risk for q in langs),
+                    languages=langs,
+                    away=int(away),
                 )
             )
         return out
+
+    async def relocate(self, session: str, node: str) -> None:
+        await self._run("relocate", session, node)
+
+    # ------------------------------------------------------------------ seats, pairs
 
     async def offer(
         self,
@@ -213,49 +214,80 @@ class RedisPairingStore(RedisStore):
         return Seat(listener, node, name, tuple(topics), capacity, active, auto, tuple(languages))
 
     async def withdraw(self, listener: str) -> list[Pair]:
-        rows = await self._run("withdraw", listener) or []
-        return [p for p in (_pair(row) for row in rows) if p is not None]
+        return list(rows.pairs(await self._run("withdraw", listener)))
 
     async def seat(self, listener: str) -> Seat | None:
-        s = await self._call(
-            "HMGET",
-            f"{P}:s:{listener}",
-            "node",
-            "name",
-            "topics",
-            "capacity",
-            "active",
-            "auto",
-            "langs",
-        )
+        fields = ("node", "name", "topics", "capacity", "active", "auto", "langs")
+        s = await self._call("HMGET", f"{P}:s:{listener}", *fields)
         if s[0] is None:
             return None
-        node, name, topics, capacity, active, auto, langs = (_text(x) if x else "" for x in s)
+        node, name, topics, capacity, active, auto, langs = (rows.text(x) if x else "" for x in s)
         return Seat(
             listener,
             node,
             name,
-            _split(topics),
+            rows.split(topics),
             int(capacity),
             int(active),
             auto == "1",
-            _split(langs),
+            rows.split(langs),
         )
 
     async def match(self, topic: str, room: str, now: float) -> Pair | None:
-        return _pair(await self._run("match", topic, room, repr(now), MATCH_SCAN))
+        return rows.pair(await self._run("match", topic, room, repr(now), MATCH_SCAN))
 
     async def accept(self, listener: str, topic: str | None, room: str, now: float) -> Pair | None:
-        return _pair(await self._run("accept", listener, topic or "", room, repr(now), MATCH_SCAN))
+        found = await self._run("accept", listener, topic or "", room, repr(now), MATCH_SCAN)
+        return rows.pair(found)
 
     async def pair_of(self, room: str) -> Pair | None:
-        return _pair(await self._run("pair_of", room))
+        return rows.pair(await self._run("pair_of", room))
 
     async def end(self, room: str) -> Pair | None:
-        return _pair(await self._run("end", room))
-
-    async def relocate(self, session: str, node: str) -> None:
-        await self._run("relocate", session, node)
+        return rows.pair(await self._run("end", room))
 
     async def handover(self, room: str) -> Pair | None:
-        return _pair(await self._run("handover", room))
+        return rows.pair(await self._run("handover", room))
+
+    # ------------------------------------------------------------------ handshake, nodes
+
+    async def confirm(self, room: str) -> bool:
+        return bool(await self._run("confirm", room))
+
+    async def undo(self, room: str) -> Waiting | None:
+        w = await self._run("undo", room)
+        return rows.waiting(rows.text(w[0]), w[1:]) if w else None
+
+    async def touch(self, node: str, holdings: Holdings) -> Touched:
+        seekers = [w.seeker for w in holdings.waiting]
+        listeners = [s.listener for s in holdings.seats]
+        rooms = sorted({p.room for p in holdings.pairs} | set(holdings.rooms))
+        fresh = secrets.token_hex(8)
+        epoch, known = "", 1
+        for start in range(0, max(len(seekers), len(listeners), len(rooms), 1), TOUCH_CHUNK):
+            part = slice(start, start + TOUCH_CHUNK)
+            some_s, some_l = seekers[part], listeners[part]
+            args = [node, fresh, len(some_s), *some_s, len(some_l), *some_l, *rooms[part]]
+            reply = await self._run("touch", *args)
+            epoch, known = rows.text(reply[0]), min(known, int(reply[1]))
+        before, self._epoch = self._epoch, epoch
+        if before is None:  # the first look: nothing of ours can be missing yet
+            return Touched.OK
+        if before != epoch:
+            await self._run("restore", node, rows.holdings_blob(holdings))
+            return Touched.RESTORED
+        if not known:  # reaped: its seats were withdrawn, so their chats ended with them
+            seats = tuple(replace(seat, active=0) for seat in holdings.seats)
+            revived = replace(holdings, seats=seats, pairs=())
+            await self._run("restore", node, rows.holdings_blob(revived))
+            return Touched.REVIVED
+        return Touched.OK
+
+    async def reap(self, topics: Sequence[str]) -> Reaped:
+        undone, listener_gone, seeker_gone, emptied = await self._run("reap", *topics)
+        return Reaped(
+            rows.pairs(undone),
+            rows.pairs(listener_gone),
+            rows.pairs(seeker_gone),
+            frozenset(rows.text(t) for t in emptied),
+        )

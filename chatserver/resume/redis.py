@@ -1,5 +1,10 @@
 """Session snapshots in Redis, shared by every node: one script each to save (unless
-taken) and to take (leaving the marker, with the snapshot's TTL)."""
+taken) and to take (leaving the marker, with the snapshot's TTL).
+
+Each call is tried again once on a lost connection (see :mod:`chatserver.redis_store`):
+a save and a DEL are idempotent, and a take whose first try took the snapshot but lost
+the reply finds the marker the second time: ``resume_failed``, the answer the person
+would get from an ``unavailable`` and a retry of their own."""
 
 from __future__ import annotations
 
@@ -35,18 +40,20 @@ class RedisSessionStore(RedisStore):
     async def save(self, key: str, snapshot: bytes, ttl: float) -> bool:
         ms = max(1, int(ttl * 1000))
         done = await self._guarded(
-            lambda: self._save(keys=[PREFIX + key], args=[snapshot, MARKER, ms])
+            lambda: self._save(keys=[PREFIX + key], args=[snapshot, MARKER, ms]), retry=True
         )
         return bool(done)
 
     async def take(self, key: str) -> bytes | Taken | None:
-        value = await self._guarded(lambda: self._take(keys=[PREFIX + key], args=[MARKER]))
+        value = await self._guarded(
+            lambda: self._take(keys=[PREFIX + key], args=[MARKER]), retry=True
+        )
         if value is None:
             return None
         return TAKEN if bytes(value) == MARKER else bytes(value)
 
     async def delete(self, key: str) -> None:
-        await self._do("DEL", PREFIX + key)
+        await self._do("DEL", PREFIX + key, retry=True)
 
     async def close(self) -> None:
         await self.aclose()

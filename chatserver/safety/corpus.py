@@ -44,14 +44,31 @@ __all__ = [
 CORPUS_DIR = Path(__file__).with_name("corpus")
 
 CRISIS_KINDS = (
-    "explicit_ideation", "passive_ideation", "plan_means", "attempt_now", "goodbye",
-    "self_harm", "danger_now", "euphemism", "obfuscated", "long_crisis",
+    "explicit_ideation",
+    "passive_ideation",
+    "plan_means",
+    "attempt_now",
+    "goodbye",
+    "self_harm",
+    "danger_now",
+    "euphemism",
+    "obfuscated",
+    "long_crisis",
 )
 TRAUMA_KINDS = ("trauma_violence", "trauma_sexual", "trauma_gore", "trauma_selfharm_detail")
 BOTH_KINDS = ("trauma_plus_crisis",)
 NEGATIVE_KINDS = (
-    "idiom_hyperbole", "recovery_past", "third_person_media", "listener_reply", "negation",
-    "venting", "grief", "long_venting", "trauma_mention", "benign_means", "smalltalk",
+    "idiom_hyperbole",
+    "recovery_past",
+    "third_person_media",
+    "listener_reply",
+    "negation",
+    "venting",
+    "grief",
+    "long_venting",
+    "trauma_mention",
+    "benign_means",
+    "smalltalk",
 )
 #: kind -> (crisis, trauma_dump): the labels follow from the kind.
 KINDS: dict[str, tuple[bool, bool]] = {

@@ -257,7 +257,7 @@
   function renderQueues(queues) {
     $("queue-rows").replaceChildren(...queues.map((q) => h("tr", { class: q.at_risk ? "risk" : "" },
       h("th", { scope: "row", text: topicName(q.topic) }),
-      h("td", { text: String(q.waiting) }),
+      h("td", { text: q.reconnecting ? t("queues.waiting.reconnecting", { n: q.waiting, r: q.reconnecting }) : String(q.waiting) }),
       h("td", { text: q.waiting ? minutes(q.longest_wait) : "\u2014" }),
       h("td", {}, q.at_risk ? h("span", { class: "risk-mark", text: t("queues.at.risk", { n: q.at_risk }) }) : "0"),
       h("td", { class: "act" }, h("button", { type: "button", class: "secondary small", disabled: !q.waiting, "aria-label": t("queues.accept.in", topicVars(q.topic)), text: t("queues.accept"), on: { click: () => send({ type: "accept", topic: q.topic }) } })))));

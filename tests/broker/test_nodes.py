@@ -93,19 +93,22 @@ async def test_members_on_two_nodes_see_one_order(redis_url: str) -> None:
 
 
 async def test_a_killed_node_leaves_presence_within_the_bound(redis_server: RedisProcess) -> None:
-    ttl = 1.0
-    with two_nodes(redis_server.url, "--presence-ttl", str(ttl)) as (a, b):
+    """A killed node's members stay for the resume grace (their people may resume on
+    another node), then leave: within the presence TTL after the grace."""
+    ttl, grace = 1.0, 1.0
+    args = ("--presence-ttl", str(ttl), "--resume-grace", str(grace))
+    with two_nodes(redis_server.url, *args) as (a, b):
         async with clients(a.url, auto_resume=False) as (alice,), clients(b.url) as (bob,):
             handle = (await alice.join(ROOM)).handle
             await bob.join(ROOM)
             a.proc.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
             started = time.monotonic()
-            async with asyncio.timeout(ttl * 3):
+            async with asyncio.timeout(ttl * 3 + grace):
                 while True:
                     frame = await bob.recv_until(Presence)
                     if frame.event == "leave" and frame.handle == handle:
                         break
-            assert time.monotonic() - started <= ttl * 1.5
+            assert grace <= time.monotonic() - started <= ttl * 1.5 + grace
             async with clients(b.url) as (carol,):
                 joined = await carol.join(ROOM)
                 assert handle not in {m.handle for m in joined.members}

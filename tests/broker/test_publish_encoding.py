@@ -25,12 +25,16 @@ def test_sequenced_publish_matches_redis_py(
     cluster: bool, eval_: bool, room: str, payload: bytes
 ) -> None:
     url = "redis+cluster://127.0.0.1:1" if cluster else "redis://127.0.0.1:1"
-    broker = RedisBroker(url, "n", history_size=50, history_seconds=90, clock=lambda: 12.3456)
+    broker = RedisBroker(
+        url, "n", history_size=50, history_seconds=90, presence_ttl=15, hold=60,
+        clock=lambda: 12.3456,
+    )  # fmt: skip
     publish = "SPUBLISH" if cluster else "PUBLISH"
+    seq_ttl = 120_000  # the lease (2 x hold) outlasts the history
     script = ("EVAL", lua.PUBLISH.source) if eval_ else ("EVALSHA", lua.PUBLISH.sha)
     expected = reference(
         *script, 2, f"cs:{{{room}}}:seq", f"cs:{{{room}}}:hist", f"cs:{{{room}}}",
-        payload, 12345, 50, 90000, publish,
+        payload, 12345, 50, 90000, publish, seq_ttl,
     )  # fmt: skip
     for _ in range(2):  # the second one comes from the cache
         assert broker._command(room, payload, True, eval_=eval_) == expected

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserver.envelopes import (
+    AcceptFailed,
     ChatOver,
     Control,
     MemberRecord,
@@ -37,11 +38,14 @@ pairs = st.builds(
     Pair,
     room=ids, topic=ids, seeker=ids, seeker_node=ids, seeker_handle=ids, listener=ids,
     listener_node=ids, listener_name=ids, at_risk=st.booleans(), waited=times,
+    language=st.sampled_from(["en", "es", "pt"]), need=st.sampled_from([None, "listen", "ideas"]),
+    shared=st.booleans(),
 )  # fmt: skip
 controls: st.SearchStrategy[Control] = st.one_of(
     st.builds(PairSeeker, pairs, maybe),
     st.builds(PairListener, pairs, maybe),
     st.builds(ChatOver, ids, ids, maybe, maybe, maybe, st.none() | pairs),
+    st.builds(AcceptFailed, ids, ids),
     st.builds(Moved, ids),
     st.builds(RemoveMember, ids, ids, times),
     st.builds(Suspend, ids, times),
@@ -67,6 +71,17 @@ def test_a_requeue_keeps_the_room_that_ended() -> None:
     assert over.lane() == "s:l"
 
 
+def test_a_pair_from_an_older_node_has_the_one_language_defaults() -> None:
+    """A node that does not know languages yet sends pairs without them."""
+    pair = Pair("p-1", "grief", "s", "n1", "Kim", "l", "n2", "Sam", False, 3.0, "es", "listen")
+    data = msgpack.unpackb(encode_control(PairSeeker(pair, None)))
+    for key in ("language", "need", "shared"):
+        del data[key]
+    got = decode_control(msgpack.packb(data))
+    assert isinstance(got, PairSeeker)
+    assert got.pair == Pair("p-1", "grief", "s", "n1", "Kim", "l", "n2", "Sam", False, 3.0)
+
+
 @given(st.text(max_size=50), maybe, maybe, st.integers(min_value=0, max_value=2**40))
 def test_room_payload_hides_sender_and_marker_from_clients(
     text: str, sender: str | None, marker: str | None, seq: int
@@ -88,6 +103,4 @@ def test_room_payload_hides_sender_and_marker_from_clients(
 def test_member_record_round_trips_and_tolerates_garbage() -> None:
     record = MemberRecord("listener", "node-1", "abc")
     assert MemberRecord.decode(record.encode()) == record
-    held = MemberRecord("seeker", "node-1", "abc", held=True)
-    assert MemberRecord.decode(held.encode()) == held
     assert MemberRecord.decode(b"\xc1 not msgpack") == MemberRecord("seeker", "")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 from websockets.asyncio.client import connect
 
 from chatserver.app import ChatServer
 from clients.client import ChatClient, ChatError
 from protocol import JSON, encode
-from protocol.messages import Message, Presence, Resume
-from tests.conftest import url_of
+from protocol.messages import Join, Message, Presence, Resume
+from tests.conftest import running, url_of
 
 
 async def test_client_resumes_after_a_drop_and_gets_missed_messages(server: ChatServer) -> None:
@@ -57,3 +60,42 @@ async def test_resume_token_rotates_and_old_one_dies(server: ChatServer) -> None
             await ws.recv()
             await ws.send(encode(Resume(token=token, last_seq={}, ref="2"), JSON).decode())
             assert "resume_failed" in str(await ws.recv())
+
+
+async def test_a_dropped_seat_makes_way_and_counts_again_after_a_local_resume() -> None:
+    """A seat kept for a dropped connection is held in the broker: a newcomer gets into
+    the full room; the person who comes back (to the same node) has the seat again, and
+    from then on it counts: once the newcomer left, the room of two is full again."""
+    async with running(room_capacity=2) as srv:
+        url = url_of(srv)
+        people = [ChatClient(url, auto_resume=False) for _ in range(4)]
+        a, b, newcomer, later = people
+        try:
+            for person in people:
+                await person.connect()
+            await a.join("general-2")
+            await b.join("general-2")
+            token = a.resume_token
+            assert a._ws is not None and token is not None
+            a._ws.transport.abort()  # dropped: the seat is kept for the grace, held
+            for _ in range(100):  # until the node has seen the drop
+                try:
+                    await newcomer.request(Join(room="general-2", ref="n"))
+                    break
+                except ChatError as refused:
+                    assert refused.code == "room_full"
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the held seat never made way")
+            async with connect(url) as ws:
+                await ws.recv()
+                await ws.send(encode(Resume(token=token, last_seq={}, ref="r"), JSON).decode())
+                resumed = json.loads(await ws.recv())
+                assert resumed["type"] == "resumed" and "general-2" in resumed["rooms"]
+                await newcomer.leave("general-2")  # two seats taken: the room is full again
+                with pytest.raises(ChatError) as full:
+                    await later.request(Join(room="general-2", ref="l"))
+                assert full.value.code == "room_full"
+        finally:
+            for person in people:
+                await person.close()

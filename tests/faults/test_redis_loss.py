@@ -7,12 +7,47 @@ Nobody waits for ever and nobody's chat silently ends."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
-from tests.faults.kit import Peer, close_all, listener, nodes, paired, restart, resume, sigkill
+from redis.asyncio import Redis
+
+from chatserver.resume.base import token_key
+from tests.faults.kit import (
+    Peer,
+    admin,
+    close_all,
+    listener,
+    nodes,
+    paired,
+    restart,
+    resume,
+    sigkill,
+)
 from tests.helpers.procs import RedisProcess
 
-#: After ``restored``: time for the nodes to write their state back.
-REPAIR = 3.0
+#: After ``restored``: the longest the nodes may take to write their state back.
+REPAIR = 10.0
+
+
+async def _written_back(redis: RedisProcess, done: Callable[[Redis], Awaitable[bool]]) -> None:
+    """Wait (at most REPAIR seconds) until Redis holds what ``done`` looks for: the
+    nodes wrote their state back."""
+    client = await admin(redis)
+    try:
+        async with asyncio.timeout(REPAIR):
+            while True:
+                if await done(client):
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await client.aclose()
+
+
+def _count(pattern: str, n: int) -> Callable[[Redis], Awaitable[bool]]:
+    async def done(client: Redis) -> bool:
+        return len([k async for k in client.scan_iter(match=pattern)]) >= n
+
+    return done
 
 
 async def _redis_restarted(redis: RedisProcess, *watchers: Peer) -> None:
@@ -34,7 +69,7 @@ async def test_waiting_seekers_keep_their_place_and_get_a_listener(
             assert (await first.request_support("grief"))["position"] == 1
             assert (await second.request_support("grief"))["position"] == 2
             await _redis_restarted(redis, first, second)
-            await asyncio.sleep(REPAIR)
+            await _written_back(redis, _count("{pairing}:w:*", 2))  # both nodes' seekers
             sam = await listener(b.url)
             peers.append(sam)
             got = await sam.expect("paired", timeout=5)
@@ -55,7 +90,8 @@ async def test_a_live_chat_goes_on_and_ends_properly(redis: RedisProcess) -> Non
             await seeker.request_support("grief")
             room = await paired(seeker, sam)
             await _redis_restarted(redis, seeker, sam)
-            await asyncio.sleep(REPAIR)
+            await _written_back(redis, _count("{pairing}:p:" + room, 1))  # the chat
+            await _written_back(redis, _count("cs:{" + room + "}:members", 1))
             ack = await seeker.say(room, "still there?")
             assert ack["type"] == "ack", ack
             assert (await sam.expect("message", room=room))["text"] == "still there?"
@@ -81,7 +117,7 @@ async def test_a_session_can_still_be_resumed_after_redis_restarted(
             joined = await person.join("anxiety")
             await other.join(joined["room"])
             await _redis_restarted(redis, person)
-            await asyncio.sleep(REPAIR)
+            await _written_back(redis, _count("sess:" + token_key(person.token), 1))
             sigkill(a)
             for _ in range(3):  # as the SPEC says: after ``unavailable``, retry later
                 back_peer, back = await resume(b.url, person.token, {joined["room"]: joined["seq"]})

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -43,6 +44,11 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ServerProcess:
+        return self.spawn().ready()
+
+    def spawn(self) -> ServerProcess:
+        """Start the process without waiting for it: several nodes start side by side,
+        then :meth:`ready` waits for each."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chatserver", *self.args],
             cwd=ROOT,
@@ -54,9 +60,16 @@ class ServerProcess:
         assert self.proc.stderr is not None
         self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
-        if not self._listening.wait(START_TIMEOUT):
-            self.kill()
-            raise RuntimeError("chatserver did not start:\n" + "".join(self.lines[-20:]))
+        return self
+
+    def ready(self) -> ServerProcess:
+        """Wait until the node listens; fail at once if it exits first (a bad flag)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._listening.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("chatserver did not start:\n" + "".join(self.lines[-20:]))
         return self
 
     def _read(self, stream: IO[str]) -> None:

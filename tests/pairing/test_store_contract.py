@@ -1,8 +1,10 @@
 """One stateful suite for every PairingStore twin: random arrivals in two languages,
-cancels, "any listener now" choices, listeners offering (with their languages),
-withdrawing and changing capacity, matches, accepts, ends and handovers; the invariants
-are checked after every step. The model's rules are written here independently of the
-stores: who may take whom, who goes first, which listener is chosen."""
+cancels, "any listener now" choices, seekers stepping away and coming back, listeners
+offering (with their languages), withdrawing and changing capacity, matches, accepts,
+confirmations and undos, ends and handovers; the invariants are checked after every
+step. The model's rules are written here independently of the stores: who may take whom,
+who goes first (present seekers only), which listener is chosen. Nodes dying and the
+store losing its data: tests/pairing/test_nodes.py."""
 
 from __future__ import annotations
 
@@ -57,6 +59,8 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             self.offers: dict[str, tuple[tuple[str, ...], bool]] = {}  # -> (topics, auto)
             self.speaks: dict[str, tuple[str, ...]] = {}  # listener -> languages
             self.avoided: dict[str, tuple[str, ...]] = {}  # pair room -> seeker's avoid
+            self.away: set[str] = set()  # waiting seekers whose connection is down
+            self.offered: dict[str, Waiting] = {}  # unconfirmed pair room -> seeker's place
 
         def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
             return self.loop.run_until_complete(coro)
@@ -96,7 +100,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 language=language, need=need, any_language=any_language,
             )  # fmt: skip
             position = self.run(self.store.enqueue(waiting))
-            ahead = [w for w in self.waiting.values() if w.topic == topic]
+            ahead = [w for w in self.present() if w.topic == topic]
             assert position == 1 + sum(1 for w in ahead if rank(w) < rank(waiting))
             self.waiting[seeker] = waiting
             with pytest.raises(AlreadyWaiting):
@@ -118,7 +122,18 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             removed = self.run(self.store.cancel(seeker))
             assert removed == self.waiting[seeker]
             del self.waiting[seeker]
+            self.away.discard(seeker)
             assert self.run(self.store.cancel(seeker)) is None
+            assert self.run(self.store.set_away(seeker, True)) is None  # not waiting
+
+        @precondition(lambda self: self.waiting)
+        @rule(data=st.data(), away=st.booleans())
+        def step_away(self, data: st.DataObject, away: bool) -> None:
+            """A waiting seeker's connection drops (or comes back): they keep their place
+            but are absent."""
+            seeker = data.draw(st.sampled_from(sorted(self.waiting)))
+            assert self.run(self.store.set_away(seeker, away)) == self.waiting[seeker].topic
+            (self.away.add if away else self.away.discard)(seeker)
 
         @precondition(lambda self: self.waiting)
         @rule(data=st.data())
@@ -163,6 +178,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             for pair in gone:
                 assert pair.listener == listener
                 del self.pairs[pair.room]
+                self.offered.pop(pair.room, None)
             assert not any(p.listener == listener for p in self.pairs.values())
             del self.listeners[listener]
             del self.offers[listener]
@@ -173,6 +189,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 return
             assert pair.seeker in self.waiting, "paired a seeker that was not waiting"
             assert pair.seeker not in self.paired_seekers, "seeker paired twice"
+            assert pair.seeker not in self.away, "paired an absent seeker"
             w = self.waiting[pair.seeker]
             assert self.eligible(pair.listener, w), "paired with avoided or another language"
             assert pair.at_risk == (w.tier == Tier.AT_RISK)
@@ -180,6 +197,7 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             assert pair.shared == (w.language in self.speaks[pair.listener])
             self.assert_nobody_passed_over(pair.listener, w)
             self.avoided[pair.room] = w.avoid
+            self.offered[pair.room] = w
             del self.waiting[pair.seeker]
             self.paired_seekers.add(pair.seeker)
             self.pairs[pair.room] = pair
@@ -197,10 +215,19 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 if w.language == taken.language and rank(w) < rank(taken):
                     assert not self.eligible(listener, w), f"{w.seeker} passed over"
 
+        def present(self) -> list[Waiting]:
+            """The waiting seekers whose connection is up."""
+            return [w for w in self.waiting.values() if w.seeker not in self.away]
+
+        def queue(self, topic: str) -> list[Waiting]:
+            """Everyone waiting on ``topic``, absent ones included, first in line first."""
+            return sorted((w for w in self.waiting.values() if w.topic == topic), key=rank)
+
         def lines(self, topic: str) -> dict[str, list[Waiting]]:
-            """The first MATCH_SCAN seekers of each line of ``topic``, first in line first."""
+            """The first MATCH_SCAN present seekers of each line of ``topic``, first in
+            line first."""
             out: dict[str, list[Waiting]] = {}
-            for w in self.waiting.values():
+            for w in self.present():
                 if w.topic == topic:
                     out.setdefault(ANY if w.any_language else w.language, []).append(w)
             return {k: sorted(v, key=rank)[:MATCH_SCAN] for k, v in out.items()}
@@ -294,7 +321,37 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
             pair = self.run(self.store.end(room))
             assert pair is not None and pair.seeker == self.pairs[room].seeker
             del self.pairs[room]
+            self.offered.pop(room, None)
             assert self.run(self.store.end(room)) is None  # only the first caller gets it
+            assert self.run(self.store.confirm(room)) is False  # ended: never seated
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def confirm(self, data: st.DataObject) -> None:
+            """The seeker's node seated the seeker: the pair can no longer be undone."""
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            assert self.run(self.store.confirm(room)) is True
+            self.offered.pop(room, None)
+            assert self.run(self.store.undo(room)) is None
+
+        @precondition(lambda self: self.pairs)
+        @rule(data=st.data())
+        def undo(self, data: st.DataObject) -> None:
+            """The seeker's connection was down when the pair reached their node: the
+            seat is free again and they are back at their place (their line, tier and
+            arrival, language, need and choice), absent."""
+            room = data.draw(st.sampled_from(sorted(self.pairs)))
+            place = self.offered.pop(room, None)
+            back = self.run(self.store.undo(room))
+            if place is None:
+                assert back is None, "undid a confirmed pair"
+                return
+            assert back == place, "the seeker lost their place"
+            del self.pairs[room]
+            self.paired_seekers.discard(place.seeker)
+            self.waiting[place.seeker] = place
+            self.away.add(place.seeker)
+            assert self.run(self.store.pair_of(room)) is None
 
         @precondition(lambda self: self.pairs)
         @rule(data=st.data())
@@ -314,6 +371,8 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
                 assert moved is None
                 return
             assert moved is not None and moved.seeker == before.seeker
+            self.offered.pop(room, None)  # only a seated listener hands over
+            assert self.run(self.store.confirm(room)) is True
             assert moved.listener == self.best_listener(able, before.language)
             assert moved.shared == (before.language in self.speaks[moved.listener])
             self.pairs[room] = moved
@@ -332,18 +391,21 @@ def make_machine(factory: StoreFactory) -> type[RuleBasedStateMachine]:
         def no_seeker_lost_and_order_kept(self) -> None:
             for topic in TOPICS:
                 queue = self.run(self.store.waiting(topic))
-                expected = sorted((w for w in self.waiting.values() if w.topic == topic), key=rank)
+                expected = self.queue(topic)
                 assert queue == expected
-                assert self.run(self.store.order(topic)) == [w.seeker for w in expected]
-                for index, w in enumerate(queue, 1):
-                    assert self.run(self.store.position(w.seeker)) == (topic, index)
+                present = [w.seeker for w in expected if w.seeker not in self.away]
+                assert self.run(self.store.order(topic)) == present
+                for w in queue:  # 1 + the present seekers ahead
+                    ahead = sum(1 for x in expected[: expected.index(w)] if x.seeker in present)
+                    assert self.run(self.store.position(w.seeker)) == (topic, ahead + 1)
 
         @invariant()
         def queue_status_per_topic_and_language(self) -> None:
             for q in self.run(self.store.queues(TOPICS)):
-                mine = [w for w in self.waiting.values() if w.topic == q.topic]
+                mine = [w for w in self.present() if w.topic == q.topic]
                 risky = [w for w in mine if w.tier == Tier.AT_RISK]
                 assert (q.waiting, q.at_risk) == (len(mine), len(risky))
+                assert q.away == len(self.queue(q.topic)) - len(mine)
                 assert q.oldest_since == min((w.since for w in mine), default=None)
                 expected = []
                 for language in sorted({w.language for w in mine}):
@@ -394,7 +456,7 @@ async def keys_without_ttl(store: RedisPairingStore) -> list[bytes]:
 
 
 SETTINGS = settings(max_examples=150, stateful_step_count=40, deadline=None)
-REDIS_SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None)
+REDIS_SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None)
 
 MemoryMachine = make_machine(MemoryPairingStore)
 MemoryMachine.TestCase.settings = SETTINGS
