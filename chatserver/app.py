@@ -132,7 +132,9 @@ def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
     return [
         Messaging(ctx, _pipeline(settings)),
         Verdicts(ctx),
-        Support(ctx, make_pairing_store(settings)),
+        Support(
+            ctx, make_pairing_store(settings), choice_again=settings.language_choice_again
+        ),
         Moderation(
             ctx,
             make_report_store(settings),
@@ -149,6 +151,8 @@ def chat_config(settings: Settings) -> ChatConfig:
         max_text=settings.max_text,
         room_capacity=settings.room_capacity,
         resume_grace=settings.resume_grace,
+        default_language=settings.default_language,
+        room_languages=settings.room_languages,
         listener_secret=settings.listener_secret,
         revoked_listeners_file=settings.revoked_listeners_file,
         limits=Limits(

@@ -190,11 +190,12 @@ class Chat(Feature):
             log.info("auth_failed", session=session.id, reason=exc.reason)
             raise RequestFailed(ErrorCode.AUTH_FAILED, AUTH_TEXT[exc.reason]) from exc
         topics = tuple(t for t in claims.topics if t in self._topics)
-        session.authenticate(claims.role, claims.name, claims.lid, topics)
+        languages = claims.languages or (self.config.default_language,)
+        session.authenticate(claims.role, claims.name, claims.lid, topics, languages)
         log.info("authed", session=session.id, role=claims.role)
         await self.sessions.persist(session)
         session.send(
-            Authed(role=claims.role, display_name=claims.name, topics=topics, ref=frame.ref)
+            Authed(claims.role, claims.name, topics, ref=frame.ref, languages=languages)
         )
 
     # ------------------------------------------------------------------ resume

@@ -225,12 +225,17 @@ _PAIR_KEYS = (
 )
 
 
+#: Fields added later (issue 18): read with the pair's defaults when a node leaves them out.
+_PAIR_LATER = ("language", "need", "shared")
+
+
 def _pair_fields(pair: Pair) -> dict[str, Any]:
-    return {k: getattr(pair, k) for k in _PAIR_KEYS}
+    return {k: getattr(pair, k) for k in _PAIR_KEYS + _PAIR_LATER}
 
 
 def _pair_from(data: dict[str, Any]) -> Pair:
-    return Pair(**{k: data[k] for k in _PAIR_KEYS})
+    later = {k: data[k] for k in _PAIR_LATER if data.get(k) is not None}
+    return Pair(**{k: data[k] for k in _PAIR_KEYS}, **later)
 
 
 def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per kind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatserver.texts import locale_from
 from protocol.messages import Limits
 
 
@@ -18,13 +19,17 @@ class ChatConfig:
     revoked_listeners_file: str = ""
     #: told to every client in ``welcome.limits`` (the connection enforces them)
     limits: Limits | None = None
+    #: a seeker's language when they say none; the language of the topics' first rooms
+    default_language: str = "en"
+    #: other languages with their own group rooms per topic (``grief@es``)
+    room_languages: tuple[str, ...] = ()
 
 
 def locale_of(ws: object) -> str | None:
-    """The first language of the socket's Accept-Language header ("en-GB"), if any."""
+    """The socket's locale: its ``lang`` query parameter (``/?lang=es-MX``, which the web
+    widget sends: the language it is shown in), else the first language of its
+    Accept-Language header ("en-GB"), if any."""
     request = getattr(ws, "request", None)
-    header = request.headers.get("Accept-Language") if request is not None else None
-    if not header:
+    if request is None:
         return None
-    first = header.split(",", 1)[0].split(";", 1)[0].strip()
-    return first[:35] or None
+    return locale_from(str(getattr(request, "path", "")), request.headers.get("Accept-Language"))

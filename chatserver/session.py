@@ -62,6 +62,8 @@ class Session:
     display_name: str | None = None
     listener_id: str | None = None
     listener_topics: tuple[str, ...] = ()
+    #: the languages a listener's token says they support seekers in (empty: not stated)
+    listener_languages: tuple[str, ...] = ()
     #: a safety filter saw a crisis signal from this person: first in line for a listener
     at_risk: bool = False
     detached_at: float | None = None
@@ -96,6 +98,7 @@ class Session:
                 "name": self.display_name,
                 "lid": self.listener_id,
                 "topics": list(self.listener_topics),
+                "langs": list(self.listener_languages),
                 "risk": self.at_risk,
                 "muted": sorted(self.muted),
                 "susp": self.suspended_until,
@@ -119,6 +122,7 @@ class Session:
             display_name=data.get("name"),
             listener_id=data.get("lid"),
             listener_topics=tuple(data.get("topics") or ()),
+            listener_languages=tuple(data.get("langs") or ()),
             at_risk=bool(data.get("risk")),
         )
         session.rooms = dict(data.get("rooms") or {})
@@ -130,7 +134,12 @@ class Session:
     # ------------------------------------------------------------------ changes
 
     def authenticate(
-        self, role: str, name: str, listener_id: str | None, topics: tuple[str, ...]
+        self,
+        role: str,
+        name: str,
+        listener_id: str | None,
+        topics: tuple[str, ...],
+        languages: tuple[str, ...] = (),
     ) -> None:
         """A verified listener or moderator sign-in: the role and name it grants."""
         self.role = role
@@ -138,6 +147,7 @@ class Session:
         self.handle = name
         self.listener_id = listener_id
         self.listener_topics = topics
+        self.listener_languages = languages
 
     def bind(self, ws: Any, codec: Codec, locale: str | None) -> None:
         """A socket (a fresh one, on resume) now carries this session."""

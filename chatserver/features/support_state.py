@@ -80,6 +80,8 @@ class SupportState:
     #: private rooms held by local sessions: room -> Pair
     pairs: dict[str, Pair] = field(default_factory=dict)
     status_due: bool = False
+    #: topic -> the language labels of its queue last exported (so an emptied one is zeroed)
+    lines: dict[str, set[str]] = field(default_factory=dict)
 
     def is_busy(self, session: Session) -> bool:
         return session.id in self.waiting or session.id in self.listeners
