@@ -9,7 +9,6 @@ before it.
 from __future__ import annotations
 
 import asyncio
-import re
 
 import structlog
 
@@ -19,6 +18,7 @@ from chatserver.handles import candidates
 from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
+from chatserver.room_names import RoomNames, series
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
@@ -27,9 +27,6 @@ from protocol.messages import Join, Joined, Leave, Left, Member, Presence, RoomM
 
 log = structlog.get_logger("chatserver.rooms")
 
-#: Group rooms of a topic: the topic itself, then topic-2, topic-3, ...
-GROUP_ROOM = re.compile(r"^(?P<topic>[a-z0-9_]+)(?:-(?P<n>[1-9][0-9]{0,3}))?$")
-MAX_GROUP_ROOMS = 1000
 FULL_TEXT = "That room is full right now. Please try the topic again to find a room with space."
 
 
@@ -53,7 +50,10 @@ class Rooms:
         self.metrics = metrics
         self.sessions = sessions
         self.events = events
-        self._topics = frozenset(config.topics)
+        #: group rooms of a topic: the topic itself, then topic-2, ...; per language
+        self.names = RoomNames(
+            frozenset(config.topics), config.default_language, frozenset(config.room_languages)
+        )
         #: topic -> index of the group room where this node last found a seat: joins
         #: start there instead of knocking on every full room (reset when a seat frees)
         self._first_open: dict[str, int] = {}
@@ -69,23 +69,21 @@ class Rooms:
 
     # ------------------------------------------------------------------ join
 
-    def _group_rooms(self, requested: str, role: str) -> list[str]:
-        """Room ids to try for a ``join``: a topic means its group rooms in order."""
-        match = GROUP_ROOM.match(requested)
-        if match is None or match["topic"] not in self._topics:
+    def _group_rooms(self, requested: str, role: str, language: str | None) -> list[str]:
+        """Room ids to try for a ``join``: a topic means its group rooms in order, in
+        ``language`` where the topic has rooms in it."""
+        rooms = self.names.candidates(requested, language, seeker=role == "seeker")
+        if rooms is None:
             raise RequestFailed(
                 ErrorCode.UNKNOWN_ROOM,
                 "We couldn't find that room. Please pick a topic from the list.",
             )
-        if match["n"] is not None or role != "seeker":
-            return [requested]
-        topic = match["topic"]
-        return [topic] + [f"{topic}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+        return rooms
 
     async def join(self, session: Session, frame: Join) -> None:
         if frame.room in session.rooms:
             raise RequestFailed(ErrorCode.ALREADY_JOINED, "You're already in that room.")
-        rooms = self._group_rooms(frame.room, session.role)
+        rooms = self._group_rooms(frame.room, session.role, frame.language)
         for check in self.events.join_checks:
             check(session, rooms[0])
         capacity = self.config.room_capacity if session.role == "seeker" else 0
@@ -150,7 +148,8 @@ class Rooms:
             await self.broker.release(room, handle)
             raise
         listed = tuple(Member(h, role_of(m)) for h, m in sorted(members.items()))
-        session.send(Joined(room, handle, session.role, listed, seq, ref=ref))
+        language = self.names.language(room)
+        session.send(Joined(room, handle, session.role, listed, seq, ref, language))
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)
@@ -186,9 +185,7 @@ class Rooms:
 
     async def leave_room(self, session: Session, room: str) -> None:
         """Free ``session``'s seat in ``room`` and tell the room (if anyone is left)."""
-        match = GROUP_ROOM.match(room)
-        if match is not None:
-            self._first_open.pop(match["topic"], None)  # a seat may be free in a lower room
+        self._first_open.pop(series(room), None)  # a seat may be free in a lower room
         handle = session.unseated(room)
         if handle is None:
             return

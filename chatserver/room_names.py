@@ -1,0 +1,68 @@
+"""Group room names: a topic's rooms, by language, with overflow.
+
+The rooms of a topic in the default language keep their names (``grief``, ``grief-2``,
+...); a language with rooms of its own (``--room-languages``) has ``grief@es``,
+``grief@es-2``, ... (SPEC 2.3, "Group rooms by topic and language"). Pure: the names a
+``join`` may try, in order, and the language a room is held in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+#: ``<topic>[@<language>][-<n>]``
+GROUP_ROOM = re.compile(
+    r"^(?P<topic>[a-z0-9_]+)(?:@(?P<lang>[a-z]{2,3}))?(?:-(?P<n>[1-9][0-9]{0,3}))?$"
+)
+MAX_GROUP_ROOMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RoomNames:
+    topics: Collection[str]
+    #: the language of the rooms without ``@``
+    default: str
+    #: the other languages with rooms of their own
+    languages: Collection[str]
+
+    def base(self, topic: str, language: str | None) -> str:
+        """The first room of ``topic`` in ``language``: its own where it has one, else the
+        default language's (the kind fallback: never an error)."""
+        if language and language != self.default and language in self.languages:
+            return f"{topic}@{language}"
+        return topic
+
+    def candidates(self, requested: str, language: str | None, seeker: bool) -> list[str] | None:
+        """Room ids to try for a ``join`` of ``requested``, in order; None when it names no
+        group room. A topic (with no ``-n``) means its rooms in order for a seeker, who
+        fills the first with space; anyone else gets exactly the first."""
+        match = GROUP_ROOM.match(requested)
+        if match is None or match["topic"] not in self.topics:
+            return None
+        lang = match["lang"]
+        if lang is not None and (lang == self.default or lang not in self.languages):
+            return None
+        if match["n"] is not None:
+            return [requested]
+        base = requested if lang is not None else self.base(match["topic"], language)
+        if not seeker:
+            return [base]
+        return [base] + [f"{base}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+
+    def language(self, room: str) -> str | None:
+        """The language a group room is held in; None for any other room."""
+        match = GROUP_ROOM.match(room)
+        if match is None or match["topic"] not in self.topics:
+            return None
+        return match["lang"] or self.default
+
+
+def series(room: str) -> str:
+    """The rooms ``room`` overflows with: its name without ``-n`` (``grief@es-2`` ->
+    ``grief@es``)."""
+    match = GROUP_ROOM.match(room)
+    if match is None:
+        return room
+    return match["topic"] + (f"@{match['lang']}" if match["lang"] else "")
