@@ -30,6 +30,7 @@ from chatserver.context import NodeContext
 from chatserver.control import ControlPlane
 from chatserver.features.messaging import Messaging
 from chatserver.features.moderation import Moderation
+from chatserver.features.reactions import SupportiveReactions
 from chatserver.features.support import Support
 from chatserver.features.verdicts import Verdicts
 from chatserver.http import HttpRoutes, MetricsRoutes
@@ -40,6 +41,7 @@ from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
 from chatserver.pairing.base import PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
+from chatserver.reactions import open_store
 from chatserver.resume.base import SessionStore
 from chatserver.resume.memory import MemorySessionStore
 from chatserver.rooms import Rooms
@@ -132,15 +134,14 @@ def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
     return [
         Messaging(ctx, _pipeline(settings)),
         Verdicts(ctx),
-        Support(
-            ctx, make_pairing_store(settings), choice_again=settings.language_choice_again
-        ),
+        Support(ctx, make_pairing_store(settings), choice_again=settings.language_choice_again),
         Moderation(
             ctx,
             make_report_store(settings),
             cooldown=settings.removal_cooldown,
             retention=settings.report_retention,
         ),
+        SupportiveReactions(ctx, open_store(settings)),
     ]
 
 

@@ -194,9 +194,7 @@ class Chat(Feature):
         session.authenticate(claims.role, claims.name, claims.lid, topics, languages)
         log.info("authed", session=session.id, role=claims.role)
         await self.sessions.persist(session)
-        session.send(
-            Authed(claims.role, claims.name, topics, ref=frame.ref, languages=languages)
-        )
+        session.send(Authed(claims.role, claims.name, topics, ref=frame.ref, languages=languages))
 
     # ------------------------------------------------------------------ resume
 

@@ -155,13 +155,10 @@ class Settings:
             if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
                 raise ConfigError("metrics_address must be host:port, e.g. 127.0.0.1:9100")
 
-
     def _check_languages(self) -> None:
         codes = (self.default_language, *self.room_languages)
         if not all(LANGUAGE.matches(code) for code in codes):
-            raise ConfigError(
-                "default_language and room_languages must be codes such as en or es"
-            )
+            raise ConfigError("default_language and room_languages must be codes such as en or es")
         if self.language_choice_again <= 0:
             raise ConfigError("language_choice_again must be above 0")
 

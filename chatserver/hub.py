@@ -16,7 +16,7 @@ import structlog
 from websockets.asyncio.connection import broadcast
 
 from chatserver.broker.base import Broker
-from chatserver.envelopes import unpack
+from chatserver.envelopes import signal_of, unpack
 from chatserver.session import Session
 from protocol import CODECS, CloseCode
 
@@ -25,6 +25,8 @@ log = structlog.get_logger("chatserver.hub")
 Fanout = Callable[..., None]
 SlowConsumer = Callable[[Session], None]
 Control = Callable[[bytes], None]
+#: A feature's handler of a room signal: (room, key)
+Signal = Callable[[str, str], None]
 #: Room events only listeners and moderators receive.
 STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
@@ -58,6 +60,8 @@ class Hub:
         self._control: dict[str, Control] = {}
         #: rooms being attached -> settings whose events arrived meanwhile
         self._heard: dict[str, set[str]] = {}
+        #: room signal kind -> the feature's handler (signals never reach a client)
+        self.signals: dict[str, Signal] = {}
 
     @property
     def room_count(self) -> int:
@@ -159,6 +163,8 @@ class Hub:
             return
         self.delivered += 1
         frame, sender = unpack(payload, seq)
+        if not seq and self._signalled(room, frame):
+            return
         staff_only = False
         kind = frame.get("type")
         if not seq:  # events: a few change room state or reach only some members
@@ -196,6 +202,16 @@ class Hub:
             self.frames_out += len(sockets)
         if kind == "chat_ended" and frame.get("reason") == "room_ended" and self.on_room_ended:
             self.on_room_ended(room)
+
+    def _signalled(self, room: str, frame: dict[str, Any]) -> bool:
+        """A room signal goes to the feature that listens for it, never to a client."""
+        signal = signal_of(frame)
+        if signal is None:
+            return False
+        handler = self.signals.get(signal[0])
+        if handler is not None:
+            handler(room, signal[1])
+        return True
 
     def _hear(self, room: str, flag: str) -> None:
         heard = self._heard.get(room)

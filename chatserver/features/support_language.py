@@ -161,6 +161,7 @@ class SupportLanguages:
         session.send(LanguageUnavailable(ask.topic, ask.language, available))
 
     async def choose(self, session: Session, frame: SupportChoice) -> None:
+        """Answered with the seeker's place (``ref``) before any pairing it allows."""
         where = self.state.waiting.get(session.id)
         if where is None:
             raise RequestFailed(ErrorCode.NOT_WAITING, "You're not waiting for a listener.")
@@ -168,19 +169,18 @@ class SupportLanguages:
         ask = self._asks.get(session.id)
         if ask is not None:
             ask.due = self.ctx.clock() + self.again
-        if frame.choice == "any":
-            if ask is not None:
-                ask.any_language = True
-            if await self.store.choose_any(session.id):
-                log.info("chose_any", session=session.id, topic=topic)
-                await self._queue_changed(topic)
+            ask.any_language = ask.any_language or frame.choice == "any"
+        moved = frame.choice == "any" and await self.store.choose_any(session.id)
         position = await self.store.position(session.id)
-        if position is None:  # paired meanwhile: `paired` is on its way
-            return
+        if position is None:  # paired meanwhile
+            raise RequestFailed(ErrorCode.NOT_WAITING, "You're not waiting for a listener.")
         self.state.waiting[session.id] = (topic, position[1])
         eta = self.state.eta.eta(topic, position[1])
         language = ask.language if ask is not None else None
         session.send(QueuePosition(topic, position[1], eta, ref=frame.ref, language=language))
+        if moved:
+            log.info("chose_any", session=session.id, topic=topic)
+            await self._queue_changed(topic)
 
     async def sweep(self) -> None:
         """Tell again the seekers whose time has come, if it is still true."""
