@@ -12,6 +12,7 @@ non-None response answers the request, None lets the websocket handshake go on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -46,6 +47,9 @@ STATIC_ROUTES = {
     "/listener.css": "listener.css",
     "/exit": "exit.html",
 }
+#: The pages' word catalogues, one per page and language (static/i18n); read by the widget
+#: on other sites too, hence served to any origin.
+CATALOGUE = re.compile(r"^/i18n/(?P<name>(?:widget|console)\.[a-z]{2,3}\.json)$")
 
 
 def respond(status: int, body: bytes, content_type: str, **extra: str) -> Response:
@@ -123,6 +127,9 @@ class HttpRoutes:
             peer = connection.remote_address[0] if connection.remote_address else ""
             if peer in ("127.0.0.1", "::1"):
                 return json_response(200, {"token": self.local_token()})
+        catalogue = CATALOGUE.match(path)
+        if catalogue is not None:
+            return self._catalogue(catalogue["name"])
         name = STATIC_ROUTES.get(path)
         if name is not None:
             asset = resources.files("chatserver") / "static" / name
@@ -133,3 +140,12 @@ class HttpRoutes:
                     headers = {"Access-Control-Allow-Origin": "*"}
                 return respond(200, asset.read_bytes(), STATIC_TYPES[suffix], **headers)
         return respond(404, b"Not found.\n", "text/plain")
+
+    @staticmethod
+    def _catalogue(name: str) -> Response:
+        asset = resources.files("chatserver") / "static" / "i18n" / name
+        if not asset.is_file():
+            return respond(404, b"Not found.\n", "text/plain")
+        return respond(
+            200, asset.read_bytes(), "application/json", **{"Access-Control-Allow-Origin": "*"}
+        )

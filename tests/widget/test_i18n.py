@@ -110,12 +110,10 @@ async def say(page: Page, text: str) -> None:
 
 
 async def test_the_server_serves_the_catalogues(server: ServerProcess, browser: Browser) -> None:
-    """Until chatserver/http.py serves /i18n/<page>.<lang>.json (with CORS for the widget on
-    other sites), the browser tests bridge them (browser.catalogue_bridge)."""
+    """chatserver/http.py serves /i18n/<page>.<lang>.json, with CORS for the widget on
+    other sites."""
     async with tab(browser) as t:
         response = await t.context.request.get(server.http + "/i18n/widget.es.json")
-        if response.status == 404:
-            pytest.xfail("needs the /i18n/ route in chatserver/http.py (core); bridged meanwhile")
         assert response.status == 200
         assert response.headers.get("access-control-allow-origin") == "*"
         assert await response.json() == catalogue("widget", "es")
