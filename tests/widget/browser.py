@@ -58,16 +58,24 @@ expect.set_options(timeout=WAIT_MS)
 
 
 def listener_token(
-    lid: str, name: str, topics: list[str], secret: str = SECRET, role: str = "listener"
+    lid: str,
+    name: str,
+    topics: list[str],
+    secret: str = SECRET,
+    role: str = "listener",
+    languages: list[str] | None = None,
 ) -> str:
     """A token in the format of SPEC.md (``v1.<claims>.<hmac>``), signed with ``secret``;
-    ``role`` is ``listener`` or ``moderator``."""
+    ``role`` is ``listener`` or ``moderator``; ``languages`` the claim ``langs`` (absent:
+    the server's default language)."""
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     exp = int(time.time()) + 3600
-    claims = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": role}
+    claims: dict[str, Any] = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": role}
+    if languages:
+        claims["langs"] = languages
     body = "v1." + b64(json.dumps(claims).encode())
     return body + "." + b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
 
