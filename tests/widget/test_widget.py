@@ -90,7 +90,7 @@ async def test_seeker_and_listener_hold_a_conversation(
         await expect(chat.locator(".msg .text", has_text="Hi")).to_be_visible()
         answer = "Hi, I'm Sam. I'm here with you. What's been happening?"
         await chat.get_by_label(f"Message to {handle}").fill(answer)
-        await chat.get_by_role("button", name="Send").click()
+        await chat.get_by_role("button", name="Send", exact=True).click()
         reply = st.page.locator("#chatserver-widget .msg.listener")
         await expect(reply.locator(".text")).to_have_text(answer)
         await expect(reply.locator(".badge")).to_have_text("listener")
