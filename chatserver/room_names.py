@@ -56,7 +56,10 @@ class RoomNames:
         match = GROUP_ROOM.match(room)
         if match is None or match["topic"] not in self.topics:
             return None
-        return match["lang"] or self.default
+        lang = match["lang"]
+        if lang is None:
+            return self.default
+        return lang if lang != self.default and lang in self.languages else None
 
 
 def series(room: str) -> str:
