@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clients.render import COMMANDS, Command, Screen, help_lines, parse
+from protocol.belonging import Reactions
 from protocol.messages import (
     ChatEnded,
     Crisis,
@@ -92,3 +93,12 @@ def test_parse_never_sends_a_command_to_the_room(line: str) -> None:
     cmd = parse(line)
     if cmd is not None and cmd.name == "say":
         assert not line.startswith("/") or line.startswith("//")
+
+
+def test_the_writer_sees_they_were_heard_when_reactions_grow() -> None:
+    screen = Screen(me="Calm Heron")
+    screen.render(msg("Calm Heron", "a hard day"))
+    heard = screen.render(Reactions(room="grief", id="m1", counts={"hear_you": 2}))
+    assert heard == ["  · You were heard in #grief: I hear you (2)"]
+    assert screen.render(Reactions(room="grief", id="m1", counts={"hear_you": 1})) == []
+    assert screen.render(Reactions(room="grief", id="m9", counts={"strength": 1})) == []
