@@ -21,13 +21,19 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from chatserver.broker.base import Broker, BrokerError
-from chatserver.broker.memory import MemoryBroker
-from chatserver.broker.supervisor import where
 from chatserver.chat import Chat
-from chatserver.config import Settings
+from chatserver.config import LOOPBACK, Settings
 from chatserver.connection import ConnectionHandler
 from chatserver.context import NodeContext
 from chatserver.control import ControlPlane
+from chatserver.factories import (
+    make_broker,
+    make_pairing_store,
+    make_pipeline,
+    make_reaction_store,
+    make_report_store,
+    make_session_store,
+)
 from chatserver.features.messaging import Messaging
 from chatserver.features.moderation import Moderation
 from chatserver.features.reactions import SupportiveReactions
@@ -36,14 +42,8 @@ from chatserver.features.verdicts import Verdicts
 from chatserver.http import HttpRoutes, MetricsRoutes
 from chatserver.hub import Hub
 from chatserver.limits import AddressCounter
-from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.node import ChatConfig
-from chatserver.observability import Metrics
-from chatserver.pairing.base import PairingStore
-from chatserver.pairing.memory import MemoryPairingStore
-from chatserver.reactions import open_store
-from chatserver.resume.base import SessionStore
-from chatserver.resume.memory import MemorySessionStore
+from chatserver.observability import Metrics, frames_of, type_of
 from chatserver.rooms import Rooms
 from chatserver.routing import Feature, Router
 from chatserver.session import Session
@@ -53,7 +53,7 @@ from protocol import SUBPROTOCOLS, CloseCode
 from protocol.messages import Limits
 
 if TYPE_CHECKING:
-    from chatserver.safety.pipeline import Pipeline
+    pass
 
 #: longest wait for a room-settings refresh after the broker reconnects
 REFRESH_DEADLINE = 10.0
@@ -62,24 +62,6 @@ LOCAL_TOKEN_SECONDS = 8 * 3600
 log = structlog.get_logger("chatserver.app")
 
 SWEEP_SECONDS = 1.0
-
-
-def make_broker(settings: Settings) -> Broker:
-    if not settings.redis_url:
-        return MemoryBroker(
-            settings.node_id,
-            history_size=settings.history_size,
-            history_seconds=settings.history_seconds,
-        )
-    from chatserver.broker.redis import RedisBroker
-
-    return RedisBroker(
-        settings.redis_url,
-        settings.node_id,
-        history_size=settings.history_size,
-        history_seconds=settings.history_seconds,
-        presence_ttl=settings.presence_ttl,
-    )
 
 
 def select_subprotocol(
@@ -92,47 +74,11 @@ def select_subprotocol(
     return None
 
 
-def make_session_store(settings: Settings) -> SessionStore:
-    if not settings.redis_url:
-        return MemorySessionStore()
-    from chatserver.resume.redis import RedisSessionStore
-
-    return RedisSessionStore(settings.redis_url)
-
-
-def make_report_store(settings: Settings) -> ReportStore:
-    if not settings.redis_url:
-        return MemoryReportStore(
-            limit=settings.report_queue_size, retention=settings.report_retention
-        )
-    from chatserver.moderation.redis import RedisReportStore
-
-    return RedisReportStore(
-        settings.redis_url, limit=settings.report_queue_size, retention=settings.report_retention
-    )
-
-
-def make_pairing_store(settings: Settings) -> PairingStore:
-    if not settings.redis_url:
-        return MemoryPairingStore()
-    from chatserver.pairing.redis import RedisPairingStore
-
-    return RedisPairingStore(settings.redis_url)
-
-
-def _pipeline(settings: Settings) -> Pipeline | None:
-    if not settings.filters:
-        return None
-    from chatserver.safety.pipeline import build_pipeline
-
-    return build_pipeline(settings.filters, budget_ms=settings.filter_budget_ms)
-
-
 def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
     """The routing table's features, in the order they register and sweep. Adding a
     feature is a module and a line here; the core imports none of them."""
     return [
-        Messaging(ctx, _pipeline(settings)),
+        Messaging(ctx, make_pipeline(settings)),
         Verdicts(ctx),
         Support(ctx, make_pairing_store(settings), choice_again=settings.language_choice_again),
         Moderation(
@@ -141,7 +87,7 @@ def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
             cooldown=settings.removal_cooldown,
             retention=settings.report_retention,
         ),
-        SupportiveReactions(ctx, open_store(settings)),
+        SupportiveReactions(ctx, make_reaction_store(settings)),
     ]
 
 
@@ -163,6 +109,11 @@ def chat_config(settings: Settings) -> ChatConfig:
             room_capacity=settings.room_capacity,
             resume_grace=round(settings.resume_grace),
         ),
+        listener_token_ttl=settings.listener_token_ttl,
+        max_group_rooms=settings.max_group_rooms,
+        seats_per_connection=settings.seats_per_connection,
+        address_topic_share=settings.address_topic_share,
+        max_seats=settings.max_seats,
     )
 
 
@@ -186,7 +137,7 @@ class ChatServer:
         self.hub = Hub(self.broker, send_limit=settings.send_queue_bytes, on_slow=self._slow)
         self.ctx = build_context(settings, self.broker, self.hub, self.metrics)
         self.router = self.ctx.router
-        self.chat = Chat(self.ctx)
+        self.chat = Chat(self.ctx, self._spawn)
         self.features: list[Feature] = [self.chat, *build_features(self.ctx, settings)]
         for feature in self.features:
             feature.register(self.router)
@@ -240,7 +191,7 @@ class ChatServer:
         try:
             await job
         except Exception as exc:  # noqa: BLE001 -- logged with where it came from
-            log.error("job_failed", error=type(exc).__name__, at=where(exc))
+            log.error("job_failed", exc_type=type_of(exc), exc_where=frames_of(exc))
 
     async def _refresh_settings(self) -> None:
         try:
@@ -294,7 +245,10 @@ class ChatServer:
     def _announce(self) -> None:
         """One start-up line with the addresses a person opens first."""
         s = self.settings
-        base = f"http://{s.host if ':' not in s.host else f'[{s.host}]'}:{self.port}"
+        # loopback and wildcard hosts are shown as localhost: the link works, and no
+        # address appears in a log line
+        host = "localhost" if s.host in (*LOOPBACK, "0.0.0.0", "::", "") else s.host
+        base = f"http://{host if ':' not in host else f'[{host}]'}:{self.port}"
         extra: dict[str, Any] = {"demo": base + "/demo", "listener": base + "/listener"}
         if s.local_demo:
             extra["local_listener"] = "open the listener page and choose the local sign-in"

@@ -2,36 +2,44 @@
 
 This is the core's own routing: it registers the frames every connection has whatever
 features run (``join``, ``leave``, ``ping``, ``auth``, ``resume``) and the control
-messages about sessions and rooms (``moved``, ``room_ended``). It knows no feature:
-features hear about a session's life through :class:`chatserver.routing.Events`.
+messages about sessions and rooms (``moved``, ``signed_in``, ``room_ended``). It knows no
+feature: features hear about a session's life through :class:`chatserver.routing.Events`.
 Session state changes go through :class:`chatserver.session.Session`'s methods; seats
 through :class:`chatserver.rooms.Rooms`.
+
+One live socket per session, everywhere. A resume claims the token through the session
+store (one winner, see :mod:`chatserver.sessions`); the node that held the session, told
+by ``moved`` (or, if that message is lost, by its next snapshot refresh), closes the old
+socket with 1000 within a second. Until then the old socket cannot speak for the session:
+the connection drops every frame of a socket that no longer carries its session.
+``resume`` is for a fresh connection only: a connection that already has rooms, a queue
+place, a role or the very token it sends is refused, so a resume never drops anyone from
+a room's members (and moderation has no escape hatch).
+
+Listener sign-ins follow the same rule (one live console per listener id: a new sign-in,
+on any node, closes the older console with 1000) and end when the listener id is revoked
+or the token expires: checked every second (the revocation file is re-read when it
+changes) and on resume; the session stays, as a seeker (see :mod:`chatserver.identity`).
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import structlog
 
 from chatserver.context import NodeContext
 from chatserver.envelopes import Moved, RoomEnded
 from chatserver.handles import random_handle
+from chatserver.identity import AUTH_TEXT as AUTH_TEXT  # the sentences' old home
+from chatserver.identity import Identity
 from chatserver.node import locale_of
 from chatserver.routing import Feature, RequestFailed, Router
 from chatserver.session import Session, new_resume_token, new_session_id
-from chatserver.tokens import RevocationList, TokenError, verify
 from protocol import Codec, ErrorCode
-from protocol.messages import (
-    Auth,
-    Authed,
-    Join,
-    Leave,
-    Notice,
-    Ping,
-    Pong,
-    Resume,
-    Resumed,
-    Welcome,
-)
+from protocol.messages import Join, Leave, Notice, Ping, Pong, Resume, Resumed, Welcome
 
 log = structlog.get_logger("chatserver.chat")
 
@@ -40,38 +48,58 @@ DEGRADED_TEXT = (
     "moment; nothing you've already sent is lost."
 )
 RESTORED_TEXT = "We're back to normal. Thank you for your patience."
-AUTH_TEXT = {
-    "bad": "That sign-in code didn't work. Please check it, or ask your coordinator for a new one.",
-    "expired": "That sign-in code has expired. Please ask your coordinator for a new one.",
-    "revoked": "That sign-in code is no longer active. Please contact your coordinator.",
-}
 RESUME_FAILED_TEXT = (
     "We couldn't restore your earlier chat (it may have timed out). You can start again from here."
 )
+RESUME_BUSY_TEXT = (
+    "This connection is already in use, so it can't pick up another chat. You can carry on here."
+)
+#: Longest wait for an old socket's closing handshake before its connection is cut.
+CLOSE_DEADLINE = 1.0
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+async def close_socket(ws: Any, reason: str) -> None:
+    """Close ``ws`` with 1000 (its session lives on elsewhere), within
+    :data:`CLOSE_DEADLINE`: a peer that does not answer the closing handshake (a phone
+    that lost its network) has its connection cut instead."""
+    close = getattr(ws, "close", None)
+    if close is None:
+        return
+    try:
+        async with asyncio.timeout(CLOSE_DEADLINE):
+            await close(1000, reason)
+    except TimeoutError:
+        transport = getattr(ws, "transport", None)
+        if transport is not None:
+            transport.abort()
 
 
 class Chat(Feature):
-    def __init__(self, ctx: NodeContext) -> None:
+    def __init__(self, ctx: NodeContext, spawn: Spawn) -> None:
+        """``spawn`` runs a short job under the node's TaskGroup (closing old sockets)."""
         self.ctx = ctx
         self.config = ctx.config
         self.sessions = ctx.sessions
         self.rooms = ctx.rooms
         self.events = ctx.events
-        self._topics = frozenset(ctx.config.topics)
-        self._revoked = RevocationList(ctx.config.revoked_listeners_file or None)
+        self._spawn = spawn
+        self.identity = Identity(ctx, end=self.end, close=self.drop_socket)
 
     def register(self, router: Router) -> None:
         router.frame(Join, self._join)
         router.frame(Leave, self._leave)
         router.frame(Ping, self._ping)
-        router.frame(Auth, self._auth)
         router.frame(Resume, self.resume)
         router.control(Moved, self._moved)
         router.control(RoomEnded, self._room_ended)
+        router.events.at_risk.append(self._at_risk)
+        self.identity.register(router)
 
     # ------------------------------------------------------------------ lifecycle
 
-    def open(self, ws: object, codec: Codec) -> Session:
+    def open(self, ws: object, codec: Codec, address: str | None = None) -> Session:
         """A new connection: a fresh anonymous session and its welcome frame."""
         session = Session(
             id=new_session_id(),
@@ -81,6 +109,7 @@ class Chat(Feature):
             resume_token=new_resume_token(),
             ws=ws,
             locale=locale_of(ws),
+            address=address,
         )
         self.sessions.add(session)
         session.send(
@@ -99,14 +128,17 @@ class Chat(Feature):
     async def sweep(self) -> None:
         await self.reap()
         await self.refresh()
+        await self.identity.sweep()
 
     async def refresh(self) -> None:
-        """Keep the snapshots of sessions with something to resume fresh."""
-        await self.sessions.refresh(self.events.is_busy)
+        """Keep the snapshots of sessions with something to resume fresh. A session whose
+        token another node took was resumed there: the ``moved`` about it was lost."""
+        for session in await self.sessions.refresh(self.events.is_busy):
+            await self._moved(Moved(session.id))
 
     async def disconnected(self, session: Session, ws: object, *, clean: bool = False) -> None:
         """The socket ``ws`` is gone. A clean close (the person left) frees the seats now;
-        a dropped connection keeps them for the resume grace.
+        a dropped connection keeps them for the resume grace, marked held.
 
         Nothing to do when another socket has already resumed the session."""
         if session.ws is not ws:
@@ -116,6 +148,7 @@ class Chat(Feature):
         if not clean and keep and self.config.resume_grace > 0 and not session.closing:
             session.detach(self.ctx.clock())
             await self.sessions.persist(session)
+            await self.rooms.hold(session)
             return
         await self.end(session)
 
@@ -127,20 +160,36 @@ class Chat(Feature):
         self.sessions.remove(session.id)
         await self.sessions.forget_snapshot(session)
 
+    def drop_socket(self, session: Session, reason: str) -> None:
+        """The session's socket (if any) no longer carries it: no frame goes out or is
+        taken from it any more, and it is closed with 1000 within a second."""
+        session.stop_sending()
+        ws = session.ws
+        session.unbind()
+        if ws is not None:
+            self._spawn(close_socket(ws, reason))
+
     async def _moved(self, message: Moved) -> None:
-        """Another node resumed this session: forget it here without freeing its seats."""
+        """Another node resumed this session: forget it here without freeing its seats,
+        and close the socket that carried it."""
         session = self.sessions.remove(message.session)
         if session is None:
             return
         self.rooms.forget(session)
         for moved in self.events.moved:
             moved(session.id)
-        session.stop_sending()
+        self.drop_socket(session, "resumed elsewhere")
         log.info("moved", session=session.id)
 
     async def _room_ended(self, message: RoomEnded) -> None:
         for session in list(self.ctx.hub.sessions(message.room)):
             await self.rooms.leave_room(session, message.room)
+
+    async def _at_risk(self, session: Session) -> None:
+        """The at-risk mark is in the snapshot at once: a node lost a moment later must
+        not lose it (the person stays first in line on whatever node they resume)."""
+        if not session.saved_at_risk:
+            await self.sessions.persist(session)
 
     async def reap(self) -> int:
         """End sessions detached for longer than the grace. Returns how many ended."""
@@ -181,22 +230,16 @@ class Chat(Feature):
     async def _ping(self, session: Session, frame: Ping) -> None:
         session.send(Pong(ref=frame.ref))
 
-    async def _auth(self, session: Session, frame: Auth) -> None:
-        if session.rooms:
-            raise RequestFailed(ErrorCode.FORBIDDEN, "Please sign in before joining any rooms.")
-        try:
-            claims = verify(frame.token, self.config.listener_secret, revoked=self._revoked)
-        except TokenError as exc:
-            log.info("auth_failed", session=session.id, reason=exc.reason)
-            raise RequestFailed(ErrorCode.AUTH_FAILED, AUTH_TEXT[exc.reason]) from exc
-        topics = tuple(t for t in claims.topics if t in self._topics)
-        languages = claims.languages or (self.config.default_language,)
-        session.authenticate(claims.role, claims.name, claims.lid, topics, languages)
-        log.info("authed", session=session.id, role=claims.role)
-        await self.sessions.persist(session)
-        session.send(Authed(claims.role, claims.name, topics, ref=frame.ref, languages=languages))
-
     # ------------------------------------------------------------------ resume
+
+    def _fresh(self, session: Session, token: str) -> bool:
+        """Only a connection that has done nothing yet may resume (SPEC section 4)."""
+        return (
+            token != session.resume_token
+            and not session.rooms
+            and session.role == "seeker"
+            and not self.events.is_busy(session)
+        )
 
     async def resume(self, fresh: Session, frame: Resume) -> Session:
         """Hand the socket of ``fresh`` to the session that ``frame.token`` names, held
@@ -205,14 +248,18 @@ class Chat(Feature):
         Deliveries that arrive while history is fetched are parked by the session's gate
         and sent after it, skipping what history already covered: exactly once, in order.
         """
-        old = self.sessions.by_token(frame.token)
-        if old is fresh:
-            old = None
-        if old is None:
-            old = await self._adopt(frame.token, fresh)
+        if not self._fresh(fresh, frame.token):
+            raise RequestFailed(ErrorCode.RESUME_FAILED, RESUME_BUSY_TEXT)
+        claimed = await self.sessions.claim(frame.token)
+        old = claimed.local
+        if old is None and claimed.snapshot is not None:
+            old = await self._adopt(claimed.snapshot, frame.token, fresh)
         if old is None:
             raise RequestFailed(ErrorCode.RESUME_FAILED, RESUME_FAILED_TEXT)
         await self._take_over(old, fresh)
+        signed_out = not self.identity.valid(old)
+        if signed_out:  # revoked or expired while away: back as a seeker, chats passed on
+            await self.identity.sign_out(old, quiet=True)
         old.park()
         try:
             backlog = await self._replay(old, frame)
@@ -220,6 +267,8 @@ class Chat(Feature):
             old.unpark()
             raise
         old.release(backlog)
+        if signed_out:
+            self.identity.tell_signed_out(old)
         await self.sessions.persist(old)
         for resumed in self.events.resumed:
             resumed(old)
@@ -228,16 +277,18 @@ class Chat(Feature):
 
     async def _take_over(self, old: Session, fresh: Session) -> None:
         """``old`` gets ``fresh``'s socket and a new token; ``fresh`` ends; a socket that
-        held ``old`` until now is closed."""
+        held ``old`` until now is closed, and seats held for its grace are its again."""
         ws = fresh.ws
         await self.end(fresh)
         previous_ws = old.ws
-        await self.sessions.rotate_token(old)
+        was_held = old.detached_at is not None
+        self.sessions.rotate_token(old)
         old.bind(ws, fresh.codec, fresh.locale)
+        self.sessions.locate(old, fresh.address)
         if previous_ws is not None and previous_ws is not ws:
-            close = getattr(previous_ws, "close", None)
-            if close is not None:
-                await close(1000, "resumed elsewhere")
+            self._spawn(close_socket(previous_ws, "resumed elsewhere"))
+        if was_held:
+            await self.rooms.hold(old, held=False)
 
     async def _replay(self, session: Session, frame: Resume) -> list[tuple[str, int, bytes]]:
         """Send ``resumed``; return what each room holds after the client's last seq."""
@@ -261,12 +312,12 @@ class Chat(Feature):
         )
         return backlog
 
-    async def _adopt(self, token: str, fresh: Session) -> Session | None:
+    async def _adopt(self, snapshot: bytes, token: str, fresh: Session) -> Session | None:
         """Take a session from the store (another node held it): move its seats here."""
-        snapshot = await self.sessions.take_snapshot(token)
-        if snapshot is None:
-            return None
         session, node = Session.restore(snapshot, fresh.codec, None, token)
+        here = self.sessions.get(session.id)
+        if here is not None:  # held here after all (under another token): that one
+            return here
         session.park()  # park deliveries until the replay is done
         await self.rooms.reclaim(session)
         self.sessions.add(session)

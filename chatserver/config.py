@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatserver.tokens import SHIFT_SECONDS
 from protocol.fields import LANGUAGE
 
 ENV_PREFIX = "CHATSERVER_"
@@ -61,6 +62,20 @@ class Settings:
     )
     listen_backlog: int = _s(1024, "Pending TCP connections the kernel queues (connect storms).")
     room_capacity: int = _s(8, "Most members in one group room.")
+    max_group_rooms: int = _s(
+        1000, "Group rooms per topic (the topic's seats: this times room_capacity)."
+    )
+    seats_per_connection: int = _s(
+        3, "Group rooms one seeker's connection may be in at once (staff: no limit)."
+    )
+    address_topic_share: float = _s(
+        0.05,
+        "Largest share of a topic's seats that one client address may hold on a node "
+        "(never below one room; counted in memory only).",
+    )
+    max_seats: int = _s(
+        0, "Seats this node gives out in all (0: no limit); past it newcomers are asked to wait."
+    )
     history_size: int = _s(100, "Messages kept per room for resume (the replay history).")
     history_seconds: int = _s(600, "Longest time a message stays in the replay history.")
     resume_grace: float = _s(60.0, "Seconds a dropped session keeps its seats for resume.")
@@ -94,6 +109,11 @@ class Settings:
     )
     revoked_listeners_file: str = _s(
         "", "File of revoked listener ids, one per line, re-read when it changes."
+    )
+    listener_token_ttl: int = _s(
+        SHIFT_SECONDS,
+        "Seconds a listener token lives (a shift and its handover); the server refuses a "
+        "token that would live longer, and 'listener-token' issues this by default.",
     )
     removal_cooldown: float = _s(
         900.0, "Seconds before someone removed from a room may rejoin that topic's rooms."
@@ -130,9 +150,16 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0..65535, not {self.port}")
-        for name in ("max_text", "max_frame_bytes", "room_capacity", "history_size"):
+        for name in (
+            "max_text", "max_frame_bytes", "room_capacity", "history_size", "max_group_rooms",
+            "seats_per_connection", "listener_token_ttl",
+        ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if not 0 < self.address_topic_share <= 1:
+            raise ConfigError("address_topic_share must be above 0 and at most 1")
+        if self.max_seats < 0:
+            raise ConfigError("max_seats must be 0 (no limit) or more")
         if not self.topics:
             raise ConfigError("topics must name at least one topic")
         if self.log_format not in ("auto", "json", "console"):

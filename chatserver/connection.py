@@ -92,7 +92,7 @@ class ConnectionHandler:
         self.addresses.opened(address)
         self.metrics.connections.inc()
         self.metrics.connections_total.inc()
-        session = self.chat.open(ws, codec)
+        session = self.chat.open(ws, codec, address)
         reader = _Reader(self, ws, session, codec)
         self.last_rx[ws] = time.monotonic()
         try:
@@ -151,6 +151,10 @@ class _Reader:
 
     async def receive(self, data: str | bytes) -> None:
         session = self.session
+        if session.ws is not self.ws:
+            # the session was resumed on another socket (here or on another node), or its
+            # sign-in taken over: this socket can never speak for it again; it is closed
+            raise _Closed
         try:
             frame: ClientFrame | None = decode_client(data, self.codec)
             error: ProtocolError | None = None

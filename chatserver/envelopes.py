@@ -108,14 +108,20 @@ def signal_of(frame: dict[str, Any]) -> tuple[str, str] | None:
 
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
-    """A room member as the broker's member table stores it."""
+    """A room member as the broker's member table stores it. ``held``: the member's
+    connection dropped and the seat is kept for the resume grace (it does not count
+    against the room's capacity for a newcomer who names the room)."""
 
     role: str
     node: str
     session: str | None = None
+    held: bool = False
 
     def encode(self) -> bytes:
-        data: bytes = msgpack.packb({"role": self.role, "node": self.node, "s": self.session})
+        record: dict[str, Any] = {"role": self.role, "node": self.node, "s": self.session}
+        if self.held:
+            record["h"] = 1
+        data: bytes = msgpack.packb(record)
         return data
 
     @classmethod
@@ -128,6 +134,7 @@ class MemberRecord:
                 str(data.get("role", "seeker")),
                 str(data.get("node", "")),
                 str(session) if session is not None else None,
+                bool(data.get("h")),
             )
         except Exception:
             return cls("seeker", "")
@@ -215,6 +222,20 @@ class Suspend:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Heard by every node: the listener whose id hashes to ``listener`` signed in as
+    ``session`` at ``at`` (wall clock); its older consoles, wherever they are, close."""
+
+    KIND: ClassVar[str] = "signed_in"
+    listener: str
+    session: str
+    at: float
+
+    def lane(self) -> str:
+        return "l:" + self.listener
+
+
+@dataclass(frozen=True, slots=True)
 class QueueChanged:
     """A topic's queue changed, ``matches`` times by a pairing. Coalesced per topic."""
 
@@ -268,6 +289,7 @@ Control = (
     | Moved
     | RemoveMember
     | Suspend
+    | SignedIn
     | QueueChanged
     | RoomEnded
     | ReactionsChanged
@@ -318,6 +340,8 @@ def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per
             return {"k": "mod", "a": "remove", "s": session, "room": room, "cool": cooldown}
         case Suspend(session, until):
             return {"k": "mod", "a": "suspend", "s": session, "until": until}
+        case SignedIn(listener, session, at):
+            return {"k": "signed_in", "l": listener, "s": session, "at": at}
         case QueueChanged(topic, matches):
             return {"k": "queue", "topic": topic, "m": matches}
         case RoomEnded(room):
@@ -355,6 +379,8 @@ def _from_map(data: dict[str, Any]) -> Control | None:  # noqa: PLR0911 - one ca
         return RemoveMember(str(data["s"]), data["room"], float(data["cool"]))
     if kind == "mod" and data.get("a") == "suspend":
         return Suspend(str(data["s"]), float(data["until"]))
+    if kind == "signed_in":
+        return SignedIn(str(data["l"]), str(data["s"]), float(data["at"]))
     if kind == "queue":
         return QueueChanged(data["topic"], int(data.get("m") or 0))
     if kind == "room_ended":

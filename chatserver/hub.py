@@ -50,6 +50,8 @@ class Hub:
         self._fanout = fanout
         self.frames_out = 0
         self.delivered = 0
+        #: local seats in all rooms (a member of two rooms counts twice)
+        self.seat_count = 0
         #: room -> members present who said "I'm ready to hear it" (relaxes the trauma
         #: hold while one of them is in the room)
         self.consented: dict[str, set[str]] = {}
@@ -86,19 +88,22 @@ class Hub:
         if members is None:
             members = self._rooms[room] = {}
             members[session] = None
+            self.seat_count += 1
             self._heard[room] = set()
             try:
                 await self._broker.subscribe(room)
                 flags = await self._broker.flags(room)
             except BaseException:
-                self._rooms.pop(room, None)
+                if self._rooms.pop(room, None) is not None:
+                    self.seat_count -= len(members)
                 raise
             finally:
                 heard = self._heard.pop(room, set())
             # an event heard meanwhile is newer than what was read (set before published)
             self._adopt_settings(room, flags, keep=heard)
-        else:
+        elif session not in members:
             members[session] = None
+            self.seat_count += 1
 
     async def refresh_settings(self) -> None:
         """After the broker reconnected: read back the settings of every local room (an
@@ -139,7 +144,9 @@ class Hub:
         members = self._rooms.get(room)
         if members is None:
             return
-        members.pop(session, None)
+        if session in members:
+            del members[session]
+            self.seat_count -= 1
         if not members:
             del self._rooms[room]
             self.consented.pop(room, None)
@@ -150,8 +157,9 @@ class Hub:
         """Drop a local member whose seat moved to another node: no unsubscribe round trip
         is owed to anyone, so this does not wait (the next sweep or leave tidies up)."""
         members = self._rooms.get(room)
-        if members is not None:
-            members.pop(session, None)
+        if members is not None and session in members:
+            del members[session]
+            self.seat_count -= 1
 
     def deliver(self, room: str, seq: int, payload: bytes) -> None:
         """Broker callback: fan one room payload out to local members. Never blocks."""

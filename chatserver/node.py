@@ -23,13 +23,17 @@ class ChatConfig:
     default_language: str = "en"
     #: other languages with their own group rooms per topic (``grief@es``)
     room_languages: tuple[str, ...] = ()
+    listener_token_ttl: int = 8 * 3600  # tokens.SHIFT_SECONDS
+    max_group_rooms: int = 1000
+    seats_per_connection: int = 3
+    address_topic_share: float = 0.05
+    max_seats: int = 0
 
 
 def locale_of(ws: object) -> str | None:
-    """The socket's locale: its ``lang`` query parameter (``/?lang=es-MX``, which the web
-    widget sends: the language it is shown in), else the first language of its
-    Accept-Language header ("en-GB"), if any."""
+    """A socket's locale: its ``?lang=`` (the widget's language, which a site may set
+    apart from the browser's), else the first language of Accept-Language ("en-GB")."""
     request = getattr(ws, "request", None)
     if request is None:
         return None
-    return locale_from(str(getattr(request, "path", "")), request.headers.get("Accept-Language"))
+    return locale_from(request.path, request.headers.get("Accept-Language"))

@@ -5,6 +5,14 @@ processor removes any field whose name suggests content or identity (text, addre
 token, ...) before rendering, as a second line of defence behind the rule that call sites
 never pass them.
 
+Exceptions: an exception's message can quote the data it was handling (``could not
+convert string to float: '<what someone wrote>'``), so no log line carries it. What an
+operator needs to find the bug is its type and where it happened: :func:`exception_fields`
+turns ``exc_info`` into ``exc_type`` (with the types of its causes) and ``exc_where``
+(``file:line in function`` of the frames, innermost last). Foreign loggers (websockets'
+"connection handler failed", asyncio's "Task exception was never retrieved") go through
+the same processors, and keep only the first line of their message template.
+
 Metrics: one :class:`Metrics` object per server, on its own registry, so several servers
 in one process (tests) do not collide. Names start with ``chatserver_``.
 """
@@ -12,7 +20,9 @@ in one process (tests) do not collide. Names start with ``chatserver_``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Callable, MutableMapping
 from typing import Any, Final
 
@@ -50,8 +60,94 @@ def redact(
     return event_dict
 
 
+#: Frames of a traceback a log line names (the innermost ones).
+WHERE_FRAMES = 10
+#: Causes (``raise ... from``) whose types a log line names.
+CAUSES = 3
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _short(filename: str) -> str:
+    """A frame's file, relative to the source tree (or the site-packages) it lives in."""
+    path = os.path.abspath(filename)
+    if path.startswith(_ROOT + os.sep):
+        return os.path.relpath(path, _ROOT)
+    marker = os.sep + "site-packages" + os.sep
+    if marker in path:
+        return path.split(marker, 1)[1]
+    return os.path.basename(path)
+
+
+def where(exc: BaseException) -> str:
+    """``file:line`` where ``exc`` was raised (the innermost frame): enough to find the
+    bug, with nothing of the data it was handling."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{os.path.basename(last.filename)}:{last.lineno}"
+
+
+def frames_of(exc: BaseException, limit: int = WHERE_FRAMES) -> list[str]:
+    """``file:line in function`` of the innermost ``limit`` frames, innermost last."""
+    frames = traceback.extract_tb(exc.__traceback__)[-limit:]
+    return [f"{_short(f.filename)}:{f.lineno} in {f.name}" for f in frames]
+
+
+def type_of(exc: BaseException) -> str:
+    """The exception's qualified type, then its causes' (``A <- B``): never its message."""
+    names: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(names) <= CAUSES:
+        kind = type(seen)
+        module = "" if kind.__module__ == "builtins" else kind.__module__ + "."
+        names.append(module + kind.__qualname__)
+        seen = seen.__cause__ or seen.__context__
+    return " <- ".join(names)
+
+
+def _exception(info: Any) -> BaseException | None:
+    if info is True:
+        info = sys.exc_info()
+    if isinstance(info, BaseException):
+        return info
+    if isinstance(info, tuple) and len(info) == 3 and isinstance(info[1], BaseException):
+        return info[1]
+    return None
+
+
+def exception_fields(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace ``exc_info`` with the exception's type and frames (see the module docs)."""
+    info = event_dict.pop("exc_info", None)
+    event_dict.pop("exception", None)
+    event_dict.pop("stack", None)
+    exc = _exception(info) if info else None
+    if exc is not None:
+        event_dict["exc_type"] = type_of(exc)
+        event_dict["exc_where"] = frames_of(exc)
+    return event_dict
+
+
+def _foreign(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A stdlib record keeps the first line of its message template, never its
+    arguments (which can be anything the library was handling)."""
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord):
+        template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
+        event_dict["event"] = template.split("\n", 1)[0][:200]
+        event_dict["logger"] = record.name
+        if record.exc_info:
+            event_dict["exc_info"] = record.exc_info
+    return event_dict
+
+
 def configure_logging(fmt: str = "auto", level: str = "info") -> None:
-    """Set up structlog once for the process. ``fmt``: auto, json or console."""
+    """Set up structlog once for the process, and route the standard library's logging
+    (websockets, asyncio) through the same processors. ``fmt``: auto, json or console."""
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
     renderer: Any = (
@@ -59,18 +155,28 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
+    common: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        exception_fields,
+        redact,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact,
-            renderer,
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *common, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[_foreign, *common],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(getattr(logging, level.upper()), logging.INFO))
 
 
 #: Distinct language label values one node exports before counting the rest as "other".

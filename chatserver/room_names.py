@@ -8,15 +8,10 @@ The rooms of a topic in the default language keep their names (``grief``, ``grie
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-#: ``<topic>[@<language>][-<n>]``
-GROUP_ROOM = re.compile(
-    r"^(?P<topic>[a-z0-9_]+)(?:@(?P<lang>[a-z]{2,3}))?(?:-(?P<n>[1-9][0-9]{0,3}))?$"
-)
-MAX_GROUP_ROOMS = 1000
+from chatserver.room_ids import GROUP_ROOM
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +21,8 @@ class RoomNames:
     default: str
     #: the other languages with rooms of their own
     languages: Collection[str]
+    #: the most rooms of one topic in one language
+    last: int = 1000
 
     def base(self, topic: str, language: str | None) -> str:
         """The first room of ``topic`` in ``language``: its own where it has one, else the
@@ -49,7 +46,7 @@ class RoomNames:
         base = requested if lang is not None else self.base(match["topic"], language)
         if not seeker:
             return [base]
-        return [base] + [f"{base}-{n}" for n in range(2, MAX_GROUP_ROOMS + 1)]
+        return [base] + [f"{base}-{n}" for n in range(2, self.last + 1)]
 
     def language(self, room: str) -> str | None:
         """The language a group room is held in; None for any other room."""

@@ -4,6 +4,17 @@ A seat is a handle claimed in the broker's member table, plus this node's hub
 subscription. ``joined`` goes out through the session's delivery gate
 (:meth:`chatserver.session.Session.park`), so nothing of the room reaches the client
 before it.
+
+Fair seats, for seekers in group rooms (staff serve rooms and are exempt):
+
+- a connection holds at most ``seats_per_connection`` group seats (``too_many_rooms``);
+- one client address holds at most ``address_topic_share`` of a topic's seats on this
+  node (counted in memory from the sessions' addresses, never stored or logged; across N
+  nodes an address can hold N times its share);
+- a node gives out at most ``max_seats`` seats in all, when set;
+- a seat kept for a dropped connection's grace is marked held in its member record, and
+  does not count against a room's capacity for a newcomer who names that room; the
+  returning member always gets the seat back, even if the room is briefly over capacity.
 """
 
 from __future__ import annotations
@@ -12,12 +23,13 @@ import asyncio
 
 import structlog
 
-from chatserver.broker.base import Broker, BrokerUnavailable, Claim, Entry
+from chatserver.broker.base import Broker, BrokerError, BrokerUnavailable, Claim, Entry
 from chatserver.envelopes import MemberRecord, pack
 from chatserver.handles import candidates
 from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
+from chatserver.room_ids import group_topic
 from chatserver.room_names import RoomNames, series
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
@@ -28,6 +40,17 @@ from protocol.messages import Join, Joined, Leave, Left, Member, Presence, RoomM
 log = structlog.get_logger("chatserver.rooms")
 
 FULL_TEXT = "That room is full right now. Please try the topic again to find a room with space."
+TOO_MANY_TEXT = "You're in {n} rooms already. Please leave one to join another."
+NETWORK_TEXT = (
+    "Many people from your network are in this topic right now. Please try another "
+    "topic, or come back in a little while."
+)
+BUSY_TEXT = (
+    "We're very busy right now. Please try again in a minute; if you need someone now, "
+    "you can ask for a listener."
+)
+#: retry hint when the node is at its seat limit (milliseconds)
+BUSY_RETRY_MS = 60_000
 
 
 def role_of(member: bytes) -> str:
@@ -50,16 +73,22 @@ class Rooms:
         self.metrics = metrics
         self.sessions = sessions
         self.events = events
+        self._topics = frozenset(config.topics)
         #: group rooms of a topic: the topic itself, then topic-2, ...; per language
         self.names = RoomNames(
-            frozenset(config.topics), config.default_language, frozenset(config.room_languages)
-        )
+            self._topics, config.default_language, frozenset(config.room_languages),
+            config.max_group_rooms,
+        )  # fmt: skip
         #: topic -> index of the group room where this node last found a seat: joins
         #: start there instead of knocking on every full room (reset when a seat frees)
         self._first_open: dict[str, int] = {}
 
-    def member_record(self, session: Session) -> bytes:
-        return MemberRecord(session.role, self.config.node_id, session.id).encode()
+    def member_record(self, session: Session, *, held: bool = False) -> bytes:
+        return MemberRecord(session.role, self.config.node_id, session.id, held).encode()
+
+    def topic_of(self, room: str) -> str | None:
+        """The topic of a group room (``anxiety-2`` -> ``anxiety``); None for others."""
+        return group_topic(room, self._topics)
 
     def member_handle(self, session: Session, room: str) -> str:
         handle = session.rooms.get(room)
@@ -86,28 +115,60 @@ class Rooms:
         rooms = self._group_rooms(frame.room, session.role, frame.language)
         for check in self.events.join_checks:
             check(session, rooms[0])
-        capacity = self.config.room_capacity if session.role == "seeker" else 0
+        seeker = session.role == "seeker"
+        if seeker:
+            self._check_fair(session, rooms[0])
+        capacity = self.config.room_capacity if seeker else 0
+        named = len(rooms) == 1  # a room id, not a topic: held seats make way
         topic = rooms[0]
-        start = self._first_open.get(topic, 0) if len(rooms) > 1 else 0
+        start = self._first_open.get(topic, 0) if not named else 0
         for index in range(start, len(rooms)):
             room = rooms[index]
             if room in session.rooms:
                 continue
-            if await self.seat(session, room, capacity=capacity, ref=frame.ref):
-                if len(rooms) > 1:
+            if await self.seat(session, room, capacity=capacity, ref=frame.ref, past_held=named):
+                if not named:
                     self._first_open[topic] = index
                 return
         self._first_open.pop(topic, None)
-        raise RequestFailed(ErrorCode.ROOM_FULL, FULL_TEXT)
+        if named:
+            raise RequestFailed(ErrorCode.ROOM_FULL, FULL_TEXT)
+        raise RequestFailed(ErrorCode.ROOM_FULL, BUSY_TEXT, BUSY_RETRY_MS)  # every room full
 
-    async def _claim(self, session: Session, room: str, capacity: int) -> str | None:
-        """A handle in ``room`` for ``session``, its own if free; None when full."""
+    def _check_fair(self, session: Session, topic: str) -> None:
+        """The fair-seat limits of a seeker joining a group room of ``topic``."""
+        config = self.config
+        seats = sum(1 for room in session.rooms if self.topic_of(room) is not None)
+        if seats >= config.seats_per_connection:
+            n = config.seats_per_connection
+            raise RequestFailed(ErrorCode.TOO_MANY_ROOMS, TOO_MANY_TEXT.format(n=n))
+        share = int(config.address_topic_share * config.max_group_rooms * config.room_capacity)
+        address = session.address
+        if address and self.sessions.address_seats(address, topic) >= max(
+            config.room_capacity, share
+        ):
+            raise RequestFailed(ErrorCode.ROOM_FULL, NETWORK_TEXT, BUSY_RETRY_MS)
+        if config.max_seats and self.hub.seat_count >= config.max_seats:
+            raise RequestFailed(ErrorCode.ROOM_FULL, BUSY_TEXT, BUSY_RETRY_MS)
+
+    async def _claim(
+        self, session: Session, room: str, capacity: int, past_held: bool = False
+    ) -> str | None:
+        """A handle in ``room`` for ``session``, its own if free; None when full. With
+        ``past_held``, seats held for dropped members don't count against ``capacity``."""
         member = self.member_record(session)
         for candidate in candidates(session.handle):
             claim = await self.broker.claim(
                 room, candidate, member, capacity=capacity, owner=session.id,
                 flags=(CONSENT + candidate,),  # a member's consent leaves with them
             )  # fmt: skip
+            if claim is Claim.FULL and past_held and capacity:
+                held = await self._held(room)
+                if held:
+                    claim = await self.broker.claim(
+                        room, candidate, member, capacity=capacity + held, owner=session.id,
+                        flags=(CONSENT + candidate,),
+                    )  # fmt: skip
             if claim is Claim.FULL:
                 return None
             if claim is Claim.OK:
@@ -115,6 +176,10 @@ class Rooms:
         raise RequestFailed(  # pragma: no cover - candidates() ends in unique numbered handles
             ErrorCode.INTERNAL, "We couldn't find you a seat. Please try again."
         )
+
+    async def _held(self, room: str) -> int:
+        members = await self.broker.members(room)
+        return sum(1 for raw in members.values() if MemberRecord.decode(raw).held)
 
     async def seat(
         self,
@@ -124,14 +189,15 @@ class Rooms:
         capacity: int = 0,
         ref: str | None = None,
         replay: bool = False,
+        past_held: bool = False,
     ) -> bool:
         """Give ``session`` a seat in ``room`` and send it ``joined``; False when full.
         With ``replay``, the room's history follows ``joined`` (a listener taking a
         one-to-one chat sees what the seeker already wrote), exactly once."""
-        handle = await self._claim(session, room, capacity)
+        handle = await self._claim(session, room, capacity, past_held)
         if handle is None:
             return False
-        session.seated(room, handle)
+        self.sessions.seated(session, room, handle)
         # Deliveries wait until ``joined`` is out: one of this room could otherwise reach
         # the client before it, carrying a seq above the one ``joined`` then announces.
         parked = session.park()
@@ -141,7 +207,7 @@ class Rooms:
                 self.broker.members(room), self.broker.last_seq(room)
             )
         except BaseException:
-            session.unseated(room)
+            self.sessions.unseated(session, room)
             if parked:
                 session.release([], drop=room)
             await self.hub.detach(room, session)
@@ -186,7 +252,7 @@ class Rooms:
     async def leave_room(self, session: Session, room: str) -> None:
         """Free ``session``'s seat in ``room`` and tell the room (if anyone is left)."""
         self._first_open.pop(series(room), None)  # a seat may be free in a lower room
-        handle = session.unseated(room)
+        handle = self.sessions.unseated(session, room)
         if handle is None:
             return
         await self.hub.detach(room, session)
@@ -214,7 +280,22 @@ class Rooms:
             if claimed is Claim.OK:
                 await self.hub.attach(room, session)
             else:
-                session.unseated(room)
+                self.sessions.unseated(session, room)
+
+    async def hold(self, session: Session, held: bool = True) -> None:
+        """Mark the group seats of a seeker whose connection dropped as held (``held``
+        False: it came back). Best effort: a seat left unmarked just counts as taken."""
+        if session.role != "seeker":
+            return
+        member = self.member_record(session, held=held)
+        try:
+            for room, handle in list(session.rooms.items()):
+                if self.topic_of(room) is not None:
+                    await self.broker.reclaim(
+                        room, handle, member, session.id, flags=(CONSENT + handle,)
+                    )
+        except BrokerError:
+            log.warning("hold_failed", session=session.id)
 
     def forget(self, session: Session) -> None:
         """The session moved to another node: drop it from local rooms, keep its seats."""

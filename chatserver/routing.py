@@ -70,6 +70,9 @@ class Events:
     leaving: list[Callable[[Session, str], Awaitable[None]]] = field(default_factory=list)
     #: the session is gone for good
     ended: list[Callable[[Session], Awaitable[None]]] = field(default_factory=list)
+    #: the session's listener sign-in ended (revoked, expired): it keeps its socket as a
+    #: seeker; before its seats are freed
+    signed_out: list[Callable[[Session], Awaitable[None]]] = field(default_factory=list)
     #: a new socket took over the session on this node
     resumed: list[Callable[[Session], None]] = field(default_factory=list)
     #: the session was resumed here from another node's snapshot

@@ -24,10 +24,13 @@ import msgpack
 from websockets.asyncio.connection import broadcast
 
 from chatserver.envelopes import unpack
+from chatserver.texts import localised
 from protocol import Codec, ServerFrame, encode
 
 #: Frames the sender's recent-message context keeps per room, for the safety filters.
 RECENT_MESSAGES = 5
+#: Store keys of used resume tokens a session remembers (their markers go when it ends).
+SPENT_KEYS = 4
 
 
 def new_session_id() -> str:
@@ -64,6 +67,13 @@ class Session:
     listener_topics: tuple[str, ...] = ()
     #: the languages a listener's token says they support seekers in (empty: not stated)
     listener_languages: tuple[str, ...] = ()
+    #: wall-clock expiry of the listener's token (0: not signed in)
+    listener_exp: float = 0.0
+    #: wall-clock time of the sign-in: a newer sign-in of the same listener id wins
+    signed_in_at: float = 0.0
+    #: the client's address, for the per-address seat share only: memory only, never in
+    #: a snapshot, a log line or a frame
+    address: str | None = None
     #: a safety filter saw a crisis signal from this person: first in line for a listener
     at_risk: bool = False
     detached_at: float | None = None
@@ -76,6 +86,10 @@ class Session:
     closing: bool = False
     #: when the snapshot was last saved to the session store (monotonic seconds; 0: never)
     saved_at: float = 0.0
+    #: the last saved snapshot has the at-risk mark
+    saved_at_risk: bool = False
+    #: session store keys of the resume tokens this session used (most recent last)
+    spent: list[str] = field(default_factory=list)
     #: session ids whose messages this person chose not to receive
     muted: set[str] = field(default_factory=set)
     #: wall-clock time until which a moderator paused this session's messages
@@ -99,6 +113,9 @@ class Session:
                 "lid": self.listener_id,
                 "topics": list(self.listener_topics),
                 "langs": list(self.listener_languages),
+                "exp": self.listener_exp,
+                "si": self.signed_in_at,
+                "spent": self.spent,
                 "risk": self.at_risk,
                 "muted": sorted(self.muted),
                 "susp": self.suspended_until,
@@ -123,12 +140,15 @@ class Session:
             listener_id=data.get("lid"),
             listener_topics=tuple(data.get("topics") or ()),
             listener_languages=tuple(data.get("langs") or ()),
+            listener_exp=float(data.get("exp") or 0.0),
+            signed_in_at=float(data.get("si") or 0.0),
             at_risk=bool(data.get("risk")),
         )
         session.rooms = dict(data.get("rooms") or {})
         session.muted = set(data.get("muted") or ())
         session.suspended_until = float(data.get("susp") or 0.0)
         session.cooldowns = dict(data.get("cool") or {})
+        session.spent = [str(key) for key in data.get("spent") or ()][-SPENT_KEYS:]
         return session, str(data.get("node", ""))
 
     # ------------------------------------------------------------------ changes
@@ -139,20 +159,42 @@ class Session:
         name: str,
         listener_id: str | None,
         topics: tuple[str, ...],
+        *,
+        expires: float = 0.0,
+        at: float = 0.0,
         languages: tuple[str, ...] = (),
     ) -> None:
-        """A verified listener or moderator sign-in: the role and name it grants."""
+        """A verified listener or moderator sign-in at ``at``: the role and name it grants,
+        until ``expires`` (both wall-clock seconds)."""
         self.role = role
         self.display_name = name
         self.handle = name
         self.listener_id = listener_id
         self.listener_topics = topics
         self.listener_languages = languages
+        self.listener_exp = expires
+        self.signed_in_at = at
+
+    def demote(self, handle: str) -> None:
+        """The sign-in ended (revoked, expired, taken over): an anonymous seeker again,
+        under a new handle (the old one was the listener's display name)."""
+        self.role = "seeker"
+        self.handle = handle
+        self.display_name = None
+        self.listener_id = None
+        self.listener_topics = ()
+        self.listener_languages = ()
+        self.listener_exp = 0.0
+        self.signed_in_at = 0.0
 
     def bind(self, ws: Any, codec: Codec, locale: str | None) -> None:
         """A socket (a fresh one, on resume) now carries this session."""
         self.ws, self.codec, self.detached_at, self.closing = ws, codec, None, False
         self.locale = locale or self.locale
+
+    def located(self, address: str | None) -> None:
+        """The address of the socket that now carries the session (see ``address``)."""
+        self.address = address
 
     def unbind(self) -> None:
         self.ws = None
@@ -165,11 +207,14 @@ class Session:
         """No more frames to this session's socket (it is closing, or moved away)."""
         self.closing = True
 
-    def rotate_token(self) -> None:
+    def rotate_token(self, spent_key: str) -> None:
+        """A new resume token; ``spent_key`` is the store key of the one just used."""
+        self.spent = [*self.spent, spent_key][-SPENT_KEYS:]
         self.resume_token = new_resume_token()
 
     def saved(self, now: float) -> None:
         self.saved_at = now
+        self.saved_at_risk = self.at_risk
 
     def seated(self, room: str, handle: str) -> None:
         self.rooms[room] = handle
@@ -249,8 +294,9 @@ class Session:
         return before
 
     def send(self, frame: ServerFrame) -> None:
-        """Queue one frame on the socket without waiting; dropped when detached."""
-        self.send_bytes(encode(frame, self.codec))
+        """Queue one frame on the socket without waiting; dropped when detached. A
+        sentence for the person is sent in their language (``texts.localised``)."""
+        self.send_bytes(encode(localised(frame, self.locale), self.codec))
 
     def send_bytes(self, data: bytes) -> None:
         ws = self.ws

@@ -14,6 +14,7 @@ Pure: no I/O beyond reading the catalogues once. ``text("ended.ended_by_listener
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -21,7 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["LANGS", "language_of", "locale_from", "text"]
+from protocol import ServerFrame
+from protocol.messages import ChatEnded, Crisis, Error, Held, Notice
+
+__all__ = ["LANGS", "language_of", "locale_from", "localise", "localised", "text"]
 
 LOCALES = Path(__file__).with_name("locales")
 #: Languages with a catalogue, English first (the fallback).
@@ -62,6 +66,59 @@ def text(key: str, locale: str | None, **values: object) -> str:
     own = catalogue(language_of(locale)).get(key)
     template = own if own is not None else catalogue("en")[key]
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+
+@functools.cache
+def _english() -> tuple[dict[str, str], tuple[tuple[re.Pattern[str], str], ...]]:
+    """English sentence -> key, and the templates (with placeholders) as patterns."""
+    exact: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for key, sentence in catalogue("en").items():
+        parts = _PLACEHOLDER.split(sentence)  # literal, name, literal, name, ...
+        if len(parts) == 1:
+            exact.setdefault(sentence, key)
+            continue
+        seen: set[str] = set()
+        rx = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                rx += re.escape(part)
+            else:
+                rx += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                seen.add(part)
+        patterns.append((re.compile(rx + r"\Z", re.S), key))
+    return exact, tuple(patterns)
+
+
+def localise(sentence: str, locale: str | None) -> str:
+    """``sentence``, which the server composed in English, in ``locale``'s language.
+
+    Features write their sentences in English (the source catalogue), and each session
+    localises what it sends on the way out, so no feature needs to know a person's
+    language. A sentence the catalogue does not know is sent as it is.
+    """
+    if language_of(locale) == "en":
+        return sentence
+    exact, patterns = _english()
+    key = exact.get(sentence)
+    if key is not None:
+        return text(key, locale)
+    for pattern, key in patterns:
+        match = pattern.match(sentence)
+        if match is not None:
+            return text(key, locale, **match.groupdict())
+    return sentence
+
+
+def localised(frame: ServerFrame, locale: str | None) -> ServerFrame:
+    """``frame`` with its sentence for people (``text`` or ``message``) localised."""
+    if language_of(locale) == "en":
+        return frame
+    if isinstance(frame, Notice | ChatEnded | Crisis | Held):
+        return dataclasses.replace(frame, text=localise(frame.text, locale))
+    if isinstance(frame, Error):
+        return dataclasses.replace(frame, message=localise(frame.message, locale))
+    return frame
 
 
 def locale_from(path: str, accept_language: str | None) -> str | None:

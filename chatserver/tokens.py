@@ -7,6 +7,12 @@ constant time. Claims: ``lid`` (listener id), ``name`` (display name shown to se
 optionally ``langs``: the languages the listener can support a seeker in (primary
 subtags, "en", "es"); a token without it is read as "not stated" (the server then
 applies its default language).
+
+Lifetime: a token lives ``listener_token_ttl`` seconds (default 8 hours). Why 8: a
+volunteer shift is usually 2 to 4 hours, sometimes a long night; 8 hours covers a long
+shift with its handover, and bounds a leaked token to one working day (the old 12 hours
+spanned two shifts). The server refuses a token that would live longer than the setting
+(plus a minute of clock skew), so a token minted too long cannot outlive the policy.
 """
 
 from __future__ import annotations
@@ -30,10 +36,15 @@ from protocol.fields import LANGUAGE
 MAX_LANGUAGES = 16
 
 ROLES = ("listener", "moderator")
+#: Default lifetime of a token, seconds: a shift and its handover (see the module docs).
+SHIFT_SECONDS = 8 * 3600
+#: Clock skew allowed between the machine that issued a token and a node.
+SKEW_SECONDS = 60
 
 
 class TokenError(Exception):
-    """A token cannot be used; ``reason`` is a stable code (bad, expired, revoked)."""
+    """A token cannot be used; ``reason`` is a stable code (bad, expired, revoked,
+    too_long: it would outlive the service's token lifetime)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -82,8 +93,10 @@ def verify(
     *,
     now: float | None = None,
     revoked: Callable[[str], bool] = lambda _lid: False,
+    longest: float | None = None,
 ) -> Claims:
-    """The token's claims, or :class:`TokenError` (``bad``, ``expired``, ``revoked``)."""
+    """The token's claims, or :class:`TokenError` (``bad``, ``expired``, ``revoked``,
+    ``too_long``: it expires more than ``longest`` seconds from now, skew aside)."""
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         raise TokenError("bad")
@@ -104,8 +117,11 @@ def verify(
         raise TokenError("bad") from exc
     if claims.role not in ROLES or not valid_languages(claims.languages):
         raise TokenError("bad")
-    if claims.exp < (time.time() if now is None else now):
+    now = time.time() if now is None else now
+    if claims.exp < now:
         raise TokenError("expired")
+    if longest is not None and claims.exp > now + longest + SKEW_SECONDS:
+        raise TokenError("too_long")
     if revoked(claims.lid):
         raise TokenError("revoked")
     return claims
@@ -168,7 +184,14 @@ def token_main(argv: Sequence[str]) -> int:
     parser.add_argument("--id", required=True, help="listener id (used for revocation)")
     parser.add_argument("--name", required=True, help="display name shown to seekers")
     parser.add_argument("--topics", required=True, help="comma-separated topics")
-    parser.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until expiry")
+    default_ttl = int(os.environ.get("CHATSERVER_LISTENER_TOKEN_TTL") or SHIFT_SECONDS)
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=default_ttl,
+        help="seconds until expiry (default: the servers' --listener-token-ttl, "
+        f"CHATSERVER_LISTENER_TOKEN_TTL, else {SHIFT_SECONDS}: a shift)",
+    )
     parser.add_argument("--role", choices=ROLES, default="listener")
     parser.add_argument(
         "--languages",

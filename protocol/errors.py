@@ -33,6 +33,7 @@ class ErrorCode(enum.StrEnum):
     NOT_IN_ROOM = "not_in_room"  # say/typing/leave in a room you have not joined
     ALREADY_JOINED = "already_joined"
     ROOM_FULL = "room_full"
+    TOO_MANY_ROOMS = "too_many_rooms"  # a connection's group seats are all in use: leave one
     RATE_LIMITED = "rate_limited"  # slow down; retry_after says for how long (ms)
     UNAVAILABLE = "unavailable"  # the relay is briefly unavailable; retry_after (ms)
     RESUME_FAILED = "resume_failed"  # token unknown, expired or already used

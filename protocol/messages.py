@@ -476,7 +476,8 @@ class QueueStatus:
 @dataclass(frozen=True, slots=True)
 class ChatEnded:
     """A one-to-one chat is over (``reason``: ended_by_seeker, ended_by_listener,
-    listener_left, handed_over, blocked, removed). ``text`` is a kind sentence to show."""
+    listener_left, handed_over, blocked, removed, room_ended, signed_out). ``text`` is a
+    kind sentence to show."""
 
     TYPE: ClassVar[str] = "chat_ended"
     room: str

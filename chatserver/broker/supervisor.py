@@ -15,28 +15,18 @@ Cancelling is not crashing: ``close()`` cancels every child and waits a bounded 
 from __future__ import annotations
 
 import asyncio
-import os
-import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
+
+from chatserver.observability import where
 
 log = structlog.get_logger("chatserver.broker.supervisor")
 
 Job = Callable[[], Coroutine[Any, Any, None]]
 #: Told of every crash: (task name, exception). Must not block.
 Crashed = Callable[[str, BaseException], None]
-
-
-def where(exc: BaseException) -> str:
-    """``file:line`` where ``exc`` was raised (the innermost frame): enough to find the
-    bug, with nothing of the data it was handling."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "?"
-    last = frames[-1]
-    return f"{os.path.basename(last.filename)}:{last.lineno}"
 
 
 class Supervisor:

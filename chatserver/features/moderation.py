@@ -5,8 +5,9 @@ chat, so it is :mod:`chatserver.features.support`'s). Listeners remove participa
 from rooms they serve, set slow mode and end rooms. Moderators drain the report queue
 and remove or suspend sessions. Actions on a session travel on ``@mod`` as typed control
 messages, which every node hears, so they reach it on whatever node it sits (or waits,
-detached, for its resume). Nothing here logs text or identities beyond random session
-ids.
+detached, for its resume); a session that no living node holds gets them when it is
+resumed (:mod:`chatserver.features.moderation_pending`). Nothing here logs text or
+identities beyond random session ids.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import structlog
 from chatserver.context import NodeContext
 from chatserver.control import MOD_CHANNEL
 from chatserver.envelopes import Control, MemberRecord, RemoveMember, Suspend, sender_of, unpack_raw
+from chatserver.features.moderation_pending import Action, PendingActions
 from chatserver.moderation.store import ReportStore
 from chatserver.routing import Feature, RequestFailed, Router
 from chatserver.session import Session
-from protocol import ErrorCode
+from protocol import ErrorCode, ServerFrame
 from protocol.messages import (
     ChatEnded,
     Done,
@@ -81,6 +83,9 @@ class Moderation(Feature):
         self.cooldown = cooldown
         self.retention = retention
         self._clock = clock
+        self.pending = PendingActions(ctx.sessions)
+        #: session id -> frames about actions carried out while it was resumed here
+        self._after_resume: dict[str, list[ServerFrame]] = {}
 
     def register(self, router: Router) -> None:
         router.frame(Mute, self.mute)
@@ -94,11 +99,17 @@ class Moderation(Feature):
         router.control(Suspend, self.suspended)
         router.events.say_checks.append(self.check_can_say)
         router.events.join_checks.append(self.check_can_join)
+        router.events.adopted.append(self.adopted)
+        router.events.resumed.append(self.resumed)
+        router.events.ended.append(self._ended)
 
     async def close(self) -> None:
         await self.store.aclose()
 
     async def broadcast(self, message: Control) -> None:
+        """Announce an action to every node, noted first for a session nobody holds."""
+        if isinstance(message, RemoveMember | Suspend):
+            await self.pending.keep(message)
         await self.ctx.control.announce(MOD_CHANNEL, message)
 
     def count(self, kind: str) -> None:
@@ -257,6 +268,8 @@ class Moderation(Feature):
             raise RequestFailed(ErrorCode.NOT_FOUND, "That report has expired or was closed.")
         data = msgpack.unpackb(raw, raw=False)
         target = data.get("target")
+        if frame.action in ("remove", "suspend") and not target:
+            raise RequestFailed(ErrorCode.NOT_FOUND, "That person isn't here any more.")
         if frame.action == "remove" and target:
             await self.broadcast(RemoveMember(str(target), "*", self.cooldown))
         elif frame.action == "suspend" and target:
@@ -310,20 +323,48 @@ class Moderation(Feature):
         session = self.ctx.sessions.get(message.session)
         if session is None:
             return
-        session.suspend(message.until)
-        session.send(Notice(code="suspended", text=SUSPENDED_TEXT, level="warning"))
+        await self._carry_out(session, message, session.send)
         await self.ctx.sessions.persist(session)
+        await self.pending.done(message)
 
     async def removed(self, message: RemoveMember) -> None:
         """A removal from ``@mod``: carry it out if this node holds the session."""
         session = self.ctx.sessions.get(message.session)
         if session is None:
             return
+        await self._carry_out(session, message, session.send)
+        await self.ctx.sessions.persist(session)
+        await self.pending.done(message)
+
+    async def _carry_out(
+        self, session: Session, message: Action, tell: Callable[[ServerFrame], None]
+    ) -> None:
+        if isinstance(message, Suspend):
+            session.suspend(message.until)
+            if message.until > self._clock():
+                tell(Notice(code="suspended", text=SUSPENDED_TEXT, level="warning"))
+            return
         rooms = list(session.rooms) if message.room == "*" else [message.room]
         for room in rooms:
             if room not in session.rooms:
                 continue
             session.cool_down(topic_of(room), self._clock() + message.cooldown)
-            session.send(ChatEnded(room=room, reason="removed", text=REMOVED_TEXT))
+            tell(ChatEnded(room=room, reason="removed", text=REMOVED_TEXT))
             await self.ctx.rooms.leave_room(session, room)
-        await self.ctx.sessions.persist(session)
+
+    async def adopted(self, session: Session) -> None:
+        """Resumed here from a snapshot: actions noted while no node held it are carried
+        out before ``resumed`` (its rooms then leave out those it was removed from); the
+        person hears of them just after."""
+        told: list[ServerFrame] = []
+        for message in await self.pending.waiting_for(session.id, list(session.rooms)):
+            await self._carry_out(session, message, told.append)
+        if told:
+            self._after_resume[session.id] = told
+
+    def resumed(self, session: Session) -> None:
+        for frame in self._after_resume.pop(session.id, ()):
+            session.send(frame)
+
+    async def _ended(self, session: Session) -> None:
+        self._after_resume.pop(session.id, None)

@@ -84,6 +84,7 @@ class Support(Feature):
         events.at_risk.append(self.mark_at_risk)
         events.leaving.append(self.leaving)
         events.ended.append(self.session_ended)
+        events.signed_out.append(self.session_ended)  # no longer a listener: as if gone
         events.resumed.append(self.resumed)
         events.adopted.append(self.adopt)
         events.moved.append(self.state.forget)

@@ -78,7 +78,12 @@ ALLOW_VERDICT = Verdict(labels=frozenset(), action=Action.ALLOW, reason="no_matc
 @runtime_checkable
 class Filter(Protocol):
     """A message filter. Implementations must be thread-safe if ``cpu_heavy`` is True,
-    because the pipeline then calls ``check`` from worker threads."""
+    because the pipeline then calls ``check`` from worker threads.
+
+    Optionally, a class attribute ``labels: frozenset[str]`` declares the labels the filter
+    may emit; the pipeline reports those (``Pipeline.labels``, ``label_scores``). It is not
+    part of the protocol so that older third-party filters keep loading.
+    """
 
     name: str
     cpu_heavy: bool  # True -> pipeline runs it off the event loop (thread)

@@ -25,7 +25,6 @@ from chatserver.safety.pipeline import Logger, Pipeline, build_pipeline
 __all__ = ["DEFAULT_FILTERS", "main", "run_classify"]
 
 DEFAULT_FILTERS = ("crisis", "trauma_dump", "pii")
-REPORTED_LABELS = ("crisis", "trauma_dump", "pii")
 
 
 def _loads(line: str) -> Any:
@@ -39,8 +38,9 @@ def _decide(pipeline: Pipeline, msg: dict[str, Any]) -> bytes:
     text: str = msg["text"]
     lang = msg.get("lang")
     result = pipeline.run_sync(FilterInput(text=text, lang=lang if isinstance(lang, str) else None))
-    labels = [lab for lab in REPORTED_LABELS if lab in result.labels]
-    scores = {lab: round(result.scores.get(lab, 0.0), 3) for lab in ("crisis", "trauma_dump")}
+    declared = pipeline.labels
+    labels = sorted(lab for lab in result.labels if lab in declared)
+    scores = {lab: round(s, 3) for lab, s in sorted(pipeline.label_scores(result).items())}
     out = {"id": msg.get("id"), "labels": labels, "action": result.action.value, "scores": scores}
     try:
         return orjson.dumps(out) + b"\n"

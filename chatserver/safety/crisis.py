@@ -28,15 +28,26 @@ from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
 from chatserver.safety.crisis_lexicon import (
     AMPLIFIER_RULES,
     AMPLIFIERS,
+    ASKED,
+    BENIGN_MEANS,
+    BLOB_MIN,
+    BLOB_RISK,
+    BYE,
     CRISIS_RULES,
     FAMILY_CAPS,
+    HUMOR,
+    MEDIA,
+    NOT_JOKING,
 )
+from chatserver.safety.learned import crisis_verdict
+from chatserver.safety.model import SafetyModel, load_model
 from chatserver.safety.normalize import analyze
 from chatserver.safety.rules import Rule, RuleSet
 
-__all__ = ["CrisisAssessment", "CrisisFilter", "assess"]
+__all__ = ["CrisisAssessment", "CrisisFilter", "assess", "rule_verdict"]
 
 LABEL = "crisis"
+_NOT_SENDER = ("listener", "moderator")  # their messages are about the seeker
 THRESHOLD = 1.0
 
 _SENTENCE_END = re.compile(r"[.!?;\n]|\s-\s|\s\*\s")
@@ -107,35 +118,6 @@ _NOW = re.compile(
     r"\b(?:now|right now|rn|tonight|today|this (?:morning|evening|afternoon|week)|again|"
     r"still|currently|just|at the moment|atm|anymore|lately)\b"
 )
-_HUMOR = re.compile(
-    r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
-    r"kidding|joking|kkk+|jaja\w*|jeje\w*|mdr|ptdr|xd|hihi\w*)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
-    r"\U0001F480]"
-)
-_NOT_JOKING = re.compile(r"\b(?:not|no|aint|isnt) (?:joking|kidding|a joke|jk)|\bno joke\b")
-_MEDIA = re.compile(
-    r"\b(?:movie|movies|film|show|series|episode|season|book|novel|chapter|character|"
-    r"characters|game|games|level|boss|song|lyrics|album|news|article|podcast|anime|manga|"
-    r"fic|fanfic|poem|scene|actor|actress|author|villain|protagonist|npc|quest|respawn\w*)\b"
-)
-_ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: \w+){0,3}? (?:if|whether)\b")
-_BENIGN_MEANS = re.compile(
-    r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting (?:season|trip|with)|"
-    r"(?:go|going|went) hunting|shooting range|cooking|kitchen|chef|"
-    r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
-    r"fishing|workshop|knife set|pocket knife|allergy|vitamins?)\b"
-)
-# A whole sentence typed with spaced letters folds into one long word ("iwanttodie").
-_BLOB_RISK = re.compile(
-    r"kil+(?:ing)?my ?self|wan(?:t|na)(?:to)?(?:die|bedead)|end(?:ing)?mylife|hang(?:ing)?myself|"
-    r"su+i?[cs]+i?d(?:e|al)|unaliv|selfharm|cutmyself|hurtmyself|takemylife"
-)
-_BLOB_MIN = 9
-_BYE = re.compile(
-    r"\b(?:bye|goodbye|good bye|farewell|adios|adieu|tschuss|ciao|tchau|chau|doei|addio|adeus"
-    r"|thank(?:s| you) for everything|love you all|take care of yourselves|its time|so long)\b"
-)
-
 _NOTICE_SELF = (
     "Thank you for telling us. It sounds like you are carrying something really painful right "
     "now, and you don't have to carry it alone. A listener has been asked to check in with you, "
@@ -231,7 +213,7 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
             return True
         if ctx.recovery and not _NOW.search(sentence):
             return True
-    if r.humor and _HUMOR.search(sentence) and not _NOT_JOKING.search(sentence):
+    if r.humor and HUMOR.search(sentence) and not NOT_JOKING.search(sentence):
         return True
     if r.subject:
         sent_tokens = _TOKEN.findall(sentence)
@@ -244,11 +226,11 @@ def _vetoed(r: Rule, m: re.Match[str], ctx: _Context) -> bool:
             and _SECOND.intersection(sent_tokens)
         ):
             return True
-        if not r.self_anchored and _MEDIA.search(sentence):
+        if not r.self_anchored and MEDIA.search(sentence):
             return True
-        if _ASKED.search(text, s0, m.start()):  # "she asked me if i ever think about ..."
+        if ASKED.search(text, s0, m.start()):  # "she asked me if i ever think about ..."
             return True
-    return r.family == "means" and _BENIGN_MEANS.search(sentence) is not None
+    return r.family == "means" and BENIGN_MEANS.search(sentence) is not None
 
 
 _LONG = 160  # longer texts are matched sentence by sentence
@@ -349,10 +331,10 @@ def assess(
     if (
         best.score < THRESHOLD
         and a.joined_letters
-        and any(_BLOB_RISK.search(t) for t in a.tokens if len(t) >= _BLOB_MIN)
+        and any(BLOB_RISK.search(t) for t in a.tokens if len(t) >= BLOB_MIN)
     ):
         best = CrisisAssessment(THRESHOLD, "ideation", best.families | {"ideation"})
-    if best.score < THRESHOLD and recent and _BYE.search(a.text):
+    if best.score < THRESHOLD and recent and BYE.search(a.text):
         prior = max(
             (
                 assess(t, rules=rules, amplifier_rules=amplifier_rules, gated=gated).score
@@ -382,20 +364,36 @@ _REASONS = {
 }
 
 
+def rule_verdict(inp: FilterInput) -> Verdict:
+    """The rules alone: ESCALATE with a specific reason code, or ALLOW with their score."""
+    if inp.role in _NOT_SENDER:
+        return ALLOW_VERDICT
+    result = assess(inp.text, inp.recent)
+    if result.score <= 0.0:
+        return ALLOW_VERDICT
+    if result.score < THRESHOLD:
+        return Verdict(frozenset(), Action.ALLOW, "no_match", score=round(result.score, 3))
+    reason = _REASONS.get(result.reason, result.reason)
+    notice = _NOTICE_DANGER if result.reason == "danger" else _NOTICE_SELF
+    return Verdict(frozenset({LABEL}), Action.ESCALATE, reason, notice=notice, score=1.0)
+
+
 class CrisisFilter:
-    """ESCALATE when the sender signals risk now (see the module docstring)."""
+    """ESCALATE when the sender signals risk now: the rules, then the learned model.
+
+    ``rules_only=True`` leaves the model out (comparisons, and the rule tests);
+    ``model`` injects one (tests), else the packaged artifact is loaded once per process.
+    """
 
     name = "crisis"
     cpu_heavy = False
+    labels = frozenset({LABEL})
+
+    def __init__(self, model: SafetyModel | None = None, *, rules_only: bool = False) -> None:
+        self._model = None if rules_only else (model or load_model())
 
     def check(self, inp: FilterInput) -> Verdict:
-        if inp.role in ("listener", "moderator"):
-            return ALLOW_VERDICT
-        result = assess(inp.text, inp.recent)
-        if result.score <= 0.0:
-            return ALLOW_VERDICT
-        if result.score < THRESHOLD:
-            return Verdict(frozenset(), Action.ALLOW, "no_match", score=round(result.score, 3))
-        reason = _REASONS.get(result.reason, result.reason)
-        notice = _NOTICE_DANGER if result.reason == "danger" else _NOTICE_SELF
-        return Verdict(frozenset({LABEL}), Action.ESCALATE, reason, notice=notice, score=1.0)
+        verdict = rule_verdict(inp)
+        if verdict.labels or self._model is None or inp.role in _NOT_SENDER:
+            return verdict
+        return crisis_verdict(self._model, inp, verdict.score)

@@ -16,9 +16,14 @@ negated, long-past, joking, second-person and media uses).
 
 from __future__ import annotations
 
+import re
+
 from chatserver.safety.rules import Rule, RuleSet, rule
 
-__all__ = ["AMPLIFIERS", "AMPLIFIER_RULES", "CRISIS_RULES", "FAMILY_CAPS"]
+__all__ = [
+    "AMPLIFIERS", "AMPLIFIER_RULES", "ASKED", "BENIGN_MEANS", "BLOB_MIN", "BLOB_RISK", "BYE",
+    "CRISIS_RULES", "FAMILY_CAPS", "HUMOR", "MEDIA", "NOT_JOKING",
+]
 
 # Amplifier families add to a core hit but cannot fire alone.
 AMPLIFIERS = frozenset({"now", "decided"})
@@ -1629,3 +1634,33 @@ _R: list[Rule] = [
 # Core rules are indexed for every message; amplifiers are looked up only after a core hit.
 CRISIS_RULES = RuleSet([r for r in _R if r.family not in AMPLIFIERS])
 AMPLIFIER_RULES = RuleSet([r for r in _R if r.family in AMPLIFIERS])
+
+# Context patterns the veto checks in ``crisis.py`` use (data, kept with the rules).
+HUMOR = re.compile(
+    r"\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|jking|j k|just kidding|"
+    r"kidding|joking|kkk+|jaja\w*|jeje\w*|mdr|ptdr|xd|hihi\w*)\b|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643"
+    r"\U0001F480]"
+)
+NOT_JOKING = re.compile(r"\b(?:not|no|aint|isnt) (?:joking|kidding|a joke|jk)|\bno joke\b")
+MEDIA = re.compile(
+    r"\b(?:movie|movies|film|show|series|episode|season|book|novel|chapter|character|"
+    r"characters|game|games|level|boss|song|lyrics|album|news|article|podcast|anime|manga|"
+    r"fic|fanfic|poem|scene|actor|actress|author|villain|protagonist|npc|quest|respawn\w*)\b"
+)
+ASKED = re.compile(r"\b(?:asked|asks|asking|ask)(?: \w+){0,3}? (?:if|whether)\b")
+BENIGN_MEANS = re.compile(
+    r"\b(?:climbing|camping|hiking|sailing|boat|swing|gym|hunting (?:season|trip|with)|"
+    r"(?:go|going|went) hunting|shooting range|cooking|kitchen|chef|"
+    r"baking|shaving|pharmacy|prescription|doctor|vet|garden|gardening|diy|crafts?|tent|"
+    r"fishing|workshop|knife set|pocket knife|allergy|vitamins?)\b"
+)
+# A whole sentence typed with spaced letters folds into one long word ("iwanttodie").
+BLOB_RISK = re.compile(
+    r"kil+(?:ing)?my ?self|wan(?:t|na)(?:to)?(?:die|bedead)|end(?:ing)?mylife|hang(?:ing)?myself|"
+    r"su+i?[cs]+i?d(?:e|al)|unaliv|selfharm|cutmyself|hurtmyself|takemylife"
+)
+BLOB_MIN = 9
+BYE = re.compile(
+    r"\b(?:bye|goodbye|good bye|farewell|adios|adieu|tschuss|ciao|tchau|chau|doei|addio|adeus"
+    r"|thank(?:s| you) for everything|love you all|take care of yourselves|its time|so long)\b"
+)

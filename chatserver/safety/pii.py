@@ -130,26 +130,35 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
         if n:
             kinds.append("email")
     if n_digits >= 1:
+        text = _redact_numbers(text, raw, n_digits, allowed_numbers, kinds)
+    return _redact_handles(text, kinds), kinds
 
-        def phone(m: re.Match[str]) -> str:
-            found = m.group(0).strip()
-            digits = _digits(found)
-            if (
-                not 7 <= len(digits) <= 15
-                or _DATE_OR_TIME.search(found)
-                or digits in allowed_numbers
-            ):
-                return m.group(0)
-            if "phone" not in kinds:
-                kinds.append("phone")
-            return "[phone removed]"
 
-        if n_digits >= 7:  # a phone number has at least seven digits
-            text = _PHONE.sub(phone, text)
-        if _maybe_address(raw, text):
-            text, n = _ADDRESS.subn("[address removed]", text)
-            if n:
-                kinds.append("address")
+def _redact_numbers(
+    text: str, raw: bytes, n_digits: int, allowed_numbers: frozenset[str], kinds: list[str]
+) -> str:
+    """Phone numbers (not dates, times or crisis lines) and street addresses."""
+
+    def phone(m: re.Match[str]) -> str:
+        found = m.group(0).strip()
+        digits = _digits(found)
+        if not 7 <= len(digits) <= 15 or _DATE_OR_TIME.search(found) or digits in allowed_numbers:
+            return m.group(0)
+        if "phone" not in kinds:
+            kinds.append("phone")
+        return "[phone removed]"
+
+    if n_digits >= 7:  # a phone number has at least seven digits
+        text = _PHONE.sub(phone, text)
+    if _maybe_address(raw, text):
+        text, n = _ADDRESS.subn("[address removed]", text)
+        if n:
+            kinds.append("address")
+    return text
+
+
+def _redact_handles(text: str, kinds: list[str]) -> str:
+    """Social handles: "my insta is ...", "add me on snap: ...", and bare ``@name``."""
     if not analyze(text).tokens.isdisjoint(_PLATFORM_TOKENS):
 
         def handle(m: re.Match[str]) -> str:
@@ -172,7 +181,7 @@ def redact(text: str, allowed_numbers: frozenset[str] = frozenset()) -> tuple[st
             return "[handle removed]"
 
         text = _HANDLE_AT.sub(at_handle, text)
-    return text, kinds
+    return text
 
 
 _KIND_WORDS = {
@@ -188,6 +197,7 @@ class PiiFilter:
 
     name = "pii"
     cpu_heavy = False
+    labels = frozenset({LABEL})
 
     def __init__(self, resources_path: Path | str | None = None) -> None:
         self._allowed = load_resources(resources_path).phone_digits()

@@ -7,6 +7,11 @@ name and reason code (never the text) and its verdict becomes ALLOW (``fail_open
 default: a person in distress must not be silenced by our bug) or BLOCK (fail-closed, for
 filters whose miss is worse than a dropped message).
 
+What a label *means* comes from the filters, never from a name here: a filter declares the
+labels it may emit (``labels``), and its verdict's action says what to do; ``at_risk`` is
+simply "some filter escalated". Both runners share one filter loop (``_steps``, a
+generator that yields each filter to run), so they cannot drift apart.
+
 ``run`` is the server path: cheap filters run inline, ``cpu_heavy`` ones in a worker thread
 under ``asyncio.wait_for``; ``run_sync`` is for the classify command and benchmarks, where
 a budget overrun is logged but the result kept (nothing can preempt a synchronous call, and
@@ -25,14 +30,15 @@ import asyncio
 import inspect
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from chatserver.safety.base import Action, Filter, FilterInput, Verdict
+from chatserver.safety.result import PipelineResult, PipelineStatistics, combine
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -65,7 +71,6 @@ def _default_logger() -> Logger:
     return logger
 
 
-_SEVERITY = (Action.BLOCK, Action.HOLD, Action.ESCALATE, Action.CONTENT_WARNING, Action.REDACT)
 _FAIL_CLOSED_NOTICE = (
     "We couldn't check your message just now, so it hasn't been sent yet. Please try again in "
     "a moment."
@@ -92,92 +97,14 @@ class FilterSettings:
     fail_open: bool = True
 
 
-class PipelineResult(NamedTuple):
-    """Everything the server needs to act on one message; no field repeats removed text.
-
-    Immutable (a NamedTuple rather than a frozen dataclass: it is built for every message
-    and a tuple is several times cheaper to construct).
-    """
-
-    text: str  # the text to deliver (redacted if a filter redacted)
-    labels: frozenset[str]
-    actions: frozenset[Action]
-    verdicts: tuple[Verdict, ...]
-    notices: tuple[str, ...]
-    escalate: bool
-    hold: bool
-    block: bool
-    content_warning: str | None  # category when the message goes out behind a warning
-    at_risk: bool  # the crisis label fired: show resources, alert the listener
-    filter_names: tuple[str, ...] = ()  # the filter behind each verdict, same order
-    degraded: tuple[str, ...] = ()  # filters that failed or overran their budget
-
-    @property
-    def scores(self) -> Mapping[str, float]:
-        """Filter name -> that filter's score in [0, 1], below-threshold scores included."""
-        return MappingProxyType(
-            dict(zip(self.filter_names, (v.score for v in self.verdicts), strict=True))
-        )
-
-    @property
-    def action(self) -> Action:
-        """The most intrusive action (BLOCK > HOLD > ESCALATE > CONTENT_WARNING > REDACT)."""
-        if not self.actions:
-            return Action.ALLOW
-        for a in _SEVERITY:
-            if a in self.actions:
-                return a
-        return Action.ALLOW
+_Step = tuple[Filter, FilterInput, float]  # a filter to run, its input, its budget (s)
+_Outcome = tuple[Verdict, bool]  # its verdict, and whether it failed or overran
 
 
-@dataclass(frozen=True, slots=True)
-class PipelineStatistics:
-    """A snapshot of decision counters, for metrics and logs (never text)."""
-
-    messages: int
-    decisions: Mapping[tuple[str, str], int]  # (label or "none", action) -> count
-    failures: Mapping[tuple[str, str], int]  # (filter name, reason code) -> count
-
-
-_NO_ACTIONS: frozenset[Action] = frozenset()
-_NO_LABELS: frozenset[str] = frozenset()
-
-
-def _combine(
-    text: str, verdicts: list[Verdict], names: tuple[str, ...], degraded: list[str], plain: bool
-) -> PipelineResult:
-    if plain:  # the common case: every filter allowed without a label
-        return PipelineResult(
-            text,
-            _NO_LABELS,
-            _NO_ACTIONS,
-            tuple(verdicts),
-            (),
-            False,
-            False,
-            False,
-            None,
-            False,
-            names,
-            tuple(degraded) if degraded else (),
-        )
-    labels = frozenset(lab for v in verdicts for lab in v.labels)
-    actions = frozenset(v.action for v in verdicts if v.action is not Action.ALLOW)
-    cw = next((v.category for v in verdicts if v.action is Action.CONTENT_WARNING), None)
-    return PipelineResult(
-        text=text,
-        labels=labels,
-        actions=actions,
-        verdicts=tuple(verdicts),
-        notices=tuple(v.notice for v in verdicts if v.notice),
-        escalate=Action.ESCALATE in actions,
-        hold=Action.HOLD in actions,
-        block=Action.BLOCK in actions,
-        content_warning=cw,
-        at_risk="crisis" in labels,
-        filter_names=names,
-        degraded=tuple(degraded),
-    )
+def _declared(f: Filter) -> frozenset[str]:
+    """The labels a filter declares (optional class attribute ``labels``; none if absent)."""
+    labels = getattr(f, "labels", None)
+    return labels if isinstance(labels, frozenset) else frozenset()
 
 
 class Pipeline:
@@ -201,6 +128,19 @@ class Pipeline:
         self._plain = 0
         self._decisions: Counter[tuple[str, str]] = Counter()
         self._failures: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def labels(self) -> frozenset[str]:
+        """Every label the pipeline's filters declare they may emit (``Filter`` ``labels``)."""
+        return frozenset(lab for f in self.filters for lab in _declared(f))
+
+    def label_scores(self, result: PipelineResult) -> dict[str, float]:
+        """Label -> the highest score a filter declaring it gave (0.0 when none scored)."""
+        out: dict[str, float] = {}
+        for f, v in zip(self.filters, result.verdicts, strict=True):
+            for lab in _declared(f):
+                out[lab] = max(out.get(lab, 0.0), v.score)
+        return out
 
     @property
     def log(self) -> Logger:
@@ -256,7 +196,7 @@ class Pipeline:
     def _finish(
         self, inp: FilterInput, verdicts: list[Verdict], degraded: list[str], plain: bool
     ) -> PipelineResult:
-        result = _combine(inp.text, verdicts, self._names, degraded, plain)
+        result = combine(inp.text, verdicts, self._names, degraded, plain)
         self._messages += 1
         if plain:
             self._plain += 1  # counted apart: the hot path skips hashing a tuple key
@@ -268,23 +208,21 @@ class Pipeline:
             self._decisions[(lab, action)] += 1
         return result
 
-    # ------------------------------------------------------------------ runners
-    def run_sync(self, inp: FilterInput) -> PipelineResult:
-        """Run every filter in this thread (classify command, benchmarks, tests)."""
+    # ------------------------------------------------------------------ the filter loop
+    def _steps(self, inp: FilterInput) -> Generator[_Step, _Outcome, PipelineResult]:
+        """The one filter loop, free of I/O: yields each filter to run, receives its outcome.
+
+        ``run_sync`` and ``run`` only differ in how they execute a step (inline, or in a
+        worker thread under a deadline), so ordering, redaction hand-over and the result
+        live here once.
+        """
         verdicts: list[Verdict] = []
         degraded: list[str] = []
         plain = True
-        clock = self._clock
         for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
-            started = clock()
-            try:
-                v = f.check(inp)
-            except Exception as exc:
+            v, failed = yield f, inp, budget_s
+            if failed:
                 degraded.append(f.name)
-                v = self._failed(f, "filter_error", exc)
-            else:
-                if clock() - started > budget_s and self._overran(f, started, budget_s):
-                    degraded.append(f.name)
             verdicts.append(v)
             if v.action is not Action.ALLOW or v.labels:
                 plain = False
@@ -292,33 +230,47 @@ class Pipeline:
                     inp = self._redacted(inp, v)
         return self._finish(inp, verdicts, degraded, plain)
 
+    def _inline(self, f: Filter, inp: FilterInput, budget_s: float) -> _Outcome:
+        """Run one filter in this thread; an overrun is logged and its answer kept."""
+        started = self._clock()
+        try:
+            v = f.check(inp)
+        except Exception as exc:
+            return self._failed(f, "filter_error", exc), True
+        if self._clock() - started > budget_s and self._overran(f, started, budget_s):
+            return v, True
+        return v, False
+
+    async def _threaded(self, f: Filter, inp: FilterInput, budget_s: float) -> _Outcome:
+        """Run a ``cpu_heavy`` filter in a worker thread, its budget enforced."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(f.check, inp), budget_s), False
+        except TimeoutError as exc:
+            return self._failed(f, "timeout", exc), True
+        except Exception as exc:
+            return self._failed(f, "filter_error", exc), True
+
+    # ------------------------------------------------------------------ runners
+    def run_sync(self, inp: FilterInput) -> PipelineResult:
+        """Run every filter in this thread (classify command, benchmarks, tests)."""
+        steps = self._steps(inp)
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(self._inline(*step))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
     async def run(self, inp: FilterInput) -> PipelineResult:
         """Run every filter; ``cpu_heavy`` ones in a thread with the budget enforced."""
-        verdicts: list[Verdict] = []
-        degraded: list[str] = []
-        plain = True
-        for f, budget_s in zip(self.filters, self._budgets_s, strict=True):
-            started = self._clock()
-            try:
-                if f.cpu_heavy:
-                    v = await asyncio.wait_for(asyncio.to_thread(f.check, inp), budget_s)
-                else:
-                    v = f.check(inp)
-            except TimeoutError as exc:
-                degraded.append(f.name)
-                v = self._failed(f, "timeout", exc)
-            except Exception as exc:
-                degraded.append(f.name)
-                v = self._failed(f, "filter_error", exc)
-            else:
-                if not f.cpu_heavy and self._overran(f, started, budget_s):
-                    degraded.append(f.name)
-            verdicts.append(v)
-            if v.action is not Action.ALLOW or v.labels:
-                plain = False
-                if v.action is Action.REDACT:
-                    inp = self._redacted(inp, v)
-        return self._finish(inp, verdicts, degraded, plain)
+        steps = self._steps(inp)
+        try:
+            step = next(steps)
+            while True:
+                outcome = await self._threaded(*step) if step[0].cpu_heavy else self._inline(*step)
+                step = steps.send(outcome)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     def statistics(self) -> PipelineStatistics:
         """Frozen snapshot of the counters."""

@@ -4,7 +4,8 @@ The numbers live in ``resources.json`` beside this module, not in code, so that 
 coordinator can correct a line without touching Python. ``resources_for(locale)`` picks the
 lines for a BCP 47-ish locale ("en-GB", "pt_BR", "es") and always appends the international
 directory, so nobody is ever shown an empty list: an unknown or missing locale gets the
-directory alone.
+directory and the generic emergency hint (112) alone; a country that lists its own
+emergency number does not get the generic one.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class ResourceBook:
                 else:
                     country = self.languages.get(lang)
         own = self.countries.get(country, ()) if country else ()
+        if any(r.kind == "emergency" for r in own):  # the country's own number wins
+            return (*own, *(r for r in self.default if r.kind != "emergency"))
         return (*own, *self.default)
 
 

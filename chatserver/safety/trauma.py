@@ -19,12 +19,15 @@ ready to hear it (``room_consent``) or the sender re-sent with a warning
 
 from __future__ import annotations
 
+import math
 import re
 
 from chatserver.safety.base import ALLOW_VERDICT, Action, FilterInput, Verdict
+from chatserver.safety.learned import SCORED_ALLOW
+from chatserver.safety.model import SafetyModel, load_model
 from chatserver.safety.normalize import analyze
 
-__all__ = ["TraumaDumpFilter", "trauma_score"]
+__all__ = ["TraumaDumpFilter", "rule_verdict", "trauma_score"]
 
 LABEL = "trauma_dump"
 MIN_WORDS = 50
@@ -231,30 +234,72 @@ def _category(found: dict[str, float]) -> str:
     return "gore"
 
 
+def rule_verdict(inp: FilterInput) -> Verdict:
+    """The rules alone: HOLD / CONTENT_WARNING a graphic dump, else ALLOW with their score."""
+    score, concrete, category = trauma_score(inp.text)
+    if score <= 0.0:
+        return ALLOW_VERDICT
+    if score < THRESHOLD or concrete < MIN_CONCRETE:
+        return Verdict(
+            frozenset(),
+            Action.ALLOW,
+            "no_match",
+            score=round(max(0.0, min(score / THRESHOLD, 0.99)), 3),
+        )
+    labels = frozenset({LABEL})
+    if inp.room_consent or inp.confirmed_warning:
+        cat = inp.confirmed_warning or category
+        reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
+        return Verdict(
+            labels, Action.CONTENT_WARNING, reason, notice=_CW_NOTICE, category=cat, score=1.0
+        )
+    return Verdict(
+        labels, Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE, category=category, score=1.0
+    )
+
+
 class TraumaDumpFilter:
-    """HOLD (or CONTENT_WARNING with consent) long graphic disclosures."""
+    """HOLD (or CONTENT_WARNING with consent) long graphic disclosures: rules, then model.
+
+    ``rules_only=True`` leaves the model out; ``model`` injects one (tests).
+    """
 
     name = "trauma_dump"
     cpu_heavy = False
+    labels = frozenset({LABEL})
+
+    def __init__(self, model: SafetyModel | None = None, *, rules_only: bool = False) -> None:
+        self._model = None if rules_only else (model or load_model())
 
     def check(self, inp: FilterInput) -> Verdict:
-        score, concrete, category = trauma_score(inp.text)
-        if score <= 0.0:
-            return ALLOW_VERDICT
-        if score < THRESHOLD or concrete < MIN_CONCRETE:
-            return Verdict(
-                frozenset(),
-                Action.ALLOW,
-                "no_match",
-                score=round(max(0.0, min(score / THRESHOLD, 0.99)), 3),
-            )
-        labels = frozenset({LABEL})
-        if inp.room_consent or inp.confirmed_warning:
-            cat = inp.confirmed_warning or category
-            reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
-            return Verdict(
-                labels, Action.CONTENT_WARNING, reason, notice=_CW_NOTICE, category=cat, score=1.0
-            )
+        verdict = rule_verdict(inp)
+        if verdict.labels or self._model is None:
+            return verdict
+        # margins() is the model's C-level cache: the crisis filter has usually scored this
+        # text already, so a plain message costs a dict look-up here and no calls.
+        margin = self._model.margins(inp.text)[1]
+        threshold = self._model.trauma.threshold
+        if margin is None or margin < threshold:
+            conf = 0.0 if margin is None else 2.0 / (1.0 + math.exp(threshold - margin))
+            return SCORED_ALLOW[max(0, min(99, int(max(verdict.score, conf) * 100)))]
+        return _model_hit(inp)
+
+
+def _model_hit(inp: FilterInput) -> Verdict:
+    """HOLD (or CONTENT_WARNING with consent) a dump the rules missed and the model caught."""
+    category = _category_of(inp.text)
+    if inp.room_consent or inp.confirmed_warning:
+        reason = "graphic_with_consent" if inp.room_consent else "graphic_with_warning"
         return Verdict(
-            labels, Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE, category=category, score=1.0
+            frozenset({LABEL}), Action.CONTENT_WARNING, reason, notice=_CW_NOTICE,
+            category=inp.confirmed_warning or category, score=1.0,
         )
+    return Verdict(
+        frozenset({LABEL}), Action.HOLD, "graphic_detail", notice=_HOLD_NOTICE,
+        category=category, score=1.0,
+    )
+
+
+def _category_of(text: str) -> str:
+    """The content-warning category the cue families suggest ("gore" when none match)."""
+    return trauma_score(text)[2] or "gore"

@@ -101,3 +101,39 @@ def test_locale_from_never_raises_and_returns_only_a_locale(query: str, header: 
     assert got is None or re.fullmatch(
         r"[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|\d{3}))?", got
     )
+
+
+def test_a_sentence_composed_in_english_is_sent_in_the_persons_language() -> None:
+    from chatserver.texts import localise, localised
+    from protocol.messages import ChatEnded, Error, Notice
+
+    es = localise(RESTORED_TEXT, "es-MX")
+    assert es == text("notice.restored", "es") and es != RESTORED_TEXT
+    ended = ENDED_TEXT["ended_by_listener"].format(name="Sam")
+    assert localise(ended, "fr") == text("ended.ended_by_listener", "fr", name="Sam")
+    assert localise("a sentence no catalogue has", "de") == "a sentence no catalogue has"
+    assert localise(RESTORED_TEXT, "en-GB") == RESTORED_TEXT
+    frame = localised(Notice(code="restored", text=RESTORED_TEXT), "pt-BR")
+    assert isinstance(frame, Notice) and frame.text == text("notice.restored", "pt")
+    err = localised(Error(code="rate_limited", message=RATE_TEXT), "it")
+    assert isinstance(err, Error) and err.message == text("error.rate_limited", "it")
+    chat = localised(ChatEnded(room="p-1", reason="x", text=ended), "en")
+    assert isinstance(chat, ChatEnded) and chat.text == ended
+
+
+async def test_a_spanish_widget_gets_spanish_errors() -> None:
+    from websockets.asyncio.client import connect
+
+    from protocol import JSON, decode_server
+    from protocol.messages import Error as ErrorFrame
+    from tests.conftest import running
+
+    async with running() as server:
+        url = f"ws://127.0.0.1:{server.port}/?lang=es"
+        async with connect(url, subprotocols=["chat.v1.json"]) as ws:  # type: ignore[list-item]
+            await ws.recv()  # welcome
+            await ws.send('{"type":"join","room":"no-such-topic","ref":"1"}')
+            frame = decode_server(await ws.recv(), JSON)
+    assert isinstance(frame, ErrorFrame) and frame.code == "unknown_room"
+    assert frame.message == text("error.unknown_room", "es")
+    assert frame.message != text("error.unknown_room", "en")

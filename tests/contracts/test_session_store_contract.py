@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from chatserver.broker.base import BrokerUnavailable
-from chatserver.resume.base import SessionStore, token_key
+from chatserver.resume.base import TAKEN, SessionStore, token_key
 from chatserver.resume.memory import MemorySessionStore
 from chatserver.resume.redis import RedisSessionStore
 from tests.helpers.procs import RedisClusterProcess, RedisProcess
@@ -70,7 +70,18 @@ async def test_save_then_take_once(twin: Twin) -> None:
     assert await store.take(key) is None
     await store.save(key, b"snapshot-1", 60)
     assert await store.take(key) == b"snapshot-1"
-    assert await store.take(key) is None  # taken: nobody else gets it
+    assert await store.take(key) is TAKEN  # taken: nobody else gets it
+
+
+async def test_a_taken_snapshot_is_never_saved_again(twin: Twin) -> None:
+    """The node that held a session resumed elsewhere cannot bring its token back."""
+    store, key = twin.store, new_key()
+    assert await store.save(key, b"v1", 60) is True
+    assert await store.take(key) == b"v1"
+    assert await store.save(key, b"v2", 60) is False
+    assert await store.take(key) is TAKEN
+    await store.delete(key)
+    assert await store.take(key) is None
 
 
 async def test_save_again_replaces_and_keys_are_apart(twin: Twin) -> None:
@@ -107,7 +118,7 @@ async def test_concurrent_takes_get_it_once(twin: Twin) -> None:
     store, key = twin.store, new_key()
     await store.save(key, b"only", 60)
     got = await asyncio.gather(*(store.take(key) for _ in range(8)))
-    assert sorted(got, key=lambda g: g is None) == [b"only"] + [None] * 7
+    assert sorted(got, key=lambda g: g is TAKEN) == [b"only"] + [TAKEN] * 7
 
 
 async def test_redis_down_is_unavailable_within_the_deadline() -> None:

@@ -32,7 +32,7 @@ def test_stream_contract() -> None:
     assert rows[1]["labels"] == [] and rows[1]["action"] == "allow"
     assert rows[2]["labels"] == ["pii"]
     scores = rows[0]["scores"]
-    assert isinstance(scores, dict) and set(scores) == {"crisis", "trauma_dump"}
+    assert isinstance(scores, dict) and {"crisis", "trauma_dump"} <= set(scores)
 
 
 def test_bad_lines_are_skipped_without_text(capsys: pytest.CaptureFixture[str]) -> None:

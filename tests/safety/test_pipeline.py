@@ -220,3 +220,34 @@ def test_third_party_filter_plugs_in_by_entry_point() -> None:
 def test_builtin_pipeline_never_degrades_on_any_text(text: str) -> None:
     result = BUILTIN.run_sync(FilterInput(text))
     assert result.degraded == ()
+
+
+class Worried:
+    """A third-party filter with a label the pipeline has never heard of, that escalates."""
+
+    name = "worried"
+    cpu_heavy = False
+    labels = frozenset({"worry"})
+
+    def check(self, inp: FilterInput) -> Verdict:
+        if "worried" in inp.text:
+            return Verdict(frozenset({"worry"}), Action.ESCALATE, "worry_words", score=1.0)
+        return Verdict(frozenset(), Action.ALLOW, "no_match", score=0.25)
+
+
+def test_label_behaviour_comes_from_the_filters_not_from_names() -> None:
+    p = Pipeline([Worried(), PiiFilter()])
+    assert p.labels == {"worry", "pii"}
+    result = p.run_sync(FilterInput("i am worried"))
+    assert result.at_risk and result.escalate and result.labels == {"worry"}
+    assert p.label_scores(result) == {"worry": 1.0, "pii": 0.0}
+    calm = p.run_sync(FilterInput("all fine"))
+    assert not calm.at_risk and p.label_scores(calm)["worry"] == 0.25
+
+
+async def test_run_and_run_sync_share_one_loop() -> None:
+    """Same filters, same inputs: the async and sync runners give equal results."""
+    texts = ["i am worried", "call me on 07700 900123", "all fine", ""]
+    p = Pipeline([Worried(), PiiFilter(), Recorder()])
+    for t in texts:
+        assert await p.run(FilterInput(t)) == p.run_sync(FilterInput(t))
