@@ -520,8 +520,10 @@
     if (send({ type: "support_choice", choice }) == null) return;
     const text = choice === "any" ? t("lang.any.done") : nobody ? t("lang.nobody.wait") : t("lang.wait.done", vars);
     const slot = body.querySelector(".lang-slot");
-    if (slot) slot.replaceChildren(h("p", { class: "note", text }));
-    if (queueInfo) queueInfo.focus();
+    if (!slot) return;
+    const said = h("p", { class: "note", tabindex: "-1", text });
+    slot.replaceChildren(said);
+    said.focus(); // the button pressed is gone: keep the keyboard's place here
   }
   function toGroup(topic) {
     S.toGroup = true; S.topic = topic;
