@@ -110,6 +110,7 @@ class Support(Feature):
         if frame.topic not in self.ctx.config.topics:
             raise RequestFailed(ErrorCode.UNKNOWN_ROOM, "Please pick a topic from the list.")
         tier = Tier.AT_RISK if session.at_risk else Tier.NORMAL
+        self.state.chose_any.discard(session.id)  # a new request: a new choice
         language = self.languages.seeker_language(session, frame.language)
         waiting = Waiting(
             session.id, frame.topic, self.node, session.handle, self._clock(), tier,
@@ -277,6 +278,7 @@ class Support(Feature):
     async def session_ended(self, session: Session) -> None:
         """A session is gone for good: leave the queue, free seats, end or requeue chats."""
         state = self.state
+        state.chose_any.discard(session.id)
         if state.waiting.pop(session.id, None) is not None:
             waiting = await self.store.cancel(session.id)
             if waiting is not None:

@@ -174,7 +174,7 @@ class SupportFlow:
         waiting = Waiting(
             pair.seeker, pair.topic, self.node, session.handle, self._clock() - pair.waited,
             Tier.REQUEUED, avoid=avoided(session), language=pair.language, need=pair.need,
-            any_language=not pair.shared,
+            any_language=not pair.shared or pair.seeker in self.state.chose_any,
         )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)

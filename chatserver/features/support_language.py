@@ -170,6 +170,8 @@ class SupportLanguages:
         if ask is not None:
             ask.due = self.ctx.clock() + self.again
             ask.any_language = ask.any_language or frame.choice == "any"
+        if frame.choice == "any":
+            self.state.chose_any.add(session.id)
         moved = frame.choice == "any" and await self.store.choose_any(session.id)
         position = await self.store.position(session.id)
         if position is None:  # paired meanwhile

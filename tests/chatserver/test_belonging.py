@@ -19,6 +19,7 @@ from protocol.messages import (
     Ack,
     Auth,
     Authed,
+    EndChat,
     Join,
     Joined,
     Listen,
@@ -191,6 +192,24 @@ async def test_a_requeued_seeker_keeps_language_and_need(where: Nodes) -> None:
             await on_duty(es2, "l-es2", "Marta", "es")
             told = await es2.recv_until(Paired)
             assert (told.language, told.need, told.shared) == ("es", "ideas", True)
+
+
+async def test_the_choice_of_any_listener_is_kept_on_requeue(where: Nodes) -> None:
+    async with clients(where.b.url, where.a.url, where.a.url) as (sam, joe, ana):
+        await on_duty(sam, "l-en", "Sam")
+        await ask(joe)
+        joe_room = (await joe.recv_until(Paired)).room
+        await ask(ana, "es")
+        await ana.recv_until(LanguageUnavailable)
+        await ana.request(SupportChoice("any", ana.ref()))  # Sam is busy: she waits
+        async with clients(where.b.url) as (es,):
+            await on_duty(es, "l-es", "Lucía", "es")
+            first = await ana.recv_until(Paired)  # a speaker of hers first
+            assert (first.peer.handle, first.shared) == ("Lucía", True)
+            await sam.request(EndChat(joe_room, sam.ref()))  # Sam is free again
+        # Lucía's page closed: Ana goes first in line, still open to any listener
+        second = await ana.recv_until(Paired)
+        assert (second.peer.handle, second.shared) == ("Sam", False)
 
 
 # ---------------------------------------------------------------------- group rooms
