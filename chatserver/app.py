@@ -30,11 +30,13 @@ from chatserver.factories import (
     make_broker,
     make_pairing_store,
     make_pipeline,
+    make_reaction_store,
     make_report_store,
     make_session_store,
 )
 from chatserver.features.messaging import Messaging
 from chatserver.features.moderation import Moderation
+from chatserver.features.reactions import SupportiveReactions
 from chatserver.features.support import Support
 from chatserver.features.verdicts import Verdicts
 from chatserver.http import HttpRoutes, MetricsRoutes
@@ -81,13 +83,14 @@ def build_features(ctx: NodeContext, settings: Settings) -> list[Feature]:
     return [
         Messaging(ctx, make_pipeline(settings)),
         Verdicts(ctx),
-        Support(ctx, make_pairing_store(settings)),
+        Support(ctx, make_pairing_store(settings), choice_again=settings.language_choice_again),
         Moderation(
             ctx,
             make_report_store(settings),
             cooldown=settings.removal_cooldown,
             retention=settings.report_retention,
         ),
+        SupportiveReactions(ctx, make_reaction_store(settings)),
     ]
 
 
@@ -98,6 +101,8 @@ def chat_config(settings: Settings) -> ChatConfig:
         max_text=settings.max_text,
         room_capacity=settings.room_capacity,
         resume_grace=settings.resume_grace,
+        default_language=settings.default_language,
+        room_languages=settings.room_languages,
         listener_secret=settings.listener_secret,
         revoked_listeners_file=settings.revoked_listeners_file,
         limits=Limits(

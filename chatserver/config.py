@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatserver.tokens import SHIFT_SECONDS
+from protocol.fields import LANGUAGE
 
 ENV_PREFIX = "CHATSERVER_"
 DEFAULT_TOPICS = (
@@ -120,6 +121,21 @@ class Settings:
     report_retention: float = _s(72 * 3600.0, "Seconds a moderation report is kept.")
     report_queue_size: int = _s(1000, "Most open moderation reports kept (oldest dropped).")
     drain_seconds: float = _s(10.0, "Longest time a draining node waits before exiting.")
+    default_language: str = _s(
+        "en",
+        "Language of a seeker who does not say one, of a listener token without languages, "
+        "and of the topics' first group rooms.",
+    )
+    room_languages: tuple[str, ...] = _s(
+        (),
+        "Comma-separated languages that get their own group rooms per topic (grief@es), "
+        "besides the default language's.",
+    )
+    language_choice_again: float = _s(
+        180.0,
+        "Seconds before a waiting seeker is told again that no listener who speaks their "
+        "language (or no listener at all) is on duty.",
+    )
     metrics_address: str = _s(
         "",
         "host:port to serve /metrics on, apart from the public port (empty: on the public "
@@ -160,10 +176,18 @@ class Settings:
         if not self.listener_secret:
             object.__setattr__(self, "listener_secret", secrets.token_hex(32))
             object.__setattr__(self, "local_demo", self.host in LOOPBACK)
+        self._check_languages()
         if self.metrics_address:
             host, _, port = self.metrics_address.rpartition(":")
             if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
                 raise ConfigError("metrics_address must be host:port, e.g. 127.0.0.1:9100")
+
+    def _check_languages(self) -> None:
+        codes = (self.default_language, *self.room_languages)
+        if not all(LANGUAGE.matches(code) for code in codes):
+            raise ConfigError("default_language and room_languages must be codes such as en or es")
+        if self.language_choice_again <= 0:
+            raise ConfigError("language_choice_again must be above 0")
 
 
 def _flag(name: str) -> str:

@@ -9,6 +9,8 @@ frozen dataclasses.
   marker of a client-named message (to recognise a copy sent again). :func:`pack` builds
   it, :func:`unpack` reads it back; :func:`marker_bytes` is the byte string a payload
   carrying a marker contains, so history can be searched without decoding each entry.
+- **Room signal**: "something of this room changed" for a feature on each node with
+  members there (:func:`pack_signal`); never shown to a client.
 - **Member record**: what a room's member table holds for a handle (:class:`MemberRecord`).
 - **Control messages**: a tagged union (:data:`Control`) sent on ``@node:<id>``,
   ``@queues`` and ``@mod``; :func:`encode_control` / :func:`decode_control`.
@@ -71,6 +73,34 @@ def marker_bytes(marker: str) -> bytes:
     """The marker as it appears inside a payload: key, then value (a byte search for it
     finds the first copy in history without decoding every entry)."""
     return bytes(msgpack.packb(_MARKER)) + bytes(msgpack.packb(marker))
+
+
+def field_bytes(name: str, value: str) -> bytes:
+    """A string field as it appears inside a payload, key then value (a byte search for a
+    message's ``id`` in history without decoding every entry)."""
+    return bytes(msgpack.packb(name)) + bytes(msgpack.packb(value))
+
+
+# ---------------------------------------------------------------------- room signals
+
+#: The type of a room signal starts with this, which no client frame type does.
+_SIGNAL = "@"
+
+
+def pack_signal(kind: str, key: str) -> bytes:
+    """A room payload for the features of the nodes with members in the room, never for
+    a client: "``kind`` changed for ``key``" (reactions to a message, say). The hub hands
+    it to the feature that listens for ``kind`` (:func:`signal_of`)."""
+    packed: bytes = msgpack.packb({"type": _SIGNAL + kind, "k": key})
+    return packed
+
+
+def signal_of(frame: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, key) when an unpacked room payload is a signal, else None."""
+    kind = frame.get("type")
+    if isinstance(kind, str) and kind.startswith(_SIGNAL):
+        return kind[len(_SIGNAL) :], str(frame.get("k", ""))
+    return None
 
 
 # ---------------------------------------------------------------------- member record
@@ -246,31 +276,39 @@ class RoomEnded:
         return "r:" + self.room
 
 
+@dataclass(frozen=True, slots=True)
+class ReactionsChanged:
+    """The reactions to ``message`` of ``room`` changed (local: raised from a room signal),
+    so this node shows its members the new counts."""
+
+    KIND: ClassVar[str] = "reactions"
+    room: str
+    message: str
+
+    def lane(self) -> str:
+        return "r:" + self.room
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReactions:
+    """A session resumed here (local): send it the reactions of its rooms."""
+
+    KIND: ClassVar[str] = "replay_reactions"
+    session: str
+
+    def lane(self) -> str:
+        return "s:" + self.session
+
+
 Control = (
-    PairSeeker
-    | PairListener
-    | ChatOver
-    | AcceptFailed
-    | Moved
-    | RemoveMember
-    | Suspend
-    | SignedIn
-    | QueueChanged
-    | RoomEnded
-)
+    PairSeeker | PairListener | ChatOver | AcceptFailed | Moved | RemoveMember | Suspend
+    | SignedIn | QueueChanged | RoomEnded | ReactionsChanged | ReplayReactions
+)  # fmt: skip
 
 _PAIR_KEYS = (
-    "room",
-    "topic",
-    "seeker",
-    "seeker_node",
-    "seeker_handle",
-    "listener",
-    "listener_node",
-    "listener_name",
-    "at_risk",
-    "waited",
-)
+    "room", "topic", "seeker", "seeker_node", "seeker_handle", "listener", "listener_node",
+    "listener_name", "at_risk", "waited",
+)  # fmt: skip
 #: the pair's language, need and shared: absent from an older node's message (the
 #: one-language defaults then)
 _PAIR_OPTIONAL = ("language", "need", "shared")
@@ -310,6 +348,10 @@ def _to_map(message: Control) -> dict[str, Any]:  # noqa: PLR0911 - one case per
             return {"k": "queue", "topic": topic, "m": matches}
         case RoomEnded(room):
             return {"k": "room_ended", "room": room}
+        case ReactionsChanged(room, key):
+            return {"k": "reactions", "room": room, "id": key}
+        case ReplayReactions(session):
+            return {"k": "replay_reactions", "s": session}
 
 
 def encode_control(message: Control) -> bytes:
@@ -347,4 +389,8 @@ def _from_map(data: dict[str, Any]) -> Control | None:  # noqa: PLR0911 - one ca
         return QueueChanged(data["topic"], int(data.get("m") or 0))
     if kind == "room_ended":
         return RoomEnded(data["room"])
+    if kind == "reactions":
+        return ReactionsChanged(data["room"], data["id"])
+    if kind == "replay_reactions":
+        return ReplayReactions(str(data["s"]))
     return None

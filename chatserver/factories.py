@@ -14,6 +14,8 @@ from chatserver.config import Settings
 from chatserver.moderation.store import MemoryReportStore, ReportStore
 from chatserver.pairing.base import Liveness, PairingStore
 from chatserver.pairing.memory import MemoryPairingStore
+from chatserver.reactions.base import ReactionStore
+from chatserver.reactions.memory import MemoryReactionStore
 from chatserver.resume.base import SessionStore
 from chatserver.resume.memory import MemorySessionStore
 
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
     from chatserver.safety.pipeline import Pipeline
 
 __all__ = [
-    "make_broker", "make_pairing_store", "make_pipeline", "make_report_store",
-    "make_session_store",
+    "make_broker", "make_pairing_store", "make_pipeline", "make_reaction_store",
+    "make_report_store", "make_session_store",
 ]  # fmt: skip
 
 
@@ -72,6 +74,16 @@ def make_pairing_store(settings: Settings) -> PairingStore:
     from chatserver.pairing.redis import RedisPairingStore
 
     return RedisPairingStore(settings.redis_url, liveness)
+
+
+def make_reaction_store(settings: Settings) -> ReactionStore:
+    """Bounded like the replay history: as many messages, kept as long."""
+    size, ttl = settings.history_size, float(settings.history_seconds)
+    if not settings.redis_url:
+        return MemoryReactionStore(max_messages=size, ttl=ttl)
+    from chatserver.reactions.redis import RedisReactionStore
+
+    return RedisReactionStore(settings.redis_url, max_messages=size, ttl=ttl)
 
 
 def make_pipeline(settings: Settings) -> Pipeline | None:

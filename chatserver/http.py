@@ -4,7 +4,8 @@
 address a person opens is not a 404. ``/listener/local-token`` hands a listener token to a
 browser on the same machine, only when the node runs the local demo (no secret was set and
 it listens on loopback): the README's first command then shows one-to-one support end to
-end. The token is never logged.
+end (the console offers "Sign in as a local listener"); anywhere else it answers 204 with
+nothing. The token is never logged.
 
 websockets calls :meth:`HttpRoutes.__call__` for every request before the upgrade; a
 non-None response answers the request, None lets the websocket handshake go on.
@@ -12,6 +13,7 @@ non-None response answers the request, None lets the websocket handshake go on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -46,10 +48,19 @@ STATIC_ROUTES = {
     "/listener.css": "listener.css",
     "/exit": "exit.html",
 }
+#: The pages' word catalogues, one per page and language (static/i18n); read by the widget
+#: on other sites too, hence served to any origin.
+CATALOGUE = re.compile(r"^/i18n/(?P<name>(?:widget|console)\.[a-z]{2,3}\.json)$")
 
 
 def respond(status: int, body: bytes, content_type: str, **extra: str) -> Response:
-    reasons = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 503: "Service Unavailable"}
+    reasons = {
+        200: "OK",
+        204: "No Content",
+        404: "Not Found",
+        429: "Too Many Requests",
+        503: "Service Unavailable",
+    }
     headers = Headers(
         [
             ("Content-Type", content_type),
@@ -119,10 +130,15 @@ class HttpRoutes:
             return json_response(200 if ok else 503, body)
         if path == "/metrics" and self.metrics_public:
             return metrics_response(self.metrics())
-        if path == "/listener/local-token" and self.local_token is not None:
+        if path == "/listener/local-token":
             peer = connection.remote_address[0] if connection.remote_address else ""
-            if peer in ("127.0.0.1", "::1"):
+            if self.local_token is not None and peer in ("127.0.0.1", "::1"):
                 return json_response(200, {"token": self.local_token()})
+            # nothing to offer here: no content, not an error the console's page would log
+            return respond(204, b"", "application/json")
+        catalogue = CATALOGUE.match(path)
+        if catalogue is not None:
+            return self._catalogue(catalogue["name"])
         name = STATIC_ROUTES.get(path)
         if name is not None:
             asset = resources.files("chatserver") / "static" / name
@@ -133,3 +149,12 @@ class HttpRoutes:
                     headers = {"Access-Control-Allow-Origin": "*"}
                 return respond(200, asset.read_bytes(), STATIC_TYPES[suffix], **headers)
         return respond(404, b"Not found.\n", "text/plain")
+
+    @staticmethod
+    def _catalogue(name: str) -> Response:
+        asset = resources.files("chatserver") / "static" / "i18n" / name
+        if not asset.is_file():
+            return respond(404, b"Not found.\n", "text/plain")
+        return respond(
+            200, asset.read_bytes(), "application/json", **{"Access-Control-Allow-Origin": "*"}
+        )

@@ -18,7 +18,7 @@ import structlog
 
 from chatserver import fanout as writes
 from chatserver.broker.base import Broker
-from chatserver.envelopes import pack, unpack
+from chatserver.envelopes import pack, signal_of, unpack
 from chatserver.presence import Gather
 from chatserver.session import Session
 from protocol import CODECS, CloseCode
@@ -28,6 +28,8 @@ log = structlog.get_logger("chatserver.hub")
 Fanout = Callable[..., None]
 SlowConsumer = Callable[[Session], None]
 Control = Callable[[bytes], None]
+#: A feature's handler of a room signal: (room, key)
+Signal = Callable[[str, str], None]
 #: Room events only listeners and moderators receive.
 STAFF_ONLY = frozenset({"escalation"})
 STAFF = frozenset({"listener", "moderator"})
@@ -65,6 +67,8 @@ class Hub:
         self._heard: dict[str, set[str]] = {}
         #: presence gathered per room and window (see chatserver/presence.py)
         self.presence = Gather(self._presence_due)
+        #: room signal kind -> the feature's handler (signals never reach a client)
+        self.signals: dict[str, Signal] = {}
 
     @property
     def room_count(self) -> int:
@@ -179,21 +183,13 @@ class Hub:
             return
         self.delivered += 1
         frame, sender = unpack(payload, seq)
+        if not seq and self._signalled(room, frame):
+            return
         staff_only = False
         kind = frame.get("type")
         if not seq:  # events: a few change room state or reach only some members
             staff_only = kind in STAFF_ONLY
-            if kind == "consent":
-                handle = str(frame.get("handle"))
-                self.consented.setdefault(room, set()).add(handle)
-                self._hear(room, CONSENT + handle)
-            elif kind == "presence" and frame.get("event") == "leave":
-                handle = str(frame.get("handle"))
-                self.consented.get(room, set()).discard(handle)
-                self._hear(room, CONSENT + handle)
-            elif kind == "room_mode":
-                self.slow[room] = int(frame.get("slow") or 0)
-                self._hear(room, "slow")
+            self._room_event(room, kind, frame)
             if gather and kind == "presence" and self.presence.take(room, frame, len(members)):
                 return  # kept for the room's batch (``gather`` is False for the batch itself)
         self._presence_due(room)  # nothing of a room overtakes its presence
@@ -219,6 +215,30 @@ class Hub:
             self.frames_out += len(sockets)
         if kind == "chat_ended" and frame.get("reason") == "room_ended" and self.on_room_ended:
             self.on_room_ended(room)
+
+    def _room_event(self, room: str, kind: Any, frame: dict[str, Any]) -> None:
+        """The events that change what this node knows of a room (consent, slow mode)."""
+        if kind == "consent":
+            handle = str(frame.get("handle"))
+            self.consented.setdefault(room, set()).add(handle)
+            self._hear(room, CONSENT + handle)
+        elif kind == "presence" and frame.get("event") == "leave":
+            handle = str(frame.get("handle"))
+            self.consented.get(room, set()).discard(handle)
+            self._hear(room, CONSENT + handle)
+        elif kind == "room_mode":
+            self.slow[room] = int(frame.get("slow") or 0)
+            self._hear(room, "slow")
+
+    def _signalled(self, room: str, frame: dict[str, Any]) -> bool:
+        """A room signal goes to the feature that listens for it, never to a client."""
+        signal = signal_of(frame)
+        if signal is None:
+            return False
+        handler = self.signals.get(signal[0])
+        if handler is not None:
+            handler(room, signal[1])
+        return True
 
     def _hear(self, room: str, flag: str) -> None:
         heard = self._heard.get(room)

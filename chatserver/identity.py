@@ -83,18 +83,18 @@ class Identity:
             text = AUTH_TEXT.get(exc.reason, AUTH_TEXT["bad"])
             raise RequestFailed(ErrorCode.AUTH_FAILED, text) from exc
         topics = tuple(t for t in claims.topics if t in self._topics)
+        languages = claims.languages or (self.config.default_language,)
         now = self.ctx.wall()
         session.authenticate(
-            claims.role, claims.name, claims.lid, topics, expires=claims.exp, at=now
-        )
+            claims.role, claims.name, claims.lid, topics, expires=claims.exp, at=now,
+            languages=languages,
+        )  # fmt: skip
         log.info("authed", session=session.id, role=claims.role)
         await self.ctx.sessions.persist(session)
         await self.ctx.control.announce(
             MOD_CHANNEL, SignedIn(listener_key(claims.lid), session.id, now)
         )
-        session.send(
-            Authed(role=claims.role, display_name=claims.name, topics=topics, ref=frame.ref)
-        )
+        session.send(Authed(claims.role, claims.name, topics, frame.ref, languages))
 
     async def signed_in(self, message: SignedIn) -> None:
         """A listener signed in somewhere: its older consoles held here close and end."""

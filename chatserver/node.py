@@ -19,6 +19,10 @@ class ChatConfig:
     revoked_listeners_file: str = ""
     #: told to every client in ``welcome.limits`` (the connection enforces them)
     limits: Limits | None = None
+    #: a seeker's language when they say none; the language of the topics' first rooms
+    default_language: str = "en"
+    #: other languages with their own group rooms per topic (``grief@es``)
+    room_languages: tuple[str, ...] = ()
     listener_token_ttl: int = 8 * 3600  # tokens.SHIFT_SECONDS
     max_group_rooms: int = 1000
     seats_per_connection: int = 3

@@ -179,6 +179,10 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     root.setLevel(max(getattr(logging, level.upper()), logging.INFO))
 
 
+#: Distinct language label values one node exports before counting the rest as "other".
+MAX_LANGUAGE_LABELS = 24
+
+
 class Metrics:
     """Every metric the server exports. Labels never carry content or identities."""
 
@@ -242,6 +246,49 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self._belonging(r)
+
+    def _belonging(self, r: CollectorRegistry) -> None:
+        """Queues per language, language choices and reactions: counts only. Language
+        labels are bounded (:meth:`language`)."""
+        self.queue_at_risk = Gauge(
+            "chatserver_queue_at_risk", "Seekers marked at risk waiting, by topic", ["topic"],
+            registry=r,
+        )  # fmt: skip
+        self.queue_languages = Gauge(
+            "chatserver_queue_language_length",
+            "Seekers waiting, by topic and the language they write in",
+            ["topic", "language"],
+            registry=r,
+        )
+        self.language_unavailable = Counter(
+            "chatserver_language_unavailable",
+            "Seekers told that no listener who speaks their language (or none at all: "
+            'language="none") is on duty, by language',
+            ["language"],
+            registry=r,
+        )
+        self.pairs = Counter(
+            "chatserver_pairs",
+            "One-to-one chats opened, by whether the listener speaks the seeker's language",
+            ["shared"],
+            registry=r,
+        )
+        self.reactions = Counter(
+            "chatserver_reactions", "Supportive reactions given, by reaction", ["reaction"],
+            registry=r,
+        )  # fmt: skip
+        self._languages: set[str] = set()
+
+    def language(self, code: str) -> str:
+        """``code`` as a label value: the first :data:`MAX_LANGUAGE_LABELS` languages seen
+        by this node keep their code, any later one is ``other`` (bounded series)."""
+        if code in self._languages:
+            return code
+        if len(self._languages) < MAX_LANGUAGE_LABELS:
+            self._languages.add(code)
+            return code
+        return "other"
 
     def watch_broker(self, crashed: Callable[[], int]) -> None:
         """Export how many of the broker's background tasks crashed (each is restarted by

@@ -32,7 +32,8 @@ from chatserver.hub import CONSENT, Hub
 from chatserver.node import ChatConfig
 from chatserver.observability import Metrics
 from chatserver.presence import listing
-from chatserver.room_ids import GROUP_ROOM, group_topic
+from chatserver.room_ids import group_topic
+from chatserver.room_names import RoomNames, series
 from chatserver.routing import Events, RequestFailed
 from chatserver.session import Session
 from chatserver.sessions import SessionRegistry
@@ -76,10 +77,14 @@ class Rooms:
         self.sessions = sessions
         self.events = events
         self._topics = frozenset(config.topics)
+        #: group rooms of a topic: the topic itself, then topic-2, ...; per language
+        self.names = RoomNames(
+            self._topics, config.default_language, frozenset(config.room_languages),
+            config.max_group_rooms,
+        )  # fmt: skip
         #: topic -> index of the group room where this node last found a seat: joins
         #: start there instead of knocking on every full room (reset when a seat frees)
         self._first_open: dict[str, int] = {}
-        self._group_names: dict[str, list[str]] = {}
 
     def member_record(self, session: Session) -> bytes:
         return MemberRecord(session.role, self.config.node_id, session.id).encode()
@@ -96,28 +101,21 @@ class Rooms:
 
     # ------------------------------------------------------------------ join
 
-    def _group_rooms(self, requested: str, role: str) -> list[str]:
-        """Room ids to try for a ``join``: a topic means its group rooms in order."""
-        match = GROUP_ROOM.match(requested)
-        if match is None or match["topic"] not in self._topics:
+    def _group_rooms(self, requested: str, role: str, language: str | None) -> list[str]:
+        """Room ids to try for a ``join``: a topic means its group rooms in order, in
+        ``language`` where the topic has rooms in it."""
+        rooms = self.names.candidates(requested, language, seeker=role == "seeker")
+        if rooms is None:
             raise RequestFailed(
                 ErrorCode.UNKNOWN_ROOM,
                 "We couldn't find that room. Please pick a topic from the list.",
             )
-        if match["n"] is not None or role != "seeker":
-            return [requested]
-        topic = match["topic"]
-        names = self._group_names.get(topic)
-        if names is None:  # built once per topic: a join must not build a thousand names
-            last = self.config.max_group_rooms
-            names = [topic] + [f"{topic}-{n}" for n in range(2, last + 1)]
-            self._group_names[topic] = names
-        return names
+        return rooms
 
     async def join(self, session: Session, frame: Join) -> None:
         if frame.room in session.rooms:
             raise RequestFailed(ErrorCode.ALREADY_JOINED, "You're already in that room.")
-        rooms = self._group_rooms(frame.room, session.role)
+        rooms = self._group_rooms(frame.room, session.role, frame.language)
         for check in self.events.join_checks:
             check(session, rooms[0])
         seeker = session.role == "seeker"
@@ -205,9 +203,12 @@ class Rooms:
             await self.broker.release(room, handle)
             raise
         listed = listing(members, handle)
+        language = self.names.language(room)
         # saved before `joined`: whoever has it can resume the seat on any node at once
         await self.sessions.persist(session)
-        session.send(Joined(room, handle, session.role, listed, seq, ref=ref, count=len(members)))
+        session.send(
+            Joined(room, handle, session.role, listed, seq, ref, language, count=len(members))
+        )
         self.metrics.rooms.set(self.hub.room_count)
         await self._catch_up(session, room, seq, parked=parked, replay=replay)
         await self.publish_presence(room, "join", handle, session.role)
@@ -242,9 +243,7 @@ class Rooms:
 
     async def leave_room(self, session: Session, room: str) -> None:
         """Free ``session``'s seat in ``room`` and tell the room (if anyone is left)."""
-        match = GROUP_ROOM.match(room)
-        if match is not None:
-            self._first_open.pop(match["topic"], None)  # a seat may be free in a lower room
+        self._first_open.pop(series(room), None)  # a seat may be free in a lower room
         handle = self.sessions.unseated(session, room)
         if handle is None:
             return

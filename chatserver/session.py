@@ -65,6 +65,8 @@ class Session:
     display_name: str | None = None
     listener_id: str | None = None
     listener_topics: tuple[str, ...] = ()
+    #: the languages a listener's token says they support seekers in (empty: not stated)
+    listener_languages: tuple[str, ...] = ()
     #: wall-clock expiry of the listener's token (0: not signed in)
     listener_exp: float = 0.0
     #: wall-clock time of the sign-in: a newer sign-in of the same listener id wins
@@ -110,6 +112,7 @@ class Session:
                 "name": self.display_name,
                 "lid": self.listener_id,
                 "topics": list(self.listener_topics),
+                "langs": list(self.listener_languages),
                 "exp": self.listener_exp,
                 "si": self.signed_in_at,
                 "spent": self.spent,
@@ -136,6 +139,7 @@ class Session:
             display_name=data.get("name"),
             listener_id=data.get("lid"),
             listener_topics=tuple(data.get("topics") or ()),
+            listener_languages=tuple(data.get("langs") or ()),
             listener_exp=float(data.get("exp") or 0.0),
             signed_in_at=float(data.get("si") or 0.0),
             at_risk=bool(data.get("risk")),
@@ -158,6 +162,7 @@ class Session:
         *,
         expires: float = 0.0,
         at: float = 0.0,
+        languages: tuple[str, ...] = (),
     ) -> None:
         """A verified listener or moderator sign-in at ``at``: the role and name it grants,
         until ``expires`` (both wall-clock seconds)."""
@@ -166,6 +171,7 @@ class Session:
         self.handle = name
         self.listener_id = listener_id
         self.listener_topics = topics
+        self.listener_languages = languages
         self.listener_exp = expires
         self.signed_in_at = at
 
@@ -177,6 +183,7 @@ class Session:
         self.display_name = None
         self.listener_id = None
         self.listener_topics = ()
+        self.listener_languages = ()
         self.listener_exp = 0.0
         self.signed_in_at = 0.0
 

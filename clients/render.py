@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from protocol import ServerFrame
+from protocol.belonging import Reactions
 from protocol.messages import (
     ChatEnded,
     ConsentGiven,
@@ -28,6 +29,14 @@ from protocol.messages import (
 )
 
 __all__ = ["COMMANDS", "Command", "Screen", "help_lines", "parse"]
+
+#: The supportive reactions, as the person reads them.
+HEARD = {
+    "hear_you": "I hear you",
+    "strength": "Sending strength",
+    "same_here": "Same here",
+    "thanks_for_sharing": "Thank you for sharing",
+}
 
 #: name -> (argument, what it does); the order is the order /help lists them in.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -112,6 +121,8 @@ class Screen:
     me: str = ""
     hidden: dict[int, str] = field(default_factory=dict)  # number -> text behind a warning
     held: tuple[str, str, str] | None = None  # (room, text, category) waiting for /cw
+    #: ids of the person's own recent messages, and what others last gave each
+    mine: dict[str, dict[str, int]] = field(default_factory=dict)
     _next_hidden: int = 1
 
     def show_hidden(self, arg: str) -> list[str]:
@@ -147,6 +158,10 @@ class Screen:
         who = "you" if frame.handle == self.me else frame.handle
         role = "" if frame.role == "seeker" else f" ({frame.role})"
         head = f"{when} #{frame.room} {who}{role}:"
+        if frame.handle == self.me:
+            self.mine[frame.id] = {}
+            while len(self.mine) > 50:  # bounded: only recent messages are reacted to
+                del self.mine[next(iter(self.mine))]
         if frame.cw and frame.handle != self.me:
             number = self._next_hidden
             self._next_hidden += 1
@@ -180,4 +195,18 @@ class Screen:
             return [f"  ! {frame.handle} may be at risk in #{frame.room}."]
         if isinstance(frame, ConsentGiven):
             return [f"  · {frame.handle} is ready to hear difficult details in #{frame.room}."]
+        if isinstance(frame, Reactions):
+            return self._heard(frame)
         return []
+
+    def _heard(self, frame: Reactions) -> list[str]:
+        """Others' supportive reactions to one of the person's own messages, when they grow."""
+        before = self.mine.get(frame.id)
+        if before is None:
+            return []
+        counts = {str(r): n for r, n in frame.counts.items()}
+        self.mine[frame.id] = counts
+        if not any(n > before.get(r, 0) for r, n in counts.items()):
+            return []
+        given = ", ".join(f"{HEARD.get(r, r)} ({n})" for r, n in counts.items())
+        return [f"  · You were heard in #{frame.room}: {given}"]

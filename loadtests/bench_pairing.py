@@ -3,6 +3,7 @@
     .venv/bin/python -m loadtests.bench_pairing [--seekers 2000] [--listeners 200]
         [--seconds 20] [--workers 2] [--hold 1,4] [--capacity 1,3] [--topics 4]
         [--drain 60] [--filters default|none] [--seed 1] [--embedded]
+        [--languages en,es --language-mix 0.7,0.3 --bilingual 0.1 --any-after 5]
 
 Starts its own redis-server and two chatserver nodes (Redis broker) on free loopback
 ports (``--embedded``: one node, embedded broker, no Redis), then ``--workers`` client
@@ -19,6 +20,15 @@ side chosen by the room id (half the chats each) waits a hold time drawn from ``
 (from the room id too) and sends ``end_chat``; the seeker closes its socket on
 ``chat_ended``, so seats free up and the queue drains. After the arrival window the run
 goes on until every chat has ended and no seeker waits (at most ``--drain`` seconds).
+
+Languages (issue 18; off unless ``--languages`` is given): each seeker writes in one of
+``--languages``, drawn with the weights of ``--language-mix``, and says so in
+``request_support``; each listener speaks all of them with probability ``--bilingual``,
+else one, drawn with the same weights, in its token. These draws use their own random
+stream, so arrivals, topics and capacities are the same as without languages. A seeker
+told ``language_unavailable`` while listeners of other languages are on duty answers
+``support_choice: any`` after ``--any-after`` seconds, as a person would; told that nobody
+at all is on duty, it keeps waiting.
 
 Clock: every time is ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes of the
 machine), taken by the client when it sends a frame or when the frame is decoded.
@@ -46,7 +56,10 @@ than its capacity (its count of ``paired`` minus ``chat_ended``, checked at ever
 both sides with the same peer; both messages arrive before ``chat_ended``; every seeker
 ends either paired or still queued (``losses`` counts the others: failed connections,
 refused requests, closed sockets, half-seen pairings, missing messages); with Redis, the
-store agrees at the end (queued seekers, open pairs, busy seats).
+store agrees at the end (queued seekers, open pairs, busy seats). With languages: no
+seeker is paired with a listener who does not speak their language unless they chose
+"any"; ``paired.shared`` says truly whether the listener speaks it; no seeker is told
+``language_unavailable`` while its own language is among those on duty.
 
 Percentiles come from an HDR histogram (``hdrhistogram``, 3 significant digits) when it is
 installed, else exact over the samples. The harness measures its own CPU (and the nodes'
@@ -236,7 +249,25 @@ def schedule(cfg: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
         }
         for j, t in enumerate(listener_times)
     ]
+    languages(cfg, seekers, listeners)
     return seekers, listeners
+
+
+def languages(
+    cfg: dict[str, Any], seekers: list[dict[str, Any]], listeners: list[dict[str, Any]]
+) -> None:
+    """Each seeker's language and each listener's languages, from a random stream of their
+    own (so the rest of the schedule does not change); nothing without ``--languages``."""
+    langs: list[str] = cfg.get("languages") or []
+    if not langs:
+        return
+    rng = random.Random(f"languages-{cfg['seed']}")
+    mix = cfg["language_mix"]
+    for seeker in seekers:
+        seeker["lang"] = rng.choices(langs, weights=mix)[0]
+    for listener in listeners:
+        both = rng.random() < cfg["bilingual"]
+        listener["langs"] = list(langs) if both else [rng.choices(langs, weights=mix)[0]]
 
 
 def ender_of(room: str) -> str:
@@ -346,12 +377,35 @@ class Seeker(Client):
         self.t_ended: float | None = None
         self.reason: str | None = None
         self.queue_left = False
+        self.told = 0  # language_unavailable frames
+        self.told_untrue = 0  # ... while its own language was among those on duty
+        self.t_any: float | None = None  # support_choice "any" sent
+        self.shared: bool | None = None  # paired.shared
 
     def on_open(self) -> None:
         self.t_req = now()
         if self.t_req_first is None:
             self.t_req_first = self.t_req
-        self.send({"type": "request_support", "topic": self.spec["topic"], "ref": "r"})
+        frame = {"type": "request_support", "topic": self.spec["topic"], "ref": "r"}
+        if self.spec.get("lang"):
+            frame["language"] = self.spec["lang"]
+        self.send(frame)
+
+    def _told(self, frame: dict[str, Any]) -> None:
+        """Nobody who speaks my language is on duty: after a while, any listener (if any
+        other is there; with nobody at all on duty, keep waiting)."""
+        self.told += 1
+        available = list(frame.get("available") or [])
+        if self.spec.get("lang") in available:
+            self.told_untrue += 1
+        if available and self.spec.get("lang") and self.t_any is None and not self.paired:
+            self.t_any = -1.0  # decided
+            self.later(self.worker.cfg.get("any_after", 5.0), self._any)
+
+    def _any(self) -> None:
+        if not self.paired and self.t_ended is None:
+            self.t_any = now()
+            self.send({"type": "support_choice", "choice": "any", "ref": "c"})
 
     def on_retry(self, ref: str) -> None:
         if ref == "r" and not self.paired and self.first_position is None:
@@ -369,6 +423,9 @@ class Seeker(Client):
             self.paired.append((frame["room"], t, frame["peer"]["handle"]))
             if self.room is None:
                 self.room = frame["room"]
+                self.shared = frame.get("shared")
+        elif kind == "language_unavailable":
+            self._told(frame)
         elif kind == "joined" and self.room is not None and frame.get("room") == self.room:
             if self.t_joined is not None:
                 return
@@ -420,6 +477,10 @@ class Seeker(Client):
             "t_ended": self.t_ended,
             "reason": self.reason,
             "queue_left": self.queue_left,
+            "told": self.told,
+            "told_untrue": self.told_untrue,
+            "t_any": self.t_any if self.t_any and self.t_any > 0 else None,
+            "shared": self.shared,
             "errors": self.errors,
             "failed": self.failed,
             "closed_early": self.closed_code is not None and not self.closing,
@@ -557,7 +618,10 @@ class Worker:
                 self.seekers.append(Seeker(self, spec, urls[spec["node"]]))
         for spec in listeners:
             if spec["i"] % of == me:
-                claims = Claims(f"l-{spec['i']}", f"L{spec['i']}", tuple(spec["topics"]), exp)
+                claims = Claims(
+                    f"l-{spec['i']}", f"L{spec['i']}", tuple(spec["topics"]), exp,
+                    languages=tuple(spec.get("langs") or ()),
+                )  # fmt: skip
                 token = issue(claims, cfg["secret"])
                 self.listeners.append(Listener(self, spec, urls[spec["node"]], token))
 
@@ -810,6 +874,7 @@ def analyse(run: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     by_cause: dict[str, list[float]] = {}
     cross_node = 0
     from_listen = 0
+    by_language = Languages(bool(cfg.get("languages")))
     for li in listeners:
         if li["t_listen"] is None:
             continue
@@ -845,6 +910,7 @@ def analyse(run: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
                 cause = "seat_freed_by_chat_on_other_topic"
             by_cause.setdefault(cause, []).append((t_both - start) * 1000)
             waits.append((s["paired"][0][1] - s["t_req_first"]) * 1000)
+            by_language.pair(s, li, waits[-1], problems)
             pair_times.append(t_both)
             cross_node += int(s["node"] != li["node"])
             if c[2] is not None and s["t_joined"] is not None:
@@ -869,8 +935,9 @@ def analyse(run: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         else:
             outcome["still_queued"] += 1
         problems["seeker_error_frames"] += sum(
-            not e.startswith("unavailable@") for e in s["errors"]
-        )
+            not e.startswith("unavailable@") and e != "not_waiting@c" for e in s["errors"]
+        )  # (paired before its "any" arrived: the SPEC's not_waiting)
+        by_language.seeker(s, problems)
         if s["reason"] is not None and s["reason"] not in ("ended_by_seeker", "ended_by_listener"):
             problems[f"chat_ended_{s['reason']}"] += 1
     for li in listeners:
@@ -924,12 +991,59 @@ def analyse(run: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         "losses": losses,
         "violations": violations,
         "error_codes": dict(error_codes),
+        **by_language.report(),
         "ok": not violations and losses == 0 and outcome["connect_failed"] == 0,
     }
     return report
 
 
-REQUESTS = {"r": "request_support", "l": "listen", "a": "auth", "e": "end_chat"}
+class Languages:
+    """The language checks and figures of a run with ``--languages`` (nothing without)."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self.waits: dict[str, list[float]] = {}
+        self.seekers: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+
+    def pair(
+        self, s: dict[str, Any], li: dict[str, Any], wait: float, problems: Counter[str]
+    ) -> None:
+        if not self.on:
+            return
+        spoken = s["lang"] in li["langs"]
+        if not spoken and s["t_any"] is None:
+            problems["paired_across_languages_without_choice"] += 1
+        if s["shared"] is not None and s["shared"] != spoken:
+            problems["paired_shared_flag_wrong"] += 1
+        self.counts["pairs_shared" if spoken else "pairs_any_listener"] += 1
+        self.waits.setdefault(s["lang"], []).append(wait)
+
+    def seeker(self, s: dict[str, Any], problems: Counter[str]) -> None:
+        if not self.on:
+            return
+        self.seekers[s["lang"]] += 1
+        problems["told_unavailable_while_available"] += s["told_untrue"]
+        self.counts["told_unavailable"] += int(s["told"] > 0)
+        self.counts["chose_any"] += int(s["t_any"] is not None)
+
+    def report(self) -> dict[str, Any]:
+        if not self.on:
+            return {}
+        per = {
+            lang: {"seekers": n, "queue_wait_ms": Percentiles(self.waits.get(lang, [])).summary()}
+            for lang, n in sorted(self.seekers.items())
+        }
+        return {"languages": {"per_language": per, **dict(self.counts)}}
+
+
+REQUESTS = {
+    "r": "request_support",
+    "l": "listen",
+    "a": "auth",
+    "e": "end_chat",
+    "c": "support_choice",
+}
 
 
 def _error_name(error: str) -> str:
@@ -989,6 +1103,14 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--embedded", action="store_true", help="one node, embedded broker")
     parser.add_argument("--raw", help="also write every client's records (JSON) here")
+    parser.add_argument("--languages", default="", help="seekers' languages, e.g. en,es")
+    parser.add_argument("--language-mix", default="", help="their weights, e.g. 0.7,0.3")
+    parser.add_argument(
+        "--bilingual", type=float, default=0.1, help="share of listeners speaking them all"
+    )
+    parser.add_argument(
+        "--any-after", type=float, default=5.0, help="seconds before a seeker chooses any"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -1007,6 +1129,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
         "drain": args.drain,
         "seed": args.seed,
         "secret": secret,
+        **language_config(args),
     }
     machine = {
         "nproc": os.cpu_count(),
@@ -1079,6 +1202,21 @@ async def main(argv: Sequence[str] | None = None) -> int:
     return 0 if report["ok"] and report["drained"] else 1
 
 
+def language_config(args: argparse.Namespace) -> dict[str, Any]:
+    langs = [x.strip() for x in args.languages.split(",") if x.strip()]
+    if not langs:
+        return {}
+    mix = [float(x) for x in args.language_mix.split(",") if x.strip()] or [1.0] * len(langs)
+    if len(mix) != len(langs):
+        raise SystemExit("--language-mix needs one weight per language")
+    return {
+        "languages": langs,
+        "language_mix": mix,
+        "bilingual": args.bilingual,
+        "any_after": args.any_after,
+    }
+
+
 def _summary(r: dict[str, Any]) -> None:
     lat, wait = r["pairing_latency_ms"], r["queue_wait_ms"]
     lines = [
@@ -1099,6 +1237,7 @@ def _summary(r: dict[str, Any]) -> None:
         f"arrival window, busiest second {r['matches_busiest_second']}",
         f"seekers: {r['seekers']}, losses: {r['losses']}, violations: {r['violations']}",
         f"error frames / failures: {r['error_codes']}",
+        f"languages: {r.get('languages', 'off')}",
         f"store at end: {r['store_at_end']}",
         f"server CPU (% of one core): {r['server_cpu_pct_of_core']}",
         f"harness CPU (% of one core per worker): {r['harness']['worker_cpu_pct_of_core']}, "

@@ -63,8 +63,9 @@ SUSPENDED_TEXT = (
 
 
 def topic_of(room: str) -> str:
-    """The topic of a group room id (``anxiety-2`` -> ``anxiety``)."""
-    return room.rsplit("-", 1)[0] if room.rsplit("-", 1)[-1].isdigit() else room
+    """The topic of a group room id (``anxiety-2``, ``anxiety@es-2`` -> ``anxiety``)."""
+    base = room.rsplit("-", 1)[0] if room.rsplit("-", 1)[-1].isdigit() else room
+    return base.split("@", 1)[0]
 
 
 class Moderation(Feature):

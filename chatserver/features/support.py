@@ -16,6 +16,7 @@ import structlog
 from chatserver.context import NodeContext
 from chatserver.envelopes import ChatOver, PairListener, QueueChanged
 from chatserver.features.support_flow import SupportFlow
+from chatserver.features.support_language import SupportLanguages
 from chatserver.features.support_nodes import SupportNodes
 from chatserver.features.support_state import (
     BLOCKED_TEXT,
@@ -53,7 +54,12 @@ ENDED_TEXT = "That chat has already ended."
 
 class Support(Feature):
     def __init__(
-        self, ctx: NodeContext, store: PairingStore, *, clock: Callable[[], float] = time.time
+        self,
+        ctx: NodeContext,
+        store: PairingStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        choice_again: float = 180.0,
     ) -> None:
         self.ctx = ctx
         self.store = store
@@ -62,6 +68,9 @@ class Support(Feature):
         self.state = SupportState(EtaEstimator(clock))
         self.flow = SupportFlow(ctx, store, self.state, clock)
         self.nodes = SupportNodes(ctx, store, self.state, self.flow)
+        self.languages = SupportLanguages(
+            ctx, store, self.state, self.flow.queue_changed, again=choice_again
+        )
 
     def register(self, router: Router) -> None:
         router.frame(RequestSupport, self.request)
@@ -72,6 +81,7 @@ class Support(Feature):
         router.frame(Handover, self.handover)
         router.frame(Block, self.block)
         self.flow.register(router)
+        self.languages.register(router)
         events = router.events
         events.at_risk.append(self.mark_at_risk)
         events.dropped.append(self.flow.dropped)
@@ -93,6 +103,7 @@ class Support(Feature):
         await self.flow.match_all(self.ctx.config.topics)
         if self.state.status_due:
             await self.flow.push_status()
+        await self.languages.sweep()
 
     async def close(self) -> None:
         close = getattr(self.store, "aclose", None)
@@ -108,9 +119,11 @@ class Support(Feature):
             raise RequestFailed(ErrorCode.UNKNOWN_ROOM, "Please pick a topic from the list.")
         await self.nodes.first_touch()
         tier = Tier.AT_RISK if session.at_risk else Tier.NORMAL
+        self.state.chose_any.discard(session.id)  # a new request: a new choice
+        language = self.languages.seeker_language(session, frame.language)
         waiting = Waiting(
             session.id, frame.topic, self.node, session.handle, self._clock(), tier,
-            avoid=avoided(session),
+            avoid=avoided(session), language=language, need=frame.need,
         )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)
@@ -120,8 +133,9 @@ class Support(Feature):
             ) from exc
         self.state.wait(waiting, position)
         eta = self.state.eta.eta(frame.topic, position)
-        session.send(QueuePosition(frame.topic, position, eta, ref=frame.ref))
+        session.send(QueuePosition(frame.topic, position, eta, ref=frame.ref, language=language))
         log.info("queued", session=session.id, topic=frame.topic)
+        await self.languages.queued(session, waiting)
         await self.ctx.sessions.persist(session)
         await self.flow.queue_changed(frame.topic)
 
@@ -144,6 +158,7 @@ class Support(Feature):
             raise RequestFailed(ErrorCode.FORBIDDEN, "Please sign in as a listener first.")
         topics = self._listener_topics(session, frame.topics)
         await self.nodes.first_touch()
+        languages = self.languages.listener_languages(session, frame.languages)
         seat = await self.store.offer(
             session.id,
             node=self.node,
@@ -151,9 +166,13 @@ class Support(Feature):
             topics=topics,
             capacity=min(frame.capacity, 50),
             auto=True if frame.auto is None else frame.auto,
+            languages=languages,
         )
         self.state.listening(session, seat)
-        session.send(Listening(seat.capacity, seat.topics, seat.active, seat.auto, ref=frame.ref))
+        self.languages.seats_changed()
+        session.send(
+            Listening(seat.capacity, seat.topics, seat.active, seat.auto, frame.ref, languages)
+        )
         await self.flow.send_status(session)
         await self.ctx.sessions.persist(session)
         await self.flow.match_all(topics)
@@ -277,6 +296,7 @@ class Support(Feature):
     async def session_ended(self, session: Session) -> None:
         """A session is gone for good: leave the queue, free seats, end or requeue chats."""
         state = self.state
+        state.chose_any.discard(session.id)
         if session.id in state.waiting:
             state.unwait(session.id)
             waiting = await self.store.cancel(session.id)
@@ -284,6 +304,7 @@ class Support(Feature):
                 await self.flow.queue_changed(waiting.topic)
         if session.id in state.listeners:
             state.unlisten(session.id)
+            self.languages.seats_changed()
             for pair in await self.store.withdraw(session.id):
                 state.pairs.pop(pair.room, None)
                 await self.flow.tell(pair.seeker_node, listener_left(pair))

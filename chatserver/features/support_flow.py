@@ -34,6 +34,7 @@ from chatserver.envelopes import (
     PairSeeker,
     QueueChanged,
 )
+from chatserver.features.support_language import need_of, record_queue
 from chatserver.features.support_state import (
     ACCEPT_GONE_TEXT,
     ENDED_TEXT,
@@ -50,6 +51,7 @@ from protocol import ErrorCode
 from protocol.messages import (
     ChatEnded,
     Error,
+    LanguageInfo,
     Member,
     Notice,
     Paired,
@@ -107,6 +109,7 @@ class SupportFlow:
     async def paired(self, pair: Pair, listener_ref: str | None = None) -> None:
         log.info("paired", topic=pair.topic, waited=round(pair.waited, 1))
         self.ctx.metrics.queue_wait.observe(pair.waited)
+        self.ctx.metrics.pairs.labels("true" if pair.shared else "false").inc()
         await self.tell(pair.seeker_node, PairSeeker(pair, listener_ref))
         await self.ctx.control.announce(QUEUES_CHANNEL, QueueChanged(pair.topic, 1))
 
@@ -138,8 +141,9 @@ class SupportFlow:
         # the listener's node starts seating at once; both sides get the room's history
         # when seated, so whoever speaks first is heard
         await self.tell(pair.listener_node, PairListener(pair, message.ref))
+        peer = Member(pair.listener_name, "listener")
         session.send(
-            Paired(room=pair.room, topic=pair.topic, peer=Member(pair.listener_name, "listener"))
+            Paired(pair.room, pair.topic, peer, language=pair.language, shared=pair.shared)
         )
         await self.ctx.rooms.seat(session, pair.room, replay=True)
 
@@ -181,6 +185,9 @@ class SupportFlow:
                 peer=Member(pair.seeker_handle, "seeker"),
                 at_risk=pair.at_risk or None,
                 ref=message.ref,
+                language=pair.language,
+                shared=pair.shared,
+                need=need_of(pair.need),
             )
         )
         await self.ctx.rooms.seat(session, pair.room, replay=True)
@@ -214,7 +221,7 @@ class SupportFlow:
         waiting = Waiting(
             pair.seeker, pair.topic, self.node, session.handle, self._clock() - pair.waited,
             Tier.REQUEUED, avoid=avoided(session), language=pair.language, need=pair.need,
-            any_language=not pair.shared,  # a chat with "any listener": that line again
+            any_language=not pair.shared or pair.seeker in self.state.chose_any,
         )  # fmt: skip
         try:
             position = await self.store.enqueue(waiting)
@@ -222,7 +229,7 @@ class SupportFlow:
             return
         self.state.wait(waiting, position)
         session.send(Notice(code="requeued", text=REQUEUED_TEXT))
-        session.send(QueuePosition(topic=pair.topic, position=position, eta=None))
+        session.send(QueuePosition(pair.topic, position, None, language=pair.language))
         await self.queue_changed(pair.topic)
 
     # ------------------------------------------------------------------ queue views
@@ -260,6 +267,7 @@ class SupportFlow:
         self.state.status_due = True
         for queue in await self.store.queues([topic]):
             self.ctx.metrics.queue_length.labels(queue.topic).set(queue.waiting)
+            record_queue(self.ctx.metrics, queue, self.state.lines)
 
     async def _positions(self, topic: str) -> None:
         waiting = self.state.waiting
@@ -301,8 +309,16 @@ class SupportFlow:
                 longest_wait=int(now - q.oldest_since) if q.oldest_since else 0,
                 at_risk=q.at_risk,
                 reconnecting=q.away or None,
+                languages=tuple(
+                    LanguageInfo(x.language, x.waiting, waited(now, x.oldest_since), x.at_risk)
+                    for x in q.languages
+                ),
             )
             for q in queues
             if q.topic in topics
         )
         session.send(QueueStatus(queues=infos))
+
+
+def waited(now: float, since: float | None) -> int:
+    return int(now - since) if since else 0

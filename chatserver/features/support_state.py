@@ -93,6 +93,10 @@ class SupportState:
     #: private rooms held by local sessions: room -> Pair
     pairs: dict[str, Pair] = field(default_factory=dict)
     status_due: bool = False
+    #: topic -> the language labels of its queue last exported (so an emptied one is zeroed)
+    lines: dict[str, set[str]] = field(default_factory=dict)
+    #: local seekers who chose "any listener" for their current request (kept on requeue)
+    chose_any: set[str] = field(default_factory=set)
 
     def is_busy(self, session: Session) -> bool:
         return session.id in self.waiting or session.id in self.listeners
@@ -125,6 +129,7 @@ class SupportState:
         """The session moved to another node: drop local bookkeeping, keep the store."""
         self.unwait(session_id)
         self.unlisten(session_id)
+        self.chose_any.discard(session_id)
         for room in [r for r, p in self.pairs.items() if session_id in (p.seeker, p.listener)]:
             del self.pairs[room]
 

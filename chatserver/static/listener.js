@@ -31,6 +31,9 @@
   const topicVars = (id) => ({ Topic: topicName(id), topic: known("topic.in." + id) ? t("topic.in." + id) : words(id).toLowerCase() });
   const risk = (code) => (known("risk." + code) ? t("risk." + code) : code.replace(/_/g, " "));
   const clock = (ts) => new Date(ts).toLocaleTimeString(tag, { hour: "2-digit", minute: "2-digit" });
+  // a language's name in the console's language ("es" -> "Spanish", "Spanisch")
+  const langNames = (() => { try { return new Intl.DisplayNames([tag, "en"], { type: "language" }); } catch { return null; } })();
+  const langName = (code) => { try { return (langNames && langNames.of(code)) || code; } catch { return code; } };
   const minutes = (s) => (s < 60 ? t("wait.s", { s }) : t("wait.min", { m: Math.floor(s / 60), s: s % 60 }));
 
   function h(name, attrs, ...kids) {
@@ -50,7 +53,7 @@
     ws: null, token: null, listenerToken: null, lastSeq: {}, refs: 0, me: null,
     handle: "", topics: [], allTopics: [], listen: null, listening: null, chats: new Map(), paired: new Map(),
     pingTimer: 0, pongTimer: 0, retry: 0, resuming: false, welcome: null, signedOut: false,
-    acts: new Map(), reportRefs: new Set(), report: null, unanswered: new Map(),
+    acts: new Map(), reportRefs: new Set(), report: null, unanswered: new Map(), languages: [],
   };
 
   // the header's connection line; `error` marks a refusal the listener should read
@@ -104,7 +107,7 @@
       send({ type: "auth", token: S.listenerToken });
     },
     authed(f) {
-      S.me = f; S.topics = f.topics || [];
+      S.me = f; S.topics = f.topics || []; S.languages = f.languages || [];
       $("who").textContent = t(f.role === "moderator" ? "who.moderator" : "who.listener", { name: f.display_name });
       $("token").value = "";
       $("signin").hidden = true;
@@ -191,6 +194,7 @@
       if (c) endPane(c, f.text, true);
     },
     consent(f) { const c = S.chats.get(f.room); if (c) system(c, t("consent", { handle: f.handle })); },
+    reactions(f) { showReactions(f); },
     notice(f) {
       const c = f.room && S.chats.get(f.room);
       if (c) system(c, f.text, "", true); else status(f.text, false, true);
@@ -244,6 +248,10 @@
       h("input", { type: "checkbox", id: "topic-" + id, value: id, checked: true }),
       h("label", { for: "topic-" + id, text: topicName(id) }))));
     $("group-topic").replaceChildren(...S.allTopics.map((id) => h("option", { value: id, text: topicName(id) })));
+    // the languages of the sign-in code, all offered unless unticked (names from the browser)
+    $("languages").replaceChildren(h("legend", { text: t("setup.languages") }), ...S.languages.map((code) => h("div", { class: "check" },
+      h("input", { type: "checkbox", id: "lang-" + code, value: code, checked: true }),
+      h("label", { for: "lang-" + code, lang: code, "data-src": "intl", text: langName(code) }))));
   }
   // "Listening on Grief. 1 of 2 chats": the count is the console's own open one-to-one chats,
   // so it changes as chats open and end (the server sends `listening` only on `listen`).
@@ -255,14 +263,33 @@
       t(f.auto ? "listening.auto" : "listening.manual", { topics: f.topics.map(topicName).join(", "), active, n: f.capacity });
   }
   function renderQueues(queues) {
-    $("queue-rows").replaceChildren(...queues.map((q) => h("tr", { class: q.at_risk ? "risk" : "" },
+    $("queue-rows").replaceChildren(...queues.flatMap((q) => [h("tr", { class: q.at_risk ? "risk" : "" },
       h("th", { scope: "row", text: topicName(q.topic) }),
       h("td", { text: q.reconnecting ? t("queues.waiting.reconnecting", { n: q.waiting, r: q.reconnecting }) : String(q.waiting) }),
       h("td", { text: q.waiting ? minutes(q.longest_wait) : "\u2014" }),
       h("td", {}, q.at_risk ? h("span", { class: "risk-mark", text: t("queues.at.risk", { n: q.at_risk }) }) : "0"),
-      h("td", { class: "act" }, h("button", { type: "button", class: "secondary small", disabled: !q.waiting, "aria-label": t("queues.accept.in", topicVars(q.topic)), text: t("queues.accept"), on: { click: () => send({ type: "accept", topic: q.topic }) } })))));
+      h("td", { class: "act" }, h("button", { type: "button", class: "secondary small", disabled: !q.waiting, "aria-label": t("queues.accept.in", topicVars(q.topic)), text: t("queues.accept"), on: { click: () => send({ type: "accept", topic: q.topic }) } }))),
+    // who waits in which language, under the topic's row
+    ...(q.languages || []).map((l) => h("tr", { class: "lang" + (l.at_risk ? " risk" : "") },
+      h("th", { scope: "row" }, h("span", { "data-src": "intl", lang: l.language, text: langName(l.language) })),
+      h("td", { text: String(l.waiting) }),
+      h("td", { text: l.waiting ? minutes(l.longest_wait) : "\u2014" }),
+      h("td", {}, l.at_risk ? h("span", { class: "risk-mark", text: t("queues.at.risk", { n: l.at_risk }) }) : "0"),
+      h("td", {})))]));
+  }
+  // The local demo (no secret set, loopback): this machine may sign in without a code.
+  async function offerLocal() {
+    let token = null;
+    try {
+      const res = await fetch("/listener/local-token", { credentials: "omit" });
+      if (res.ok) token = (await res.json()).token;
+    } catch { return; }
+    if (!token) return;
+    $("local").hidden = false;
+    $("local-signin").addEventListener("click", () => { $("token").value = token; $("signin-form").requestSubmit(); });
   }
   function wire() {
+    offerLocal();
     $("signin-form").addEventListener("submit", (e) => {
       e.preventDefault();
       S.listenerToken = $("token").value.trim();
@@ -274,7 +301,9 @@
     $("listen-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const topics = [...$("topics").querySelectorAll("input:checked")].map((i) => i.value);
+      const languages = [...$("languages").querySelectorAll("input:checked")].map((i) => i.value);
       S.listen = { type: "listen", capacity: Math.max(0, Number($("capacity").value) || 0), topics, auto: $("auto").checked };
+      if (languages.length) S.listen.languages = languages;
       send(S.listen);
     });
     $("group-form").addEventListener("submit", (e) => { e.preventDefault(); send({ type: "join", room: $("group-topic").value }); });
@@ -296,7 +325,7 @@
     const topic = isPrivate ? p.topic : f.room.replace(/-\d+$/, "");
     const title = isPrivate ? t("chat.title.private", { handle: p.peer.handle, ...topicVars(topic) }) : t("chat.title.group", topicVars(topic));
     const id = "chat-" + f.room.replace(/[^a-zA-Z0-9-]/g, "");
-    const c = { room: f.room, title, topic, private: isPrivate, ended: false, handle: f.handle, typers: new Map(), refs: new Set(), peer: p ? p.peer.handle : null,
+    const c = { room: f.room, title, topic, private: isPrivate, ended: false, handle: f.handle, typers: new Map(), refs: new Set(), peer: p ? p.peer.handle : null, rx: new Map(), rxViews: new Map(),
       members: new Map((f.members || []).filter((m) => m.handle !== f.handle).map((m) => [m.handle, m.role])) };
     c.log = h("ol", { class: "log" });
     const logBox = h("div", { class: "logbox", role: "log", "aria-label": t("chat.log", { chat: title }), tabindex: "0" }, c.log);
@@ -316,8 +345,19 @@
     $("chats").append(c.el);
     syncEmpty();
     system(c, isPrivate ? t("chat.start.private", { handle: p.peer.handle, ...topicVars(topic) }) : t("chat.start.group", { handle: f.handle }));
+    for (const line of aboutChat(p, f)) system(c, line, "about");
     announce(t(p && p.at_risk ? "announce.new.risk" : "announce.new", { chat: title }));
     if (p && p.at_risk) c.el.classList.add("escalated");
+  }
+  /* What the seeker asked for, shown when the chat opens: their language (and whether they
+   * chose any listener), and their need when they said one; a group room's language. */
+  function aboutChat(p, f) {
+    if (!p) return f.language ? [t("room.language", { language: langName(f.language) })] : [];
+    const out = [];
+    if (p.language) out.push(t(p.shared === false ? "chat.language.any" : "chat.language", { language: langName(p.language) }));
+    if (p.need === "listen") out.push(t("chat.need.listen"));
+    if (p.need === "ideas") out.push(t("chat.need.ideas"));
+    return out;
   }
   /* Buttons under each chat: leave / end room for a group, hand over / report / end chat for
    * a one-to-one chat. */
@@ -434,11 +474,56 @@
       m.role !== "seeker" && !mine ? h("span", { class: "badge", text: t("role." + m.role) }) : null,
       h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }));
     const text = h("p", { class: "text", "data-src": "person", text: m.text });
+    const rx = m.id ? reactionsFor(c, m, mine) : null; // behind a content warning, with the words
     const content = m.cw
-      ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text)
-      : text;
+      ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text, rx)
+      : [text, rx];
     c.log.append(h("li", { class: "msg" + (mine ? " mine" : ""), "data-id": m.id, "data-seq": String(m.seq) }, meta, content));
     logScroll(c);
+  }
+  // ---- supportive reactions: a toolbar under other people's messages (one Tab stop, arrow
+  // keys between the four toggle buttons), and what others gave under your own ----
+  const REACTIONS = { hear_you: "rx.hear_you", strength: "rx.strength", same_here: "rx.same_here", thanks_for_sharing: "rx.thanks_for_sharing" };
+  function reactionsFor(c, m, mine) {
+    const el = mine ? h("p", { class: "heard", hidden: true }) : h("div", { class: "reactions", role: "toolbar", "aria-label": t("rx.bar", { handle: m.handle }), on: { keydown: toolbarKey } });
+    const update = () => {
+      const got = c.rx.get(m.id) || { counts: {}, mine: [] };
+      if (mine) {
+        const given = Object.keys(REACTIONS).filter((r) => got.counts[r]);
+        el.hidden = !given.length;
+        el.replaceChildren(h("span", { text: t("rx.yours") }), ...given.map((r) => h("span", { class: "rx" }, h("span", { text: t(REACTIONS[r]) }), " ", h("span", { class: "n", text: String(got.counts[r]) }))));
+        return;
+      }
+      const focused = el.contains(document.activeElement) ? [...el.children].indexOf(document.activeElement) : -1;
+      el.replaceChildren(...Object.keys(REACTIONS).map((r, i) => {
+        const n = got.counts[r] || 0, pressed = (got.mine || []).includes(r);
+        return h("button", { type: "button", class: "rx", "aria-pressed": String(pressed), tabindex: i === Math.max(0, focused) ? "0" : "-1",
+          "aria-label": n ? t("rx.label", { reaction: t(REACTIONS[r]), n }) : null,
+          on: { click: () => { const ref = send({ type: "react", room: c.room, id: m.id, reaction: r, undo: pressed || undefined }); if (ref) c.refs.add(ref); } } },
+        h("span", { text: t(REACTIONS[r]) }), n ? h("span", { class: "n", "aria-hidden": "true", text: String(n) }) : null);
+      }));
+      if (focused >= 0) el.children[focused].focus();
+    };
+    c.rxViews.set(m.id, update);
+    update();
+    return el;
+  }
+  function toolbarKey(e) {
+    const items = [...e.currentTarget.querySelectorAll("button")];
+    const i = items.indexOf(e.target), n = items.length;
+    const j = { ArrowRight: (i + 1) % n, ArrowLeft: (i + n - 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (i < 0 || j == null) return;
+    e.preventDefault();
+    items.forEach((b, k) => b.setAttribute("tabindex", k === j ? "0" : "-1"));
+    items[j].focus();
+  }
+  function showReactions(f) {
+    const c = S.chats.get(f.room);
+    if (!c) return;
+    const before = c.rx.get(f.id);
+    c.rx.set(f.id, { counts: f.counts || {}, mine: f.mine || (before ? before.mine : []) });
+    const update = c.rxViews.get(f.id);
+    if (update) update();
   }
   function renderTyping(c) {
     const names = [...c.typers.keys()];

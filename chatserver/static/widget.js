@@ -47,6 +47,12 @@
   const topicIn = (id) => (known("topic.in." + id) ? t("topic.in." + id) : words(id).toLowerCase());
   const topicVars = (id) => ({ Topic: topicName(id), topic: topicIn(id) });
   const clock = (ts) => new Date(ts).toLocaleTimeString(tag, { hour: "2-digit", minute: "2-digit" });
+  // a language's name in the widget's language ("es" -> "Spanish", "español"), and a list
+  const intl = (make) => { try { return make(); } catch { return null; } };
+  const langNames = intl(() => new Intl.DisplayNames([tag, "en"], { type: "language" }));
+  const langName = (code) => (langNames && intl(() => langNames.of(code))) || code;
+  const listing = intl(() => new Intl.ListFormat([tag, "en"], { type: "conjunction" }));
+  const langList = (codes) => (listing ? listing.format(codes.map(langName)) : codes.map(langName).join(", "));
 
   // ---- tiny DOM helper: attributes and text only, never HTML ----
   function h(name, attrs, ...kids) {
@@ -83,7 +89,8 @@
     refs: 0, pending: new Map(), pingTimer: 0, pongTimer: 0, retry: 0, retryTimer: 0,
     typingSent: 0, typingTimer: 0, typers: new Map(), escAt: 0, open: false, welcomed: false,
     resuming: false, unread: 0, wantResume: !!saved, peer: null, muted: new Set(), acts: new Map(),
-    members: new Set(), aloneTold: false, below: 0,
+    members: new Set(), aloneTold: false, below: 0, need: null, roomLang: null, toGroup: false,
+    rx: new Map(), rxViews: new Map(), rxSaid: 0, mineIds: new Set(),
   };
 
   // ---- shadow DOM (built once the words are here) ----
@@ -148,9 +155,21 @@
       h("p", { class: "muted", text: t("topics.intro") }), list);
   }
 
+  // What the seeker would like from a listener: optional, one tap, a second tap undoes it.
+  function needChips() {
+    const chips = [["listen", t("need.listen")], ["ideas", t("need.ideas")]].map(([need, text]) =>
+      h("button", { type: "button", class: "chip", "data-need": need, "aria-pressed": String(S.need === need), text, on: { click: () => {
+        S.need = S.need === need ? null : need;
+        for (const c of chips) c.setAttribute("aria-pressed", String(c.dataset.need === S.need));
+      } } }));
+    return h("div", { class: "need", role: "group", "aria-labelledby": "cs-need" },
+      h("p", { id: "cs-need", class: "muted small", text: t("need.ask") }), h("div", { class: "row" }, chips));
+  }
+
   function viewChoice() {
     show(h("h3", { text: topicName(S.topic) }),
       h("p", { class: "muted", text: t("choice.how") }),
+      needChips(),
       h("button", { type: "button", class: "choice", on: { click: requestSupport } },
         h("strong", { text: t("choice.one") }), h("span", { text: t("choice.one.more") })),
       h("button", { type: "button", class: "choice", on: { click: joinGroup } },
@@ -165,6 +184,7 @@
     etaInfo = h("span", {});
     show(h("h3", { text: t("wait.heading") }), note(text, true),
       h("p", { class: "queue", "aria-live": "polite" }, queueInfo, " ", etaInfo),
+      h("div", { class: "lang-slot" }),
       h("p", { class: "muted", text: t("wait.help") }),
       h("button", { type: "button", class: "secondary", text: t("wait.stop"), on: { click: () => send({ type: "cancel_support" }) } }));
   }
@@ -188,12 +208,14 @@
       : t("chat.group", topicVars(S.topic || S.room));
     S.members = new Set((members || []).map((m) => m.handle).filter((x) => x !== S.handle));
     S.aloneTold = false;
-    show(h("div", { class: "chat-head" }, h("h3", { text: heading }), leaveBtn),
+    const roomLang = !one && S.roomLang ? h("p", { class: "room-lang", text: t("chat.room.lang", { language: langName(S.roomLang) }) }) : null;
+    show(h("div", { class: "chat-head" }, h("h3", { text: heading }), leaveBtn), roomLang,
       h("p", { class: "muted small you", text: t("chat.you", { handle: S.handle }) }),
       crisisBox, h("div", { class: "logwrap" }, logBox, marker), typingLine, heldBox, composer);
     body.classList.add("chatting");
     if (members) system(one ? t("chat.connected") : ((count ? count - 1 : S.members.size) ? t("chat.others", { n: count ? count - 1 : S.members.size }) : t("chat.first")));
     if (S.carryNote) { system(S.carryNote, "back"); S.carryNote = null; }
+    if (members && !one && S.roomLang && S.roomLang !== lang) system(t("chat.room.fallback", { asked: langName(lang), language: langName(S.roomLang) }));
     input.focus();
   }
 
@@ -207,6 +229,7 @@
 
   function stopChat() {
     S.room = null; S.kind = null; S.peer = null; S.typers.clear(); S.members.clear();
+    S.rx.clear(); S.rxViews.clear(); S.mineIds.clear(); S.roomLang = null;
     log = input = logBox = null;
   }
 
@@ -241,8 +264,65 @@
       h("time", { datetime: new Date(m.ts).toISOString(), text: clock(m.ts) }),
       mine ? null : h("button", { type: "button", class: "more", "aria-label": t("menu.label", { handle: m.handle }), "aria-haspopup": "menu", "aria-expanded": "false", text: "\u22ef", on: { click: (e) => openMenu(e.currentTarget, m) } }));
     const text = h("p", { class: "text", "data-src": "person", text: m.text });
-    const content = m.cw ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text) : text;
+    // reactions sit with the words: behind a content warning, they wait until it is opened
+    const rx = m.id ? reactionsFor(m, mine) : null;
+    const content = m.cw ? h("details", { class: "cw" }, h("summary", { text: t("cw.summary", { category: known("cw." + m.cw) ? t("cw." + m.cw) : words(m.cw).toLowerCase() }) }), text, rx) : [text, rx];
     append(h("li", { class: "msg" + (mine ? " mine" : "") + (m.role === "listener" ? " listener" : ""), "data-seq": String(m.seq) }, meta, content), mine);
+  }
+
+  // ---- supportive reactions: a toolbar under other people's messages (one Tab stop, arrow
+  // keys between its four toggle buttons), and under your own what others gave ----
+  const REACTIONS = { hear_you: "rx.hear_you", strength: "rx.strength", same_here: "rx.same_here", thanks_for_sharing: "rx.thanks_for_sharing" };
+  function reactionsFor(m, mine) {
+    if (mine) S.mineIds.add(m.id);
+    const el = mine ? h("p", { class: "heard", hidden: true }) : h("div", { class: "reactions", role: "toolbar", "aria-label": t("rx.bar", { handle: m.handle }), on: { keydown: toolbarKey } });
+    const room = S.room;
+    const update = () => {
+      const got = S.rx.get(m.id) || { counts: {}, mine: [] };
+      if (mine) {
+        const given = Object.keys(REACTIONS).filter((r) => got.counts[r]);
+        el.hidden = !given.length;
+        el.replaceChildren(h("span", { text: t("rx.yours") }), ...given.map((r) => h("span", { class: "rx" }, h("span", { text: t(REACTIONS[r]) }), " ", h("span", { class: "n", text: String(got.counts[r]) }))));
+        return;
+      }
+      const focused = el.contains(root.activeElement) ? [...el.children].indexOf(root.activeElement) : -1;
+      el.replaceChildren(...Object.keys(REACTIONS).map((r, i) => {
+        const n = got.counts[r] || 0, pressed = (got.mine || []).includes(r);
+        return h("button", { type: "button", class: "rx", "aria-pressed": String(pressed), tabindex: i === Math.max(0, focused) ? "0" : "-1",
+          "aria-label": n ? t("rx.label", { reaction: t(REACTIONS[r]), n }) : null, on: { click: () => react(room, m.id, r, pressed) } },
+        h("span", { text: t(REACTIONS[r]) }), n ? h("span", { class: "n", "aria-hidden": "true", text: String(n) }) : null);
+      }));
+      if (focused >= 0) el.children[focused].focus();
+    };
+    S.rxViews.set(m.id, update);
+    update();
+    return el;
+  }
+  function toolbarKey(e) {
+    const items = [...e.currentTarget.querySelectorAll("button")];
+    const i = items.indexOf(e.target), n = items.length;
+    const j = { ArrowRight: (i + 1) % n, ArrowLeft: (i + n - 1) % n, Home: 0, End: n - 1 }[e.key];
+    if (i < 0 || j == null) return;
+    e.preventDefault();
+    items.forEach((b, k) => b.setAttribute("tabindex", k === j ? "0" : "-1"));
+    items[j].focus();
+  }
+  function react(room, id, reaction, undo) {
+    if (room !== S.room) return;
+    const ref = send({ type: "react", room, id, reaction, undo: undo || undefined });
+    if (ref) S.acts.set(ref, { react: true });
+  }
+  function showReactions(f) {
+    const before = S.rx.get(f.id);
+    S.rx.set(f.id, { counts: f.counts || {}, mine: f.mine || (before ? before.mine : []) });
+    const update = S.rxViews.get(f.id);
+    if (update) update();
+    // the author hears it too, now and then: a new reaction to one of their messages
+    const more = Object.keys(f.counts || {}).find((r) => f.counts[r] > ((before && before.counts[r]) || 0));
+    if (S.mineIds.has(f.id) && more && Date.now() - S.rxSaid > 5000) {
+      S.rxSaid = Date.now();
+      say(t("rx.announce", { reaction: t(REACTIONS[more]) }));
+    }
   }
 
   function renderTyping() {
@@ -406,14 +486,49 @@
   }
 
   // ---- actions ----
+  // the seeker's language is the one the widget is shown in; the need only when chosen
   function requestSupport() {
     S.kind = "private";
     viewWaiting();
-    send({ type: "request_support", topic: S.topic });
+    send({ type: "request_support", topic: S.topic, language: lang, need: S.need || undefined });
   }
   function joinGroup() {
     show(h("p", { class: "muted", text: t("joining") }));
-    send({ type: "join", room: S.topic });
+    send({ type: "join", room: S.topic, language: lang });
+  }
+  // Nobody who speaks the seeker's language (or nobody at all) is on duty: said plainly,
+  // with the choice to wait, to talk with any listener now, or to join the group.
+  function renderLanguageChoice(f) {
+    if (!queueInfo || !queueInfo.isConnected) viewWaiting();
+    const slot = body.querySelector(".lang-slot");
+    const nobody = !(f.available || []).length;
+    const vars = { language: langName(f.language), languages: langList(f.available || []), ...topicVars(f.topic) };
+    const title = nobody ? t("lang.nobody") : t("lang.none", vars);
+    const go = nobody
+      ? h("button", { type: "button", class: "primary", text: t("lang.group", vars), on: { click: () => toGroup(f.topic) } })
+      : h("button", { type: "button", class: "primary", text: t("lang.any"), on: { click: () => choose("any", vars) } });
+    const card = h("div", { class: "lang-card", role: "group", "aria-labelledby": "cs-lang-title" },
+      h("p", { id: "cs-lang-title", class: "lang-title", text: title }),
+      h("p", { text: nobody ? t("lang.nobody.more", vars) : t("lang.others", vars) }),
+      h("div", { class: "row" }, go,
+        h("button", { type: "button", class: "secondary", text: t("lang.wait"), on: { click: () => choose("wait", vars, nobody) } })));
+    slot.replaceChildren(card);
+    if (S.open) go.focus();
+    say(title);
+  }
+  function choose(choice, vars, nobody) {
+    if (send({ type: "support_choice", choice }) == null) return;
+    const text = choice === "any" ? t("lang.any.done") : nobody ? t("lang.nobody.wait") : t("lang.wait.done", vars);
+    const slot = body.querySelector(".lang-slot");
+    if (!slot) return;
+    const said = h("p", { class: "note", tabindex: "-1", text });
+    slot.replaceChildren(said);
+    said.focus(); // the button pressed is gone: keep the keyboard's place here
+  }
+  function toGroup(topic) {
+    S.toGroup = true; S.topic = topic;
+    send({ type: "cancel_support" });
+    joinGroup();
   }
   function leaveChat() {
     if (!S.room) return;
@@ -507,7 +622,7 @@
       if (!S.room && rooms.length) {
         S.room = rooms[0];
         S.kind = S.room.startsWith("p-") ? "private" : "group";
-        if (S.kind === "group") S.topic = S.room.replace(/-\d+$/, "");
+        if (S.kind === "group") S.topic = topicOf(S.room);
         viewChat(null);
       }
       setStatus("");
@@ -515,7 +630,7 @@
       system(missed ? t("back.missed", { n: missed }) : t("back.none"), "back");
     },
     joined(f) {
-      S.room = f.room; S.handle = f.handle;
+      S.room = f.room; S.handle = f.handle; S.roomLang = f.language || null; S.toGroup = false;
       S.kind = f.room === S.pairedRoom || f.room.startsWith("p-") ? "private" : "group";
       // a one-to-one room's history follows `joined` (what was said before this side was
       // seated): start below it there; a group room starts after `joined.seq`
@@ -561,10 +676,13 @@
       etaInfo.textContent = f.eta ? t("wait.eta", { n: Math.max(1, Math.round(f.eta / 60)) }) : "";
     },
     queue_left(f) {
+      if (S.toGroup) return; // on the way to the group room: `joined` follows
       S.kind = null;
       viewTopics(f.reason === "cancelled" ? t("queue.cancelled") : t("queue.closed"));
     },
     paired(f) { S.kind = "private"; S.peer = f.peer; S.topic = f.topic; S.pairedRoom = f.room; },
+    language_unavailable(f) { if (S.kind === "private" && !S.room) renderLanguageChoice(f); },
+    reactions(f) { S.acts.delete(f.ref); showReactions(f); },
     chat_ended(f) {
       forgetRoom(f.room);
       if (f.room !== S.room) return;
@@ -604,6 +722,7 @@
       const pending = S.pending.get(f.ref);
       S.pending.delete(f.ref);
       S.acts.delete(f.ref);
+      S.toGroup = false;
       if (f.code === "unavailable" && pending && pending.cid && (pending.tries || 0) < 10) {
         // the relay hiccuped: send it again by itself, as the same message (same cid)
         pending.tries = (pending.tries || 0) + 1;
@@ -628,6 +747,9 @@
     system(t("chat.alone"));
   }
 
+  // a group room's topic: "grief@es-2" -> "grief"
+  function topicOf(room) { return room.replace(/-\d+$/, "").replace(/@[a-z]+$/, ""); }
+
   function adopt(welcome) {
     S.token = welcome.resume_token; S.handle = welcome.handle;
     store.save();
@@ -635,7 +757,7 @@
 
   function resumeFailed() {
     S.resuming = false; S.wantResume = false;
-    const was = S.room, kind = S.kind, topic = S.topic || (was ? was.replace(/-\d+$/, "") : "");
+    const was = S.room, kind = S.kind, topic = S.topic || (was ? topicOf(was) : "");
     S.lastSeq = {};
     S.pending.clear(); // those belonged to the old session: never sent again later
     if (S.pendingWelcome) adopt(S.pendingWelcome);
@@ -644,12 +766,12 @@
     stopChat();
     if (kind === "group" && topic) {
       S.carryNote = t("fresh") + " " + t("fresh.group");
-      send({ type: "join", room: topic });
+      send({ type: "join", room: topic, language: lang });
     } else if (kind === "private" && topic) {
       S.kind = "private";
       viewWaiting();
       body.querySelector(".queue").before(note(t("fresh") + " " + t("fresh.queue")));
-      send({ type: "request_support", topic });
+      send({ type: "request_support", topic, language: lang, need: S.need || undefined });
     } else {
       store.save();
       if (S.open) viewTopics(was ? t("fresh") : undefined);

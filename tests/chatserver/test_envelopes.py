@@ -16,7 +16,9 @@ from chatserver.envelopes import (
     PairListener,
     PairSeeker,
     QueueChanged,
+    ReactionsChanged,
     RemoveMember,
+    ReplayReactions,
     RoomEnded,
     SignedIn,
     Suspend,
@@ -24,7 +26,9 @@ from chatserver.envelopes import (
     encode_control,
     marker_bytes,
     pack,
+    pack_signal,
     sender_of,
+    signal_of,
     unpack,
     unpack_raw,
 )
@@ -38,7 +42,7 @@ pairs = st.builds(
     Pair,
     room=ids, topic=ids, seeker=ids, seeker_node=ids, seeker_handle=ids, listener=ids,
     listener_node=ids, listener_name=ids, at_risk=st.booleans(), waited=times,
-    language=st.sampled_from(["en", "es", "pt"]), need=st.sampled_from([None, "listen", "ideas"]),
+    language=st.sampled_from(["en", "es", "fil"]), need=st.sampled_from([None, "listen", "ideas"]),
     shared=st.booleans(),
 )  # fmt: skip
 controls: st.SearchStrategy[Control] = st.one_of(
@@ -52,6 +56,8 @@ controls: st.SearchStrategy[Control] = st.one_of(
     st.builds(SignedIn, ids, ids, times),
     st.builds(QueueChanged, ids, st.integers(min_value=0, max_value=1000)),
     st.builds(RoomEnded, ids),
+    st.builds(ReactionsChanged, ids, ids),
+    st.builds(ReplayReactions, ids),
 )
 
 
@@ -104,3 +110,10 @@ def test_member_record_round_trips_and_tolerates_garbage() -> None:
     record = MemberRecord("listener", "node-1", "abc")
     assert MemberRecord.decode(record.encode()) == record
     assert MemberRecord.decode(b"\xc1 not msgpack") == MemberRecord("seeker", "")
+
+
+def test_room_signals_are_for_features_never_for_clients() -> None:
+    frame, sender = unpack(pack_signal("reactions", "m-5"), 0)
+    assert signal_of(frame) == ("reactions", "m-5") and sender is None
+    message, _ = unpack(pack(Message("grief", "m1", 0, "Calm Heron", "seeker", "hi", 1)), 3)
+    assert signal_of(message) is None

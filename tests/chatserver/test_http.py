@@ -49,8 +49,8 @@ async def test_local_demo_hands_a_listener_token_to_this_machine() -> None:
 async def test_no_local_sign_in_when_a_secret_is_set() -> None:
     async with running(host="127.0.0.1", listener_secret="s3cret") as server:
         assert not server.settings.local_demo
-        status, _ = await fetch(f"http://127.0.0.1:{server.port}/listener/local-token")
-    assert status == 404
+        status, body = await fetch(f"http://127.0.0.1:{server.port}/listener/local-token")
+    assert (status, body) == (204, b"")  # nothing to offer, and nothing for a page to log
 
 
 async def test_metrics_on_their_own_address() -> None:
@@ -64,3 +64,23 @@ async def test_metrics_on_their_own_address() -> None:
         assert status == 200
         status, _ = await fetch(f"http://127.0.0.1:{port}/demo")
         assert status == 404
+
+
+async def test_the_word_catalogues_are_served_to_any_origin() -> None:
+    async with running() as server:
+        base = f"http://127.0.0.1:{server.port}"
+
+        def headers_and_body(url: str) -> tuple[dict[str, str], bytes]:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return dict(response.headers), response.read()
+
+        headers, body = await asyncio.to_thread(headers_and_body, base + "/i18n/widget.es.json")
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        words = json.loads(body)
+        assert words["launcher"] == "Hablar con alguien"
+        status, body = await fetch(base + "/i18n/console.de.json")
+        assert status == 200 and json.loads(body)["page.title"]
+        for missing in ("/i18n/widget.xx.json", "/i18n/other.en.json", "/i18n/../http.py"):
+            status, _ = await fetch(base + missing)
+            assert status == 404, missing

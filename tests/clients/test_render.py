@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clients.render import COMMANDS, Command, Screen, help_lines, parse
+from protocol.belonging import Reactions
 from protocol.messages import (
     ChatEnded,
     Crisis,
@@ -102,3 +103,12 @@ def test_presence_batch_names_who_came_and_counts_the_rest() -> None:
     assert screen.render(named) == ["  · Kind Otter and 36 more joined; 4 people left #general"]
     both = PresenceBatch("r", (Member("A", "seeker"),), (Member("B", "seeker"),), 1, 1)
     assert screen.render(both) == ["  · A joined; B left #r"]
+
+
+def test_the_writer_sees_they_were_heard_when_reactions_grow() -> None:
+    screen = Screen(me="Calm Heron")
+    screen.render(msg("Calm Heron", "a hard day"))
+    heard = screen.render(Reactions(room="grief", id="m1", counts={"hear_you": 2}))
+    assert heard == ["  · You were heard in #grief: I hear you (2)"]
+    assert screen.render(Reactions(room="grief", id="m1", counts={"hear_you": 1})) == []
+    assert screen.render(Reactions(room="grief", id="m9", counts={"strength": 1})) == []

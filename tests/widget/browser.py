@@ -25,7 +25,6 @@ from playwright.async_api import (
     ConsoleMessage,
     Locator,
     Page,
-    Route,
     expect,
 )
 from playwright.async_api import Error as PlaywrightError
@@ -59,16 +58,24 @@ expect.set_options(timeout=WAIT_MS)
 
 
 def listener_token(
-    lid: str, name: str, topics: list[str], secret: str = SECRET, role: str = "listener"
+    lid: str,
+    name: str,
+    topics: list[str],
+    secret: str = SECRET,
+    role: str = "listener",
+    languages: list[str] | None = None,
 ) -> str:
     """A token in the format of SPEC.md (``v1.<claims>.<hmac>``), signed with ``secret``;
-    ``role`` is ``listener`` or ``moderator``."""
+    ``role`` is ``listener`` or ``moderator``; ``languages`` the claim ``langs`` (absent:
+    the server's default language)."""
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     exp = int(time.time()) + 3600
-    claims = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": role}
+    claims: dict[str, Any] = {"lid": lid, "name": name, "topics": topics, "exp": exp, "role": role}
+    if languages:
+        claims["langs"] = languages
     body = "v1." + b64(json.dumps(claims).encode())
     return body + "." + b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
 
@@ -117,34 +124,6 @@ SHOWN_ERRORS = """
 }
 """
 CATALOGUES = ROOT / "chatserver" / "static" / "i18n"
-#: Catalogues the server did not serve itself and the bridge below served from the tree.
-BRIDGED: set[str] = set()
-
-
-async def catalogue_bridge(route: Route) -> None:
-    """``/i18n/<page>.<lang>.json``, the UIs' word catalogues: from the server when it serves
-    them; until its route exists (a change to chatserver/http.py, listed for the core
-    helper), from chatserver/static/i18n, and noted in ``BRIDGED``.
-    ``test_i18n.py::test_the_server_serves_the_catalogues`` says when the bridge can go."""
-    try:
-        response = await route.fetch()
-    except PlaywrightError:
-        await route.abort()
-        return
-    if response.status == 200:
-        await route.fulfill(response=response)
-        return
-    name = route.request.url.rsplit("/", 1)[-1].split("?", 1)[0]
-    file = CATALOGUES / name
-    if not file.is_file():
-        await route.fulfill(response=response)
-        return
-    BRIDGED.add(name)
-    await route.fulfill(
-        status=200,
-        body=file.read_bytes(),
-        headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"},
-    )
 
 
 #: Every Tab opened during the current test: the autouse fixture in conftest.py checks them
@@ -244,7 +223,6 @@ async def tab(
         "__csServerError", lambda code, message: holder[0]._server_error(code, message)
     )
     await context.add_init_script(ERROR_FRAME_PROBE)
-    await context.route("**/i18n/*.json", catalogue_bridge)
     page = await context.new_page()
     t = Tab(context, page)
     holder.append(t)

@@ -93,7 +93,7 @@ async def test_crisis_card_on_a_phone_keeps_the_conversation_in_view(
 
         reply = "Can you put the pills in another room, and stay with me here for a bit?"
         await chat.get_by_label(f"Message to {handle}").fill(reply)
-        await chat.get_by_role("button", name="Send").click()
+        await chat.get_by_role("button", name="Send", exact=True).click()
         newest = s.log.locator(".msg").last
         await expect(newest.locator(".text")).to_have_text(reply)
         logbox = st.page.locator("#chatserver-widget .logbox")
@@ -120,13 +120,13 @@ async def test_crisis_card_on_a_phone_keeps_the_conversation_in_view(
         # Scrolled up to read: a new message below shows a marker, which brings it into view.
         for i in range(6):
             await chat.get_by_label(f"Message to {handle}").fill(f"line {i}: I'm right here.")
-            await chat.get_by_role("button", name="Send").click()
+            await chat.get_by_role("button", name="Send", exact=True).click()
         await expect(s.message("line 5")).to_be_visible()
         await logbox.evaluate("(box) => { box.scrollTop = 0; }")
         marker = st.page.locator("#chatserver-widget .marker")
         await expect(marker).to_be_hidden()
         await chat.get_by_label(f"Message to {handle}").fill("Are you still with me?")
-        await chat.get_by_role("button", name="Send").click()
+        await chat.get_by_role("button", name="Send", exact=True).click()
         await expect(marker).to_be_visible()
         await expect(marker).to_have_text("1 new message below")
         assert not await in_view(st.page, s.message("Are you still with me?"), logbox)
@@ -224,7 +224,7 @@ async def test_a_chat_handed_over_arrives_with_what_was_said(
         chat = first.chat(handle)
         await expect(chat.locator(".msg .text", has_text="he left")).to_be_visible()
         await chat.get_by_label(f"Message to {handle}").fill("That sounds so hard.")
-        await chat.get_by_role("button", name="Send").click()
+        await chat.get_by_role("button", name="Send", exact=True).click()
         await expect(s.message("That sounds so hard.")).to_be_visible()
 
         second = Console(bt)

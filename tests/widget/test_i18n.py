@@ -110,12 +110,10 @@ async def say(page: Page, text: str) -> None:
 
 
 async def test_the_server_serves_the_catalogues(server: ServerProcess, browser: Browser) -> None:
-    """Until chatserver/http.py serves /i18n/<page>.<lang>.json (with CORS for the widget on
-    other sites), the browser tests bridge them (browser.catalogue_bridge)."""
+    """chatserver/http.py serves /i18n/<page>.<lang>.json, with CORS for the widget on
+    other sites."""
     async with tab(browser) as t:
         response = await t.context.request.get(server.http + "/i18n/widget.es.json")
-        if response.status == 404:
-            pytest.xfail("needs the /i18n/ route in chatserver/http.py (core); bridged meanwhile")
         assert response.status == 200
         assert response.headers.get("access-control-allow-origin") == "*"
         assert await response.json() == catalogue("widget", "es")
@@ -134,12 +132,11 @@ async def test_every_word_is_translated(server: ServerProcess, browser: Browser,
         await lt.page.goto(server.http + f"/listener?lang={lang}")
         await expect(lt.page.locator("#signin-title")).not_to_be_empty()
         await c.look()
-        await lt.page.locator("#token").fill(listener_token(f"l-{lang}", "Sam", [topic]))
+        token = listener_token(f"l-{lang}", "Sam", [topic], languages=[lang])
+        await lt.page.locator("#token").fill(token)
         await lt.page.locator("#signin-form button[type=submit]").click()
         await expect(lt.page.locator("#setup")).to_be_visible()
         await lt.page.locator("#auto").set_checked(False)
-        await lt.page.locator("#listen-btn").click()
-        await expect(lt.page.locator("#listening")).not_to_be_empty()
 
         # -- the seeker's widget, data-lang=xx on a browser in English
         page = await embed(st, server.http, lang)
@@ -154,11 +151,18 @@ async def test_every_word_is_translated(server: ServerProcess, browser: Browser,
             await st.shot("widget-topics-es")
         await w(page, f".topics li:nth-child({(1, 3)[topic == 'grief']}) button").click()
         await s.look()
+        await w(page, ".need button").first.click()  # "just listen"
         await w(page, ".body > button.choice").first.click()  # one-to-one
         await expect(w(page, ".queue span").first).to_have_text(
             catalogue("widget", lang)["wait.next"]
         )
+        await expect(w(page, ".lang-card")).to_be_visible()  # nobody is on duty yet
         await s.look()
+        await w(page, ".lang-card button.secondary").click()  # keep waiting
+        await expect(w(page, ".lang-slot .note")).to_be_visible()
+        await s.look()
+        await lt.page.locator("#listen-btn").click()  # now someone who speaks it is
+        await expect(lt.page.locator("#listening")).not_to_be_empty()
         await c.look()  # the queue, with its Accept button
         await lt.page.locator("#queue-rows button").first.click()
         await expect(w(page, "#cs-input")).to_be_visible()

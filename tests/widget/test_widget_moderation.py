@@ -198,7 +198,7 @@ async def test_block_and_report_in_a_one_to_one_chat(
         handle = await s.handle()
         chat = console.chat(handle)
         await chat.get_by_label(f"Message to {handle}").fill("Hello, I'm Noor.")
-        await chat.get_by_role("button", name="Send").click()
+        await chat.get_by_role("button", name="Send", exact=True).click()
         await expect(s.message("Hello, I'm Noor.")).to_be_visible()
 
         # The listener reports the participant from the chat (a native dialog).
