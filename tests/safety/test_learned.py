@@ -145,7 +145,6 @@ def test_shipped_filter_leaves_everyday_chat_alone(text: str) -> None:
 
 def test_training_is_deterministic_on_a_slice() -> None:
     """Two trainings of the same slice give the same bytes (the full run is the CLI's)."""
-    pytest.importorskip("sklearn", reason="training needs the [train] extra")
     from chatserver.safety.train import build_artifact, dumps
 
     examples = load_corpus()[::12]
