@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import urllib.error
 import urllib.request
 
 from chatserver.tokens import verify
 from tests.conftest import running
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers.procs import free_port, http_get
 
 
 async def fetch(url: str) -> tuple[int, bytes]:
-    return await asyncio.to_thread(get, url)
+    return await asyncio.to_thread(http_get, url)
 
 
 async def test_index_links_the_demo_and_the_console() -> None:

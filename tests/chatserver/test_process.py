@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import urllib.request
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -14,16 +13,9 @@ from websockets.exceptions import ConnectionClosed
 from clients.client import ChatClient
 from protocol.messages import Message
 from tests.helpers.procs import chatserver
+from tests.helpers.procs import http_get as get
 
 SECRET_TEXT = "my phone is 0612345678 and I live at 12 Rosemary Lane"
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 async def close_code_after(url: str, sig: int, server_signal: object) -> int | None:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from chatserver.startup import EXIT_BIND, EXIT_CONFIG, EXIT_REDIS, redacted_url
+from tests.helpers.procs import free_port
 
 
 def start(*args: str) -> subprocess.CompletedProcess[str]:
@@ -18,12 +19,6 @@ def start(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def assert_one_line(stderr: str, *needles: str) -> None:

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -128,3 +130,12 @@ def chatserver(*args: str, env: dict[str, str] | None = None) -> Iterator[Server
         yield server
     finally:
         server.kill()
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """(status, body) of a plain GET, error statuses included (a test reads both)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
